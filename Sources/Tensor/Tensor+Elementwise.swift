@@ -1,0 +1,148 @@
+/// How two operands' elements meet in a broadcasting binary op.
+struct BroadcastPlan {
+    enum Kind { case same, aScalar, bScalar, bRow(Int), aRow(Int), general }
+    let shape: [Int]
+    let kind: Kind
+    let count: Int
+    // Element strides of a and b over the output's axes (0 where broadcast).
+    let aStrides: [Int], bStrides: [Int]
+
+    init(_ a: [Int], _ b: [Int], op: String) {
+        let shape = checked { try Shapes.broadcast(a, b, op: op) }
+        self.shape = shape
+        count = shape.elementCount
+        aStrides = BroadcastPlan.strides(a, in: shape); bStrides = BroadcastPlan.strides(b, in: shape)
+        let ac = a.elementCount, bc = b.elementCount
+        let count = self.count
+        if a == b { kind = .same }
+        else if bc == 1 && ac == count { kind = .bScalar }
+        else if ac == 1 && bc == count { kind = .aScalar }
+        else if ac == count && Array(shape.suffix(b.count)) == b && b.count <= shape.count { kind = .bRow(bc) }
+        else if bc == count && Array(shape.suffix(a.count)) == a && a.count <= shape.count { kind = .aRow(ac) }
+        else { kind = .general }
+    }
+
+    static func strides(_ s: [Int], in shape: [Int]) -> [Int] {
+        let padded = [Int](repeating: 1, count: shape.count - s.count) + s
+        var out = [Int](repeating: 0, count: shape.count), acc = 1
+        for i in stride(from: shape.count - 1, through: 0, by: -1) {
+            out[i] = padded[i] == 1 ? 0 : acc
+            acc *= padded[i]
+        }
+        return out
+    }
+
+    /// Calls `body(outIndex, aIndex, bIndex)` for every output element in order.
+    @inline(__always) func forEach(_ body: (Int, Int, Int) -> Void) {
+        switch kind {
+        case .same: for i in 0..<count { body(i, i, i) }
+        case .bScalar: for i in 0..<count { body(i, i, 0) }
+        case .aScalar: for i in 0..<count { body(i, 0, i) }
+        case .bRow(let inner):
+            var o = 0
+            for _ in 0..<(inner == 0 ? 0 : count / inner) { for j in 0..<inner { body(o, o, j); o += 1 } }
+        case .aRow(let inner):
+            var o = 0
+            for _ in 0..<(inner == 0 ? 0 : count / inner) { for j in 0..<inner { body(o, j, o); o += 1 } }
+        case .general:
+            let r = shape.count
+            var idx = [Int](repeating: 0, count: r)
+            var ia = 0, ib = 0
+            for o in 0..<count {
+                body(o, ia, ib)
+                var ax = r - 1
+                while ax >= 0 {
+                    idx[ax] += 1; ia += aStrides[ax]; ib += bStrides[ax]
+                    if idx[ax] < shape[ax] { break }
+                    ia -= aStrides[ax] * shape[ax]; ib -= bStrides[ax] * shape[ax]
+                    idx[ax] = 0; ax -= 1
+                }
+            }
+        }
+    }
+}
+
+extension Tensor {
+    /// An uninitialised tensor for an op to fill.
+    @inline(__always) static func empty(_ shape: [Int]) -> Tensor {
+        Tensor(shape: shape, storage: TensorStorage(count: shape.elementCount, zeroed: false))
+    }
+
+    /// Broadcasting `a + b`.
+    public static func + (a: Tensor, b: Tensor) -> Tensor {
+        let p = BroadcastPlan(a.shape, b.shape, op: "add")
+        let y = empty(p.shape), ys = y.data, xa = a.data, xb = b.data
+        p.forEach { o, i, j in ys[o] = xa[i] + xb[j] }
+        return record(y, "add", [a, b]) { out in
+            let g = out.grad!.data
+            if a.requiresGrad { let ga = a.gradData(); p.forEach { o, i, _ in ga[i] += g[o] } }
+            if b.requiresGrad { let gb = b.gradData(); p.forEach { o, _, j in gb[j] += g[o] } }
+        }
+    }
+
+    /// Broadcasting `a - b`.
+    public static func - (a: Tensor, b: Tensor) -> Tensor {
+        let p = BroadcastPlan(a.shape, b.shape, op: "sub")
+        let y = empty(p.shape), ys = y.data, xa = a.data, xb = b.data
+        p.forEach { o, i, j in ys[o] = xa[i] - xb[j] }
+        return record(y, "sub", [a, b]) { out in
+            let g = out.grad!.data
+            if a.requiresGrad { let ga = a.gradData(); p.forEach { o, i, _ in ga[i] += g[o] } }
+            if b.requiresGrad { let gb = b.gradData(); p.forEach { o, _, j in gb[j] -= g[o] } }
+        }
+    }
+
+    /// Broadcasting elementwise `a * b`.
+    public static func * (a: Tensor, b: Tensor) -> Tensor {
+        let p = BroadcastPlan(a.shape, b.shape, op: "mul")
+        let y = empty(p.shape), ys = y.data, xa = a.data, xb = b.data
+        p.forEach { o, i, j in ys[o] = xa[i] * xb[j] }
+        return record(y, "mul", [a, b]) { out in
+            let g = out.grad!.data
+            if a.requiresGrad { let ga = a.gradData(); p.forEach { o, i, j in ga[i] += g[o] * xb[j] } }
+            if b.requiresGrad { let gb = b.gradData(); p.forEach { o, i, j in gb[j] += g[o] * xa[i] } }
+        }
+    }
+
+    /// Broadcasting elementwise `a / b`.
+    public static func / (a: Tensor, b: Tensor) -> Tensor {
+        let p = BroadcastPlan(a.shape, b.shape, op: "div")
+        let y = empty(p.shape), ys = y.data, xa = a.data, xb = b.data
+        p.forEach { o, i, j in ys[o] = xa[i] / xb[j] }
+        return record(y, "div", [a, b]) { out in
+            let g = out.grad!.data
+            if a.requiresGrad { let ga = a.gradData(); p.forEach { o, i, j in ga[i] += g[o] / xb[j] } }
+            if b.requiresGrad {
+                let gb = b.gradData()
+                p.forEach { o, i, j in gb[j] -= g[o] * xa[i] / (xb[j] * xb[j]) }
+            }
+        }
+    }
+
+    /// `x + s` for a scalar s.
+    public static func + (x: Tensor, s: Float) -> Tensor { x.affine(scale: 1, shift: s, op: "add_scalar") }
+    /// `s + x` for a scalar s.
+    public static func + (s: Float, x: Tensor) -> Tensor { x.affine(scale: 1, shift: s, op: "add_scalar") }
+    /// `x - s` for a scalar s.
+    public static func - (x: Tensor, s: Float) -> Tensor { x.affine(scale: 1, shift: -s, op: "sub_scalar") }
+    /// `s - x` for a scalar s.
+    public static func - (s: Float, x: Tensor) -> Tensor { x.affine(scale: -1, shift: s, op: "rsub_scalar") }
+    /// `x * s` for a scalar s.
+    public static func * (x: Tensor, s: Float) -> Tensor { x.affine(scale: s, shift: 0, op: "mul_scalar") }
+    /// `s * x` for a scalar s.
+    public static func * (s: Float, x: Tensor) -> Tensor { x.affine(scale: s, shift: 0, op: "mul_scalar") }
+    /// `x / s` for a scalar s.
+    public static func / (x: Tensor, s: Float) -> Tensor { x.affine(scale: 1 / s, shift: 0, op: "div_scalar") }
+    /// `-x`.
+    public static prefix func - (x: Tensor) -> Tensor { x.affine(scale: -1, shift: 0, op: "neg") }
+
+    /// `scale * x + shift`, one fused pass.
+    public func affine(scale: Float, shift: Float, op: String = "affine") -> Tensor {
+        let y = Tensor.empty(shape), ys = y.data, xs = data, n = count
+        for i in 0..<n { ys[i] = scale * xs[i] + shift }
+        return Tensor.record(y, op, [self]) { out in
+            let g = out.grad!.data, gx = self.gradData()
+            for i in 0..<n { gx[i] += scale * g[i] }
+        }
+    }
+}
