@@ -69,7 +69,8 @@ extension Tensor {
         }
         if let seed {
             precondition(seed.shape == shape, "backward: seed shape \(seed.shape) differs from \(shape)")
-            accumulateGrad(seed.data)
+            // A non-leaf's gradient is only read by its own push, so the seed can serve as it.
+            if grad == nil { grad = pushGrad != nil ? seed : seed.detached() } else { accumulateGrad(seed.data) }
         } else {
             precondition(count == 1, "backward: tensor of shape \(shape) needs an explicit seed")
             gradData()[0] += 1

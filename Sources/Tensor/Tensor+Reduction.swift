@@ -16,13 +16,15 @@ extension Tensor {
         var outShape = shape
         if keepingDim { outShape[ax] = 1 } else { outShape.remove(at: ax) }
         let y = Tensor(zeros: outShape), ys = y.data, xs = data
-        for o in 0..<s.outer {
+        if s.inner == 1 {   // rows: vectorized partial sums
+            for o in 0..<s.outer { ys[o] = Kernels.sum(xs + o * s.extent, s.extent) }
+        } else { for o in 0..<s.outer {
             let yo = ys + o * s.inner
             for l in 0..<s.extent {
                 let xo = xs + (o * s.extent + l) * s.inner
                 for i in 0..<s.inner { yo[i] += xo[i] }
             }
-        }
+        } }
         return Tensor.record(y, "sum", [self]) { out in
             let g = out.grad!.data, gx = self.gradData()
             for o in 0..<s.outer {
@@ -88,10 +90,8 @@ extension Tensor {
 
     /// Sum of all elements (a scalar), accumulated in Float64.
     public func sum() -> Tensor {
-        var acc: Double = 0
-        let xs = data, n = count
-        for i in 0..<n { acc += Double(xs[i]) }
-        let y = Tensor(scalar: Float(acc))
+        let n = count
+        let y = Tensor(scalar: Float(Kernels.sumDouble(data, n)))
         return Tensor.record(y, "sum_all", [self]) { out in
             let g = out.grad!.data[0], gx = self.gradData()
             for i in 0..<n { gx[i] += g }

@@ -1,1 +1,13 @@
-print("placeholder")
+import Glibc
+import Tensor
+
+// tandem-bench: speed figures that the README and docs/ record. Run the release build:
+//   OPENBLAS_NUM_THREADS=1 .build/release/tandem-bench [kernels]
+let args = CommandLine.arguments.dropFirst()
+let what = args.first ?? "kernels"
+switch what {
+case "kernels": kernelBench()
+default:
+    fputs("tandem-bench: unknown benchmark '\(what)'; available: kernels\n", stderr)
+    exit(2)
+}
