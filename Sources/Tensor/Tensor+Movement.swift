@@ -123,3 +123,25 @@ extension Tensor {
         }
     }
 }
+
+extension Tensor {
+    /// Elements `range` along `axis` (a copy), e.g. one gate's columns or one time step.
+    public func sliced(alongAxis axis: Int, _ range: Range<Int>) -> Tensor {
+        let ax = checked { try Shapes.axis(axis, rank: rank, op: "slice") }
+        precondition(range.lowerBound >= 0 && range.upperBound <= shape[ax],
+                     "slice: range \(range) outside axis \(ax) of shape \(shape)")
+        let s = AxisSplit(shape, ax)
+        var outShape = shape
+        outShape[ax] = range.count
+        let chunk = range.count * s.inner, from = range.lowerBound * s.inner, row = s.extent * s.inner
+        let y = Tensor.empty(outShape)
+        for o in 0..<s.outer { (y.data + o * chunk).update(from: data + o * row + from, count: chunk) }
+        return Tensor.record(y, "slice_axis", [self]) { out in
+            let g = out.grad!.data, gx = self.gradData()
+            for o in 0..<s.outer {
+                let src = g + o * chunk, dst = gx + o * row + from
+                for j in 0..<chunk { dst[j] += src[j] }
+            }
+        }
+    }
+}

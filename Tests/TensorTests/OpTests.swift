@@ -71,6 +71,7 @@ import Tensor
     @Test func slice() { checkOp(nil, [[5, 3]]) { $0[0][1..<4] } }
     @Test func concat() { checkOp(nil, [[2, 3], [2, 2]]) { Tensor.concatenating([$0[0], $0[1]], alongAxis: 1) } }
     @Test func concatLeading() { checkOp(nil, [[2, 3], [1, 3]]) { Tensor.concatenating($0, alongAxis: 0) } }
+    @Test func sliceAlongAxis() { checkOp(nil, [[2, 6, 3]]) { $0[0].sliced(alongAxis: 1, 2..<5) } }
     @Test func flatten() { checkOp(nil, [[2, 3, 2]]) { $0[0].flattened() } }
 
     // Products
@@ -79,6 +80,22 @@ import Tensor
     @Test func matmulSharedRight() { checkOp(nil, [[2, 3, 4], [4, 5]]) { Tensor.matmul($0[0], $0[1]) } }
     @Test func linear() { checkOp("linear", [[5, 6], [4, 6], [4]]) { Tensor.linear($0[0], weight: $0[1], bias: $0[2]) } }
     @Test func linearNoBias() { checkOp(nil, [[2, 3, 6], [4, 6]]) { Tensor.linear($0[0], weight: $0[1], bias: nil) } }
+
+    // Losses
+    @Test func crossEntropy() {
+        checkAgainstTorch("cross_entropy_mean") { xs, labels in Tensor.crossEntropy(logits: xs[0], labels: labels) }
+        checkFiniteDifferences([[4, 5]]) { Tensor.crossEntropy(logits: $0[0], labels: [4, 0, 2, 2], reduction: .sum) }
+    }
+    @Test func mse() { checkOp("mse_mean", [[5, 4], [5, 4]]) { Tensor.meanSquaredError($0[0], $0[1]) } }
+    @Test func bceWithLogits() {
+        checkOp("binary_cross_entropy_with_logits_mean", [[5, 4], [5, 4]]) { Tensor.binaryCrossEntropyWithLogits($0[0], $0[1]) }
+    }
+    @Test func lossSumIsBatchTimesMean() {
+        let x = Tensor.randomNormal([6, 3], seed: 2), labels = [0, 1, 2, 2, 1, 0]
+        let mean = Tensor.crossEntropy(logits: x, labels: labels).item
+        let sum = Tensor.crossEntropy(logits: x, labels: labels, reduction: .sum).item
+        #expect(abs(sum - 6 * mean) < 1e-4)
+    }
 
     // Images
     @Test(arguments: [("conv2d_s1_p0", 1, 0), ("conv2d_s1_p1", 1, 1), ("conv2d_s2_p1", 2, 1)])
