@@ -9,6 +9,8 @@ let package = Package(
     name: "Tandem",
     products: [
         .library(name: "Tensor", targets: ["Tensor"]),
+        .library(name: "NN", targets: ["NN"]),
+        .library(name: "Optim", targets: ["Optim"]),
         .executable(name: "tandem-bench", targets: ["tandem-bench"]),
     ],
     targets: [
@@ -17,9 +19,14 @@ let package = Package(
         .systemLibrary(name: "CMPI", pkgConfig: "ompi-c",
                        providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
         .target(name: "Tensor", dependencies: ["CBLAS"], swiftSettings: fast),
+        .target(name: "NN", dependencies: ["Tensor"], swiftSettings: fast),
+        .target(name: "Optim", dependencies: ["Tensor", "NN"], swiftSettings: fast),
         .executableTarget(name: "tandem-bench", dependencies: ["Tensor", "CBLAS"],
                           swiftSettings: fast),
-        .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
+        // Fixture loading and the op-check helpers shared by the test targets.
+        .target(name: "TestSupport", dependencies: ["Tensor"], path: "Tests/TestSupport"),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "Optim", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -35,10 +35,12 @@ public struct Philox: Sendable {
         return (x0, x1, x2, x3)
     }
 
-    /// 128 random bits for (purpose, stream, index): stream is a step, epoch or layer number.
+    /// 128 random bits for (purpose, layer, stream, index): stream is a step, epoch or parameter
+    /// number, index a sample or element number, layer a module's position in the model.
     @inline(__always)
-    public func bits(_ purpose: Purpose, stream: UInt32, index: UInt64) -> (UInt32, UInt32, UInt32, UInt32) {
-        block(UInt32(truncatingIfNeeded: index), UInt32(truncatingIfNeeded: index >> 32), stream, purpose.rawValue)
+    public func bits(_ purpose: Purpose, layer: UInt32 = 0, stream: UInt32, index: UInt64) -> (UInt32, UInt32, UInt32, UInt32) {
+        block(UInt32(truncatingIfNeeded: index), UInt32(truncatingIfNeeded: index >> 32), stream,
+              purpose.rawValue | (layer << 8))
     }
 
     /// Word j (0...3) of a block.
@@ -51,11 +53,11 @@ public struct Philox: Sendable {
 
     /// Fills `out` with uniform values in [low, high): element i uses counter index i.
     public func fillUniform(_ out: UnsafeMutableBufferPointer<Float>, low: Float, high: Float,
-                            purpose: Purpose, stream: UInt32) {
+                            purpose: Purpose, layer: UInt32 = 0, stream: UInt32) {
         let span = high - low
         var i = 0
         while i < out.count {
-            let r = bits(purpose, stream: stream, index: UInt64(i / 4))
+            let r = bits(purpose, layer: layer, stream: stream, index: UInt64(i / 4))
             for j in 0..<Swift.min(4, out.count - i) { out[i + j] = low + span * Philox.unit(Philox.lane(r, j)) }
             i += 4
         }
@@ -63,10 +65,10 @@ public struct Philox: Sendable {
 
     /// Fills `out` with normal values (Box-Muller on pairs of draws).
     public func fillNormal(_ out: UnsafeMutableBufferPointer<Float>, mean: Float, std: Float,
-                           purpose: Purpose, stream: UInt32) {
+                           purpose: Purpose, layer: UInt32 = 0, stream: UInt32) {
         var i = 0
         while i < out.count {
-            let r = bits(purpose, stream: stream, index: UInt64(i / 4))
+            let r = bits(purpose, layer: layer, stream: stream, index: UInt64(i / 4))
             for pair in 0..<2 {
                 let u1 = Double((Philox.lane(r, 2 * pair) >> 8) + 1) * 0x1p-24    // (0, 1]: log is finite
                 let u2 = Double(Philox.lane(r, 2 * pair + 1) >> 8) * 0x1p-24
@@ -81,19 +83,19 @@ public struct Philox: Sendable {
 extension Tensor {
     /// Uniform values in [low, high) drawn from the counter-based generator.
     public static func randomUniform(_ shape: [Int], low: Float = 0, high: Float = 1, seed: UInt64,
-                                     purpose: Philox.Purpose = .initialization, stream: UInt32 = 0,
+                                     purpose: Philox.Purpose = .initialization, layer: UInt32 = 0, stream: UInt32 = 0,
                                      requiresGrad: Bool = false) -> Tensor {
         let t = Tensor(zeros: shape, requiresGrad: requiresGrad)
-        Philox(seed: seed).fillUniform(t.storage.buffer, low: low, high: high, purpose: purpose, stream: stream)
+        Philox(seed: seed).fillUniform(t.storage.buffer, low: low, high: high, purpose: purpose, layer: layer, stream: stream)
         return t
     }
 
     /// Normal values drawn from the counter-based generator.
     public static func randomNormal(_ shape: [Int], mean: Float = 0, std: Float = 1, seed: UInt64,
-                                    purpose: Philox.Purpose = .initialization, stream: UInt32 = 0,
+                                    purpose: Philox.Purpose = .initialization, layer: UInt32 = 0, stream: UInt32 = 0,
                                     requiresGrad: Bool = false) -> Tensor {
         let t = Tensor(zeros: shape, requiresGrad: requiresGrad)
-        Philox(seed: seed).fillNormal(t.storage.buffer, mean: mean, std: std, purpose: purpose, stream: stream)
+        Philox(seed: seed).fillNormal(t.storage.buffer, mean: mean, std: std, purpose: purpose, layer: layer, stream: stream)
         return t
     }
 }

@@ -63,8 +63,8 @@ struct BroadcastPlan {
 }
 
 extension Tensor {
-    /// An uninitialised tensor for an op to fill.
-    @inline(__always) static func empty(_ shape: [Int]) -> Tensor {
+    /// A tensor with unspecified contents, for code that fills every element itself.
+    @inline(__always) public static func empty(_ shape: [Int]) -> Tensor {
         Tensor(shape: shape, storage: TensorStorage(count: shape.elementCount, zeroed: false))
     }
 

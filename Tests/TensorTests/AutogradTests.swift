@@ -1,5 +1,6 @@
 import Testing
 import Tensor
+import TestSupport
 
 @Suite struct AutogradTests {
     @Test func valueUsedTwiceAddsGradients() {

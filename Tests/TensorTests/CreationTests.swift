@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Tensor
+import TestSupport
 
 @Suite struct CreationTests {
     @Test func constantsAndArrays() {

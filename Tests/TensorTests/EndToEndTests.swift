@@ -1,5 +1,6 @@
 import Testing
 import Tensor
+import TestSupport
 
 @Suite struct EndToEndTests {
     /// The classic example: y = 3x + 2 + noise, fitted by a two-layer (linear, linear) network

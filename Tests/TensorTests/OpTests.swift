@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Tensor
+import TestSupport
 
 /// Each op in one line: its PyTorch fixture case (named) and/or finite differences.
 /// Ops without a PyTorch case are also checked against their closed form in Float64.

@@ -1,5 +1,6 @@
 import Testing
 import Tensor
+import TestSupport
 
 /// Shape rules throw errors naming the op and both shapes; ops stop with that message.
 @Suite struct ShapeErrorTests {

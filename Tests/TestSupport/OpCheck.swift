@@ -2,24 +2,25 @@ import Testing
 import Tensor
 
 /// A Float32 tolerance: |actual - expected| <= abs + rel * |expected|.
-struct Tolerance {
-    let abs: Double, rel: Double
+public struct Tolerance {
+    public init(abs: Double, rel: Double) { self.abs = abs; self.rel = rel }
+    public let abs: Double, rel: Double
     /// Single ops against PyTorch's float64 values.
-    static let float32 = Tolerance(abs: 1e-4, rel: 1e-4)
+    public static let float32 = Tolerance(abs: 1e-4, rel: 1e-4)
     /// Long reductions (convolutions, sequences).
-    static let loose = Tolerance(abs: 5e-4, rel: 5e-4)
+    public static let loose = Tolerance(abs: 5e-4, rel: 5e-4)
     /// Central finite differences of a Float32 forward with step 5e-3, accumulated in Float64.
-    static let finiteDifference = Tolerance(abs: 1e-2, rel: 1e-2)
+    public static let finiteDifference = Tolerance(abs: 1e-2, rel: 1e-2)
 }
 
 /// Where random test inputs live.
-enum Domain {
+public enum Domain {
     case any          // uniform in [-2, 2] but at least 0.2 from 0 (away from kinks)
     case positive     // uniform in [0.5, 2]
     case distinct     // a shuffled grid with spacing 0.1: no ties for max/pool
 }
 
-func expectClose(_ actual: [Float], _ expected: [Double], _ tol: Tolerance, _ what: String,
+public func expectClose(_ actual: [Float], _ expected: [Double], _ tol: Tolerance, _ what: String,
                  sourceLocation: SourceLocation = #_sourceLocation) {
     #expect(actual.count == expected.count, "\(what): \(actual.count) values, expected \(expected.count)",
             sourceLocation: sourceLocation)
@@ -32,7 +33,7 @@ func expectClose(_ actual: [Float], _ expected: [Double], _ tol: Tolerance, _ wh
             sourceLocation: sourceLocation)
 }
 
-func randomInputs(_ shapes: [[Int]], _ domain: Domain, seed: UInt64) -> [Tensor] {
+public func randomInputs(_ shapes: [[Int]], _ domain: Domain, seed: UInt64) -> [Tensor] {
     shapes.enumerated().map { k, shape in
         let u = Tensor.randomUniform(shape, seed: seed, purpose: .test, stream: UInt32(k)).scalars
         let values: [Float]
@@ -50,7 +51,7 @@ func randomInputs(_ shapes: [[Int]], _ domain: Domain, seed: UInt64) -> [Tensor]
 }
 
 /// Checks an op's vector-Jacobian product against central finite differences in Float64.
-func checkFiniteDifferences(_ shapes: [[Int]], _ domain: Domain = .any, seed: UInt64 = 7,
+public func checkFiniteDifferences(_ shapes: [[Int]], _ domain: Domain = .any, seed: UInt64 = 7,
                             sourceLocation: SourceLocation = #_sourceLocation,
                             _ f: ([Tensor]) -> Tensor) {
     let xs = randomInputs(shapes, domain, seed: seed)
@@ -77,7 +78,7 @@ func checkFiniteDifferences(_ shapes: [[Int]], _ domain: Domain = .any, seed: UI
 }
 
 /// Checks an op's output and input gradients against a PyTorch fixture case.
-func checkAgainstTorch(_ name: String, _ tol: Tolerance = .float32,
+public func checkAgainstTorch(_ name: String, _ tol: Tolerance = .float32,
                        sourceLocation: SourceLocation = #_sourceLocation,
                        _ f: ([Tensor], [Int]) -> Tensor) {
     let c = Fixtures.named(name)
@@ -94,7 +95,7 @@ func checkAgainstTorch(_ name: String, _ tol: Tolerance = .float32,
 }
 
 /// Both checks in one line: the PyTorch case (when there is one) and finite differences.
-func checkOp(_ torchCase: String?, _ shapes: [[Int]], _ domain: Domain = .any, _ tol: Tolerance = .float32,
+public func checkOp(_ torchCase: String?, _ shapes: [[Int]], _ domain: Domain = .any, _ tol: Tolerance = .float32,
              sourceLocation: SourceLocation = #_sourceLocation, _ f: @escaping ([Tensor]) -> Tensor) {
     if let torchCase { checkAgainstTorch(torchCase, tol, sourceLocation: sourceLocation) { xs, _ in f(xs) } }
     checkFiniteDifferences(shapes, domain, sourceLocation: sourceLocation, f)

@@ -1,0 +1,31 @@
+/// 2-D convolution over NCHW with weight [out, in, kh, kw], as PyTorch's `nn.Conv2d`.
+public final class Conv2d: Module {
+    public let weight: Tensor
+    public let bias: Tensor?
+    public let stride: Int, padding: Int
+    public var isTraining = true
+
+    /// PyTorch's default initialisation: bound 1/sqrt(in * kh * kw) for weight and bias.
+    public init(inChannels: Int, outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
+                bias: Bool = true, key: InitKey = InitKey()) {
+        precondition(inChannels > 0 && outChannels > 0 && kernelSize > 0 && stride > 0 && padding >= 0,
+                     "Conv2d: channels, kernel and stride must be positive and padding not negative")
+        let bound = 1 / Float(inChannels * kernelSize * kernelSize).squareRoot()
+        weight = key.uniform([outChannels, inChannels, kernelSize, kernelSize], bound: bound, param: 0)
+        self.bias = bias ? key.uniform([outChannels], bound: bound, param: 1) : nil
+        self.stride = stride
+        self.padding = padding
+    }
+
+    public var localParameters: [(name: String, tensor: Tensor)] {
+        [(name: "weight", tensor: weight)] + (bias.map { [(name: "bias", tensor: $0)] } ?? [])
+    }
+
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        Tensor.conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding)
+    }
+
+    public func outputShape(for input: [Int]) throws -> [Int] {
+        try Shapes.conv2d(input, weight: weight.shape, stride: stride, padding: padding)
+    }
+}

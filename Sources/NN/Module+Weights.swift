@@ -1,0 +1,44 @@
+/// A model's weights that do not fit: every missing, unexpected and mis-shaped name at once.
+public struct WeightsMismatch: Error, CustomStringConvertible {
+    public let source: String
+    public let missing: [String], unexpected: [String], misshaped: [String]
+    public var description: String {
+        var parts: [String] = []
+        if !missing.isEmpty { parts.append("missing " + missing.joined(separator: ", ")) }
+        if !unexpected.isEmpty { parts.append("unexpected " + unexpected.joined(separator: ", ")) }
+        if !misshaped.isEmpty { parts.append("wrong shape " + misshaped.joined(separator: ", ")) }
+        return "\(source): weights do not fit the model: " + parts.joined(separator: "; ")
+    }
+}
+
+extension Module {
+    /// The parameters as (PyTorch name, tensor), ready for `Safetensors.write`.
+    public var stateDict: [(name: String, tensor: Tensor)] { namedParameters }
+
+    /// Copies `weights` into the parameters after checking every name and shape.
+    public func load(_ weights: [(name: String, tensor: Tensor)], source: String) throws {
+        let byName = Dictionary(weights.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
+        let own = namedParameters
+        let ownNames = Set(own.map(\.name))
+        let missing = own.map(\.name).filter { byName[$0] == nil }
+        let unexpected = weights.map(\.name).filter { !ownNames.contains($0) }
+        let misshaped = own.compactMap { p -> String? in
+            guard let w = byName[p.name], w.shape != p.tensor.shape else { return nil }
+            return "\(p.name) (file \(w.shape), model \(p.tensor.shape))"
+        }
+        guard missing.isEmpty && unexpected.isEmpty && misshaped.isEmpty else {
+            throw WeightsMismatch(source: source, missing: missing, unexpected: unexpected, misshaped: misshaped)
+        }
+        for p in own { p.tensor.assign(byName[p.name]!) }
+    }
+
+    /// Writes the weights as a safetensors file with PyTorch's names.
+    public func saveWeights(to path: String, metadata: [String: String] = [:]) throws {
+        try Safetensors.write(stateDict, metadata: metadata, to: path)
+    }
+
+    /// Loads weights from a safetensors file (names and shapes must match exactly).
+    public func loadWeights(from path: String) throws {
+        try load(Safetensors.read(path).tensors, source: path)
+    }
+}

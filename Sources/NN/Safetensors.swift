@@ -1,0 +1,166 @@
+import Foundation
+
+/// A problem with a safetensors file: names the file and, where there is one, the tensor.
+public struct SafetensorsError: Error, CustomStringConvertible, Equatable {
+    public let file: String
+    public let tensor: String?
+    public let message: String
+    public var description: String {
+        "\(file): " + (tensor.map { "tensor '\($0)': " } ?? "") + message
+    }
+}
+
+/// The safetensors format (huggingface/safetensors): an 8-byte little-endian header length,
+/// a JSON header {name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {str: str}},
+/// then the raw little-endian data. Tandem reads and writes F32 only, and validates strictly.
+public enum Safetensors {
+    /// Tensors in file order (by data offset) and the metadata map.
+    public struct Contents {
+        public var tensors: [(name: String, tensor: Tensor)]
+        public var metadata: [String: String]
+        /// The tensor with this name.
+        public subscript(name: String) -> Tensor? { tensors.first { $0.name == name }?.tensor }
+    }
+
+    /// Largest header accepted (the reference implementation's limit): guards against a bad length.
+    public static let maxHeaderBytes = 100_000_000
+
+    /// The file's bytes: header entries and data in the order given; header padded with spaces to
+    /// a multiple of 8 bytes so the data is aligned.
+    public static func encode(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:]) -> [UInt8] {
+        var entries: [String] = []
+        if !metadata.isEmpty {
+            let items = metadata.keys.sorted().map { "\(jsonString($0)):\(jsonString(metadata[$0]!))" }
+            entries.append("\"__metadata__\":{" + items.joined(separator: ",") + "}")
+        }
+        var offset = 0
+        for (name, t) in tensors {
+            let end = offset + t.count * 4
+            entries.append("\(jsonString(name)):{\"dtype\":\"F32\",\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(end)]}")
+            offset = end
+        }
+        var header = Array(("{" + entries.joined(separator: ",") + "}").utf8)
+        while (8 + header.count) % 8 != 0 { header.append(0x20) }
+        var out = [UInt8]()
+        out.reserveCapacity(8 + header.count + offset)
+        withUnsafeBytes(of: UInt64(header.count).littleEndian) { out.append(contentsOf: $0) }
+        out.append(contentsOf: header)
+        for (_, t) in tensors {
+            // Float32 on x86-64 and arm64 is already little-endian.
+            out.append(contentsOf: UnsafeRawBufferPointer(start: t.data, count: t.count * 4))
+        }
+        return out
+    }
+
+    /// Parses and validates a file's bytes; `file` names it in errors.
+    public static func decode(_ bytes: [UInt8], file: String) throws -> Contents {
+        func fail(_ message: String, _ tensor: String? = nil) -> SafetensorsError {
+            SafetensorsError(file: file, tensor: tensor, message: message)
+        }
+        guard bytes.count >= 8 else { throw fail("too short for a safetensors file (\(bytes.count) bytes; the header length alone takes 8)") }
+        let headerLength = bytes[0..<8].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        guard headerLength <= UInt64(min(maxHeaderBytes, bytes.count - 8)) else {
+            throw fail("header length \(headerLength) exceeds the file (\(bytes.count) bytes) or the \(maxHeaderBytes)-byte limit")
+        }
+        let dataStart = 8 + Int(headerLength)
+        guard let json = try? JSONSerialization.jsonObject(with: Data(bytes[8..<dataStart])),
+              let header = json as? [String: Any] else {
+            throw fail("header is not a JSON object")
+        }
+        var metadata: [String: String] = [:]
+        if let meta = header["__metadata__"] {
+            guard let m = meta as? [String: Any], let strings = m as? [String: String] else {
+                throw fail("__metadata__ must map strings to strings")
+            }
+            metadata = strings
+        }
+        let dataBytes = bytes.count - dataStart
+        var entries: [(name: String, shape: [Int], begin: Int, end: Int)] = []
+        for (name, value) in header where name != "__metadata__" {
+            guard let info = value as? [String: Any] else { throw fail("entry is not an object", name) }
+            guard let dtype = info["dtype"] as? String else { throw fail("missing dtype", name) }
+            guard dtype == "F32" else { throw fail("dtype \(dtype) is not supported (Tandem reads F32)", name) }
+            guard let shapeAny = info["shape"] as? [Any], let shape = intList(shapeAny), shape.allSatisfy({ $0 >= 0 }) else {
+                throw fail("shape must be a list of non-negative integers", name)
+            }
+            guard let offAny = info["data_offsets"] as? [Any], let off = intList(offAny), off.count == 2 else {
+                throw fail("data_offsets must be [begin, end]", name)
+            }
+            guard off[0] >= 0, off[0] <= off[1], off[1] <= dataBytes else {
+                throw fail("data_offsets [\(off[0]), \(off[1])] outside the \(dataBytes) data bytes (file truncated?)", name)
+            }
+            let expected = shape.reduce(1, *) * 4
+            guard off[1] - off[0] == expected else {
+                throw fail("shape \(shape) needs \(expected) bytes but data_offsets span \(off[1] - off[0])", name)
+            }
+            entries.append((name, shape, off[0], off[1]))
+        }
+        entries.sort { ($0.begin, $0.end) < ($1.begin, $1.end) }
+        var covered = 0
+        for e in entries {
+            guard e.begin >= covered || e.begin == e.end else {
+                throw fail("data_offsets [\(e.begin), \(e.end)] overlap the previous tensor", e.name)
+            }
+            guard e.begin == covered || e.begin == e.end else {
+                throw fail("gap in the data before offset \(e.begin)", e.name)
+            }
+            covered = max(covered, e.end)
+        }
+        guard covered == dataBytes else {
+            throw fail("\(dataBytes - covered) trailing data bytes belong to no tensor")
+        }
+        var tensors: [(name: String, tensor: Tensor)] = []
+        for e in entries {
+            let t = Tensor(zeros: e.shape)
+            bytes.withUnsafeBytes { raw in
+                UnsafeMutableRawPointer(t.data).copyMemory(from: raw.baseAddress! + dataStart + e.begin, byteCount: e.end - e.begin)
+            }
+            tensors.append((e.name, t))
+        }
+        return Contents(tensors: tensors, metadata: metadata)
+    }
+
+    /// Reads and validates a file.
+    public static func read(_ path: String) throws -> Contents {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw SafetensorsError(file: path, tensor: nil, message: "cannot be read (missing or not a file)")
+        }
+        return try decode([UInt8](data), file: path)
+    }
+
+    /// Writes a file (not atomically: checkpoint writers put it in a temporary folder first).
+    public static func write(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:],
+                             to path: String) throws {
+        let bytes = encode(tensors, metadata: metadata)
+        guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
+            throw SafetensorsError(file: path, tensor: nil, message: "cannot be written")
+        }
+    }
+
+    private static func intList(_ xs: [Any]) -> [Int]? {
+        var out: [Int] = []
+        for x in xs {
+            // JSON true/false arrive as NSNumber too; their objCType is "c".
+            guard let n = x as? NSNumber, String(cString: n.objCType) != "c",
+                  let d = Optional(n.doubleValue), d == d.rounded(), abs(d) < 1e15 else { return nil }
+            out.append(Int(d))
+        }
+        return out
+    }
+
+    static func jsonString(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where u.value < 0x20: out += String(format: "\\u%04x", u.value)
+            default: out.unicodeScalars.append(u)
+            }
+        }
+        return out + "\""
+    }
+}

@@ -1,0 +1,48 @@
+import Foundation
+
+/// Learning rate as a function of the step about to be taken (0-based).
+public enum LRSchedule: Sendable, Equatable {
+    /// The base rate throughout.
+    case constant
+    /// base * gamma^(step / every), as PyTorch's StepLR.
+    case stepDecay(every: Int, gamma: Float)
+    /// Linear warm-up from base/warmup to base over `warmup` steps, then a cosine to `minimum` at `total`.
+    case cosine(warmup: Int, total: Int, minimum: Float)
+
+    /// The rate for `step`.
+    public func learningRate(base: Float, step: Int) -> Float {
+        switch self {
+        case .constant:
+            return base
+        case let .stepDecay(every, gamma):
+            return base * Foundation.pow(gamma, Float(step / Swift.max(every, 1)))
+        case let .cosine(warmup, total, minimum):
+            if step < warmup { return base * Float(step + 1) / Float(warmup) }
+            let span = Swift.max(total - warmup, 1)
+            let progress = Float(Swift.min(step - warmup, span)) / Float(span)
+            return minimum + (base - minimum) * 0.5 * (1 + Foundation.cos(Float.pi * progress))
+        }
+    }
+}
+
+/// Scales all gradients so that their global L2 norm is at most `maxNorm` (PyTorch's
+/// clip_grad_norm_); returns the norm before clipping.
+@discardableResult
+public func clipGradientNorm(_ parameters: [Tensor], maxNorm: Float) -> Float {
+    var total: Double = 0
+    for p in parameters {
+        guard let g = p.grad else { continue }
+        let d = g.data
+        for i in 0..<g.count { total += Double(d[i]) * Double(d[i]) }
+    }
+    let norm = Float(total.squareRoot())
+    let coefficient = maxNorm / (norm + 1e-6)
+    if coefficient < 1 {
+        for p in parameters {
+            guard let g = p.grad else { continue }
+            let d = g.data
+            for i in 0..<g.count { d[i] *= coefficient }
+        }
+    }
+    return norm
+}

@@ -1,0 +1,91 @@
+import Foundation
+@_exported import NN
+
+/// A problem with saved optimizer state (restoring a checkpoint).
+public struct OptimizerStateError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}
+
+/// Updates parameters from their gradients. State (moments, buffers) is kept per parameter and
+/// named after it as PyTorch names its state ("1.weight.exp_avg"), so it can be saved and
+/// restored exactly.
+public class Optimizer {
+    /// The parameters, with their model names.
+    public let parameters: [(name: String, tensor: Tensor)]
+    /// Learning rate of the next step (a schedule may change it between steps).
+    public var learningRate: Float
+    /// Steps taken so far.
+    public internal(set) var stepCount = 0
+    /// State buffers per parameter, in `stateNames` order.
+    var state: [[Tensor]] = []
+
+    init(_ parameters: [(name: String, tensor: Tensor)], learningRate: Float) {
+        precondition(learningRate >= 0, "optimizer: learning rate must not be negative, got \(learningRate)")
+        self.parameters = parameters
+        self.learningRate = learningRate
+        state = parameters.map { p in stateNames.map { _ in Tensor(zeros: p.tensor.shape) } }
+    }
+
+    /// Names of the per-parameter state buffers ("exp_avg", ...).
+    var stateNames: [String] { [] }
+    /// PyTorch's name for this optimizer.
+    public var name: String { "optimizer" }
+
+    /// Applies one update to every parameter that has a gradient.
+    public func step() {
+        stepCount += 1
+        withoutGrad {
+            for (i, p) in parameters.enumerated() {
+                guard let g = p.tensor.grad else { continue }
+                update(p.tensor.data, g.data, state[i].map(\.data), p.tensor.count)
+            }
+        }
+    }
+
+    /// One parameter's update over raw buffers; subclasses implement it.
+    func update(_ p: UnsafeMutablePointer<Float>, _ g: UnsafeMutablePointer<Float>,
+                _ s: [UnsafeMutablePointer<Float>], _ n: Int) {
+        fatalError("\(type(of: self)) must implement update")
+    }
+
+    /// Clears every parameter's gradient.
+    public func zeroGrad() { for p in parameters { p.tensor.zeroGrad() } }
+
+    /// State tensors named "<param>.<buffer>", and metadata (kind, step count) as strings.
+    public func stateDict() -> (tensors: [(name: String, tensor: Tensor)], metadata: [String: String]) {
+        var tensors: [(name: String, tensor: Tensor)] = []
+        for (i, p) in parameters.enumerated() {
+            for (k, s) in stateNames.enumerated() { tensors.append((p.name + "." + s, state[i][k].detached())) }
+        }
+        return (tensors, ["optimizer": name, "step": String(stepCount)])
+    }
+
+    /// Restores what `stateDict` saved; every name and shape must match.
+    public func loadStateDict(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String],
+                              source: String) throws {
+        guard metadata["optimizer"] == name else {
+            throw OptimizerStateError(message: "\(source): optimizer state is for '\(metadata["optimizer"] ?? "?")', this run uses '\(name)'")
+        }
+        guard let steps = metadata["step"].flatMap(Int.init), steps >= 0 else {
+            throw OptimizerStateError(message: "\(source): optimizer step count missing or invalid")
+        }
+        let byName = Dictionary(tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
+        var expected = Set<String>()
+        for (i, p) in parameters.enumerated() {
+            for (k, s) in stateNames.enumerated() {
+                let key = p.name + "." + s
+                expected.insert(key)
+                guard let t = byName[key] else { throw OptimizerStateError(message: "\(source): missing optimizer state \(key)") }
+                guard t.shape == p.tensor.shape else {
+                    throw OptimizerStateError(message: "\(source): optimizer state \(key) has shape \(t.shape), parameter has \(p.tensor.shape)")
+                }
+                state[i][k].assign(t)
+            }
+        }
+        if let extra = tensors.map(\.name).first(where: { !expected.contains($0) }) {
+            throw OptimizerStateError(message: "\(source): unexpected optimizer state \(extra)")
+        }
+        stepCount = steps
+    }
+}
