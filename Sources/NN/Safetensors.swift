@@ -5,6 +5,9 @@ public struct SafetensorsError: Error, CustomStringConvertible, Equatable {
     public let file: String
     public let tensor: String?
     public let message: String
+    public init(file: String, tensor: String?, message: String) {
+        self.file = file; self.tensor = tensor; self.message = message
+    }
     public var description: String {
         "\(file): " + (tensor.map { "tensor '\($0)': " } ?? "") + message
     }
