@@ -11,22 +11,26 @@ let package = Package(
         .library(name: "Tensor", targets: ["Tensor"]),
         .library(name: "NN", targets: ["NN"]),
         .library(name: "Optim", targets: ["Optim"]),
+        .library(name: "Data", targets: ["Data"]),
         .executable(name: "tandem-bench", targets: ["tandem-bench"]),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CMPI", pkgConfig: "ompi-c",
                        providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
         .target(name: "Tensor", dependencies: ["CBLAS"], swiftSettings: fast),
         .target(name: "NN", dependencies: ["Tensor"], swiftSettings: fast),
         .target(name: "Optim", dependencies: ["Tensor", "NN"], swiftSettings: fast),
+        .target(name: "Data", dependencies: ["Tensor", "CZlib"], swiftSettings: fast),
         .executableTarget(name: "tandem-bench", dependencies: ["Tensor", "CBLAS"],
                           swiftSettings: fast),
         // Fixture loading and the op-check helpers shared by the test targets.
         .target(name: "TestSupport", dependencies: ["Tensor"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Optim", "TestSupport"]),
+        .testTarget(name: "DataTests", dependencies: ["Data"]),
     ],
     swiftLanguageModes: [.v5]
 )

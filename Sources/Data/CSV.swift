@@ -1,0 +1,171 @@
+import Foundation
+
+/// A CSV file with a header row: numeric feature columns and one target column chosen by name.
+public enum CSVTable {
+    /// What to do with an empty, "NA", "NaN" or "?" feature value.
+    public enum MissingPolicy: String, CaseIterable, Sendable {
+        case error, drop, mean, median
+    }
+    /// Whether the target is a class or a number.
+    public enum Task: String, CaseIterable, Sendable { case classification, regression }
+
+    /// Parsed rows before any split: features with NaN where missing.
+    struct Table {
+        var features: [[Float]]
+        var targets: [String]
+        var lines: [Int]
+        let featureNames: [String]
+    }
+
+    /// Loads `path` and returns (train, test): the test rows are `testPath`'s, or a seeded
+    /// `testFraction` of `path`'s rows. Missing values are filled from training rows only.
+    public static func load(path: String, target: String, task: Task, missing: MissingPolicy,
+                            testPath: String? = nil, testFraction: Double = 0.2, seed: UInt64) throws -> (train: Dataset, test: Dataset) {
+        var train = try parse(path, target: target)
+        var test: Table
+        if let testPath {
+            test = try parse(testPath, target: target)
+            guard test.featureNames == train.featureNames else {
+                throw DataError("\(testPath): columns \(test.featureNames) differ from \(path)'s \(train.featureNames)")
+            }
+        } else {
+            guard testFraction > 0 && testFraction < 1 else { throw DataError("\(path): test_fraction must be in (0, 1)") }
+            let n = train.features.count
+            let order = Permutation.shuffled(count: n, seed: seed, epoch: 0x7E57)
+            let nTest = max(1, Int((Double(n) * testFraction).rounded()))
+            guard nTest < n else { throw DataError("\(path): \(n) rows are too few to split off a test set") }
+            let testRows = Set(order.prefix(nTest))
+            func pick(_ keep: Bool) -> Table {
+                let idx = (0..<n).filter { testRows.contains($0) != keep }
+                return Table(features: idx.map { train.features[$0] }, targets: idx.map { train.targets[$0] },
+                             lines: idx.map { train.lines[$0] }, featureNames: train.featureNames)
+            }
+            (train, test) = (pick(true), pick(false))
+        }
+        // Fill values come from the training rows only.
+        let fills = try fillValues(train, policy: missing, file: path)
+        try applyMissing(&train, fills, missing, file: path)
+        try applyMissing(&test, fills, missing, file: testPath ?? path)
+        let classes = task == .classification ? try classIndex(train.targets + test.targets, file: path) : nil
+        return (try dataset(train, task, classes, file: path), try dataset(test, task, classes, file: testPath ?? path))
+    }
+
+    static func isMissing(_ s: String) -> Bool { ["", "NA", "NaN", "nan", "?", "null"].contains(s) }
+
+    static func parse(_ path: String, target: String) throws -> Table {
+        guard let data = FileManager.default.contents(atPath: path) else { throw DataError("\(path): cannot read (missing file?)") }
+        guard let text = String(data: data, encoding: .utf8) else { throw DataError("\(path): not UTF-8 text") }
+        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+        while let last = lines.last, last.trimmingCharacters(in: .whitespaces).isEmpty { lines.removeLast() }
+        guard let headerLine = lines.first else { throw DataError("\(path): empty file (a header row is required)") }
+        let header = splitRow(String(headerLine)).map { $0.trimmingCharacters(in: .whitespaces) }
+        guard let targetIndex = header.firstIndex(of: target) else {
+            throw DataError("\(path): no column named '\(target)' (columns: \(header.joined(separator: ", ")))")
+        }
+        var table = Table(features: [], targets: [], lines: [], featureNames: header.enumerated().filter { $0.offset != targetIndex }.map(\.element))
+        for (i, raw) in lines.enumerated().dropFirst() {
+            let lineNo = i + 1
+            let fields = splitRow(String(raw)).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard fields.count == header.count else {
+                throw DataError("\(path):\(lineNo): \(fields.count) fields, the header has \(header.count)")
+            }
+            var row: [Float] = []
+            for (k, f) in fields.enumerated() where k != targetIndex {
+                if isMissing(f) { row.append(.nan); continue }
+                guard let v = Float(f), v.isFinite else {
+                    throw DataError("\(path):\(lineNo): column '\(header[k])' holds '\(f)', not a number")
+                }
+                row.append(v)
+            }
+            table.features.append(row)
+            table.targets.append(fields[targetIndex])
+            table.lines.append(lineNo)
+        }
+        guard !table.features.isEmpty else { throw DataError("\(path): no data rows after the header") }
+        return table
+    }
+
+    /// Splits one CSV row; double quotes group fields and "" escapes a quote.
+    static func splitRow(_ line: String) -> [String] {
+        var fields: [String] = [], cur = "", quoted = false
+        var it = line.makeIterator()
+        while let ch = it.next() {
+            if quoted {
+                if ch == "\"" {
+                    if let nxt = it.next() {
+                        if nxt == "\"" { cur.append("\"") } else { quoted = false; if nxt == "," { fields.append(cur); cur = "" } else { cur.append(nxt) } }
+                    } else { quoted = false }
+                } else { cur.append(ch) }
+            } else if ch == "\"" { quoted = true }
+            else if ch == "," { fields.append(cur); cur = "" }
+            else { cur.append(ch) }
+        }
+        fields.append(cur)
+        return fields
+    }
+
+    static func fillValues(_ t: Table, policy: MissingPolicy, file: String) throws -> [Float] {
+        let cols = t.featureNames.count
+        return (0..<cols).map { k in
+            let present = t.features.map { $0[k] }.filter { !$0.isNaN }
+            guard !present.isEmpty else { return 0 }
+            switch policy {
+            case .median:
+                let s = present.sorted()
+                return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+            default:
+                return Float(present.reduce(0.0) { $0 + Double($1) } / Double(present.count))
+            }
+        }
+    }
+
+    static func applyMissing(_ t: inout Table, _ fills: [Float], _ policy: MissingPolicy, file: String) throws {
+        var keep: [Int] = []
+        for (r, row) in t.features.enumerated() {
+            let labelMissing = isMissing(t.targets[r])
+            let gap = row.firstIndex { $0.isNaN }
+            if gap == nil && !labelMissing { keep.append(r); continue }
+            switch policy {
+            case .error:
+                let what = labelMissing ? "the target" : "column '\(t.featureNames[gap!])'"
+                throw DataError("\(file):\(t.lines[r]): missing value in \(what) (set data.missing to drop, mean or median to handle it)")
+            case .drop:
+                continue
+            case .mean, .median:
+                if labelMissing { continue }   // a target cannot be imputed: the row is dropped
+                t.features[r] = row.enumerated().map { $0.element.isNaN ? fills[$0.offset] : $0.element }
+                keep.append(r)
+            }
+        }
+        t.features = keep.map { t.features[$0] }
+        t.targets = keep.map { t.targets[$0] }
+        t.lines = keep.map { t.lines[$0] }
+        guard !t.features.isEmpty else { throw DataError("\(file): no rows left after handling missing values") }
+    }
+
+    /// Class ids: the integers themselves when all labels are small non-negative integers,
+    /// otherwise the labels' sorted order.
+    static func classIndex(_ labels: [String], file: String) throws -> [String: Int32] {
+        let unique = Set(labels)
+        if unique.allSatisfy({ Int($0).map { $0 >= 0 && $0 < 10_000 } ?? false }) {
+            return Dictionary(uniqueKeysWithValues: unique.map { ($0, Int32($0)!) })
+        }
+        return Dictionary(uniqueKeysWithValues: unique.sorted().enumerated().map { ($0.element, Int32($0.offset)) })
+    }
+
+    static func dataset(_ t: Table, _ task: Task, _ classes: [String: Int32]?, file: String) throws -> Dataset {
+        let features = t.features.flatMap { $0 }
+        let shape = [t.featureNames.count]
+        if let classes {
+            let count = Int(classes.values.max()! + 1)
+            return try Dataset(features: .floats(features), targets: .classes(t.targets.map { classes[$0]! }, classes: count),
+                               sampleShape: shape, source: file)
+        }
+        var values: [Float] = []
+        for (r, s) in t.targets.enumerated() {
+            guard let v = Float(s), v.isFinite else { throw DataError("\(file):\(t.lines[r]): target '\(s)' is not a number") }
+            values.append(v)
+        }
+        return try Dataset(features: .floats(features), targets: .values(values, width: 1), sampleShape: shape, source: file)
+    }
+}

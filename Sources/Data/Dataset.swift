@@ -1,0 +1,92 @@
+@_exported import Tensor
+
+/// Samples held compactly in memory: images as bytes, tables and sequences as floats, with
+/// class labels or regression targets. Batches are converted to Float32 on demand.
+public final class Dataset {
+    /// Feature storage.
+    public enum Features {
+        /// One byte per value (images); converted per batch.
+        case bytes([UInt8])
+        /// Float values (tables, sequences).
+        case floats([Float])
+    }
+    /// What a sample is to be predicted as.
+    public enum Targets {
+        /// Class indices in 0..<classes.
+        case classes([Int32], classes: Int)
+        /// `width` values per sample.
+        case values([Float], width: Int)
+    }
+
+    public let features: Features
+    public let targets: Targets
+    /// Shape of one sample, e.g. [1, 28, 28], [features] or [time, features].
+    public let sampleShape: [Int]
+    /// Number of samples.
+    public let count: Int
+    /// Where it came from, for messages.
+    public let source: String
+
+    public init(features: Features, targets: Targets, sampleShape: [Int], source: String) throws {
+        let per = sampleShape.reduce(1, *)
+        let featureCount: Int
+        switch features { case .bytes(let b): featureCount = b.count; case .floats(let f): featureCount = f.count }
+        guard per > 0, featureCount % per == 0 else {
+            throw DataError("\(source): \(featureCount) feature values do not divide into samples of shape \(sampleShape)")
+        }
+        let n = featureCount / per
+        guard n > 0 else { throw DataError("\(source): the dataset is empty") }
+        switch targets {
+        case let .classes(labels, classes):
+            guard labels.count == n else {
+                throw DataError("\(source): \(n) samples but \(labels.count) labels")
+            }
+            if let bad = labels.firstIndex(where: { $0 < 0 || Int($0) >= classes }) {
+                throw DataError("\(source): label \(labels[bad]) of sample \(bad) is outside 0..<\(classes)")
+            }
+        case let .values(v, width):
+            guard width > 0, v.count == n * width else {
+                throw DataError("\(source): \(n) samples but \(v.count) target values (width \(width))")
+            }
+        }
+        self.features = features; self.targets = targets; self.sampleShape = sampleShape
+        self.count = n; self.source = source
+    }
+
+    /// Number of classes, or nil for regression.
+    public var classCount: Int? { if case let .classes(_, c) = targets { return c }; return nil }
+
+    /// The first `n` samples (a `limit` for quick runs).
+    public func prefix(_ n: Int) throws -> Dataset {
+        guard n < count else { return self }
+        let per = sampleShape.reduce(1, *)
+        let f: Features
+        switch features {
+        case .bytes(let b): f = .bytes(Array(b[0..<n * per]))
+        case .floats(let x): f = .floats(Array(x[0..<n * per]))
+        }
+        let t: Targets
+        switch targets {
+        case let .classes(l, c): t = .classes(Array(l[0..<n]), classes: c)
+        case let .values(v, w): t = .values(Array(v[0..<n * w]), width: w)
+        }
+        return try Dataset(features: f, targets: t, sampleShape: sampleShape, source: source)
+    }
+
+    /// Mean and standard deviation of all feature values (bytes scaled to [0, 1]).
+    public func featureMoments() -> (mean: Double, std: Double) {
+        var s = 0.0, s2 = 0.0, n = 0
+        switch features {
+        case .bytes(let b):
+            var hist = [Int](repeating: 0, count: 256)
+            for v in b { hist[Int(v)] += 1 }
+            for (v, c) in hist.enumerated() { let x = Double(v) / 255; s += x * Double(c); s2 += x * x * Double(c) }
+            n = b.count
+        case .floats(let f):
+            for v in f { s += Double(v); s2 += Double(v) * Double(v) }
+            n = f.count
+        }
+        let mean = s / Double(max(n, 1))
+        return (mean, max(s2 / Double(max(n, 1)) - mean * mean, 0).squareRoot())
+    }
+}

@@ -1,0 +1,74 @@
+/// Seeded permutations: a pure function of (seed, epoch).
+public enum Permutation {
+    /// Fisher-Yates driven by the counter-based generator (purpose: shuffle, stream: epoch).
+    public static func shuffled(count: Int, seed: UInt64, epoch: Int) -> [Int] {
+        var p = Array(0..<count)
+        let gen = Philox(seed: seed)
+        var i = count - 1
+        while i > 0 {
+            let r = gen.bits(.shuffle, stream: UInt32(truncatingIfNeeded: epoch), index: UInt64(i))
+            let j = Int((UInt64(r.0) &* UInt64(i + 1)) >> 32)   // multiply-shift: uniform enough for n << 2^32
+            p.swapAt(i, j)
+            i -= 1
+        }
+        return p
+    }
+}
+
+/// Where a run is in its data: the epoch and how many samples of that epoch's order are used.
+/// Independent of the number of ranks, so a run can resume with another world size.
+public struct Cursor: Codable, Equatable, Sendable {
+    public var epoch: Int
+    public var offset: Int
+    public init(epoch: Int = 0, offset: Int = 0) { self.epoch = epoch; self.offset = offset }
+}
+
+/// Splits each global batch among ranks. Global step s covers positions [s*B, (s+1)*B) of the
+/// epoch's order; rank r of N takes its contiguous share of those positions.
+public struct ShardedSampler {
+    public let count: Int, batchSize: Int, rank: Int, worldSize: Int
+    public let seed: UInt64, shuffle: Bool, dropLast: Bool
+
+    public init(count: Int, batchSize: Int, rank: Int, worldSize: Int, seed: UInt64,
+                shuffle: Bool = true, dropLast: Bool = true) throws {
+        guard batchSize > 0 else { throw DataError("train.batch_size must be positive, got \(batchSize)") }
+        guard batchSize % worldSize == 0 else {
+            let ranks = (1...batchSize).filter { batchSize % $0 == 0 && $0 <= 64 }.map(String.init).joined(separator: ", ")
+            let lower = batchSize / worldSize * worldSize, upper = lower + worldSize
+            throw DataError("train.batch_size \(batchSize) is not divisible by \(worldSize) ranks: use a batch size of \(lower > 0 ? "\(lower) or " : "")\(upper), or \(ranks) ranks")
+        }
+        guard count >= (dropLast ? batchSize : 1) else {
+            throw DataError("train.batch_size \(batchSize) is larger than the \(count) training samples (with drop_last)")
+        }
+        self.count = count; self.batchSize = batchSize; self.rank = rank; self.worldSize = worldSize
+        self.seed = seed; self.shuffle = shuffle; self.dropLast = dropLast
+    }
+
+    /// Global steps in one epoch.
+    public var stepsPerEpoch: Int { dropLast ? count / batchSize : (count + batchSize - 1) / batchSize }
+
+    /// The order of the epoch's samples (dataset indices).
+    public func order(epoch: Int) -> [Int] {
+        shuffle ? Permutation.shuffled(count: count, seed: seed, epoch: epoch) : Array(0..<count)
+    }
+
+    /// Samples of one global step starting at `cursor`, as this rank's dataset indices, the global
+    /// batch's real size, and the cursor after it. `order` is `order(epoch: cursor.epoch)`.
+    public func step(at cursor: Cursor, order: [Int]) -> (ids: [Int], globalCount: Int, next: Cursor) {
+        let global = min(batchSize, count - cursor.offset)
+        precondition(global > 0 && (!dropLast || global == batchSize), "sampler: cursor \(cursor) is past the epoch's last step")
+        let share = ShardedSampler.share(global, part: rank, parts: worldSize)
+        let ids = Array(order[(cursor.offset + share.lowerBound)..<(cursor.offset + share.upperBound)])
+        var next = Cursor(epoch: cursor.epoch, offset: cursor.offset + global)
+        if next.offset + (dropLast ? batchSize : 1) > count { next = Cursor(epoch: cursor.epoch + 1, offset: 0) }
+        return (ids, global, next)
+    }
+
+    /// Part `part` of `parts` contiguous, near-equal shares of `n` items (earlier parts get the
+    /// remainder): equal shares for full batches, uneven and never padded for a tail.
+    public static func share(_ n: Int, part: Int, parts: Int) -> Range<Int> {
+        let base = n / parts, extra = n % parts
+        let start = part * base + min(part, extra)
+        return start..<(start + base + (part < extra ? 1 : 0))
+    }
+}

@@ -1,0 +1,143 @@
+import Foundation
+import Testing
+import Data
+
+@Suite struct ReaderTests {
+    @Test(arguments: [true, false])
+    func idxRoundTrip(gzip: Bool) throws {
+        let dir = temporaryFolder("idx")
+        let bytes = (0..<60).map { UInt8($0 * 3 % 256) }
+        try IDX.write(shape: [5, 3, 4], bytes: bytes, to: "\(dir)/x", gzip: gzip)
+        let raw = try Data(contentsOf: URL(fileURLWithPath: "\(dir)/x"))
+        #expect((raw.prefix(2) == Data([0x1F, 0x8B])) == gzip)   // gzip magic only when compressed
+        let back = try IDX.read("\(dir)/x")
+        #expect(back.shape == [5, 3, 4] && back.bytes == bytes)
+    }
+
+    @Test(arguments: [true, false])
+    func mnistFolderLoads(gzip: Bool) throws {
+        let dir = temporaryFolder("mnist")
+        try writeMNISTFolder(dir, n: 20, gzip: gzip)
+        let d = try MNISTFamily.load(directory: dir, train: true)
+        #expect(d.count == 20 && d.sampleShape == [1, 4, 3] && d.classCount == 10)
+    }
+
+    func expectDataError(_ fragment: String, sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> Void) {
+        #expect(sourceLocation: sourceLocation) { try body() } throws: { e in
+            (e as? DataError)?.message.contains(fragment) ?? false
+        }
+    }
+
+    @Test func badIDXFiles() throws {
+        let dir = temporaryFolder("badidx")
+        write("PK\u{3}\u{4}zipzipzip", to: "\(dir)/zip")
+        expectDataError("bad magic") { _ = try IDX.read("\(dir)/zip") }
+        try IDX.write(shape: [10, 2, 2], bytes: [UInt8](repeating: 1, count: 40), to: "\(dir)/full", gzip: false)
+        let full = try Data(contentsOf: URL(fileURLWithPath: "\(dir)/full"))
+        try full.prefix(full.count - 7).write(to: URL(fileURLWithPath: "\(dir)/short"))
+        expectDataError("truncated") { _ = try IDX.read("\(dir)/short") }
+        try (full + Data([1, 2])).write(to: URL(fileURLWithPath: "\(dir)/long"))
+        expectDataError("longer than its header") { _ = try IDX.read("\(dir)/long") }
+        expectDataError("cannot open") { _ = try IDX.read("\(dir)/absent") }
+    }
+
+    @Test func badMNISTFolders() throws {
+        let missing = temporaryFolder("empty")
+        expectDataError("no such file; set data.path") { _ = try MNISTFamily.load(directory: missing, train: true) }
+        expectDataError("apt-get install dataset-fashion-mnist") {
+            // Only meaningful where the package is absent; where present, check the hint text directly.
+            if FileManager.default.fileExists(atPath: MNISTFamily.defaultPath + "/train-images-idx3-ubyte.gz") {
+                throw DataError("apt-get install dataset-fashion-mnist (package installed here)")
+            }
+            _ = try MNISTFamily.load(train: true)
+        }
+        let dir = temporaryFolder("mismatch")
+        try writeMNISTFolder(dir, n: 6, gzip: true)
+        try IDX.write(shape: [5], bytes: [0, 1, 2, 3, 4], to: "\(dir)/train-labels-idx1-ubyte.gz", gzip: true)
+        expectDataError("holds 6 images but") { _ = try MNISTFamily.load(directory: dir, train: true) }
+        let dir2 = temporaryFolder("badlabel")
+        try writeMNISTFolder(dir2, n: 4, gzip: false, labels: [0, 1, 12, 3])
+        expectDataError("label 12 of sample 2 is outside 0..<10") { _ = try MNISTFamily.load(directory: dir2, train: true) }
+    }
+
+    @Test func csvClassificationRegressionAndMissingValues() throws {
+        let dir = temporaryFolder("csv")
+        write("a,b,label\n1,2,0\n3,,1\n5,6,1\n7,8,0\n9,10,1\n", to: "\(dir)/t.csv")
+        expectDataError("t.csv:3: missing value in column 'b'") {
+            _ = try CSVTable.load(path: "\(dir)/t.csv", target: "label", task: .classification, missing: .error,
+                                  testPath: "\(dir)/t.csv", seed: 1)
+        }
+        let dropped = try CSVTable.load(path: "\(dir)/t.csv", target: "label", task: .classification, missing: .drop,
+                                        testPath: "\(dir)/t.csv", seed: 1)
+        #expect(dropped.train.count == 4 && dropped.train.classCount == 2)
+        let mean = try CSVTable.load(path: "\(dir)/t.csv", target: "label", task: .regression, missing: .mean,
+                                     testPath: "\(dir)/t.csv", seed: 1)
+        guard case .floats(let f) = mean.train.features else { Issue.record("floats expected"); return }
+        #expect(f[3] == 6.5)            // mean of 2, 6, 8, 10
+        let median = try CSVTable.load(path: "\(dir)/t.csv", target: "label", task: .regression, missing: .median,
+                                       testPath: "\(dir)/t.csv", seed: 1)
+        guard case .floats(let g) = median.train.features else { return }
+        #expect(g[3] == 7)              // median of 2, 6, 8, 10
+        write("a,b,label\n1,x,0\n", to: "\(dir)/bad.csv")
+        expectDataError("bad.csv:2: column 'b' holds 'x', not a number") {
+            _ = try CSVTable.load(path: "\(dir)/bad.csv", target: "label", task: .classification, missing: .error, seed: 1)
+        }
+        write("a,b,label\n1,2\n", to: "\(dir)/short.csv")
+        expectDataError("short.csv:2: 2 fields, the header has 3") {
+            _ = try CSVTable.load(path: "\(dir)/short.csv", target: "label", task: .classification, missing: .error, seed: 1)
+        }
+        expectDataError("no column named 'y'") {
+            _ = try CSVTable.load(path: "\(dir)/t.csv", target: "y", task: .classification, missing: .drop, seed: 1)
+        }
+        write("a,b,label\n", to: "\(dir)/empty.csv")
+        expectDataError("no data rows") {
+            _ = try CSVTable.load(path: "\(dir)/empty.csv", target: "label", task: .classification, missing: .error, seed: 1)
+        }
+    }
+
+    @Test func csvFillsComeFromTheTrainingSplitOnly() throws {
+        let dir = temporaryFolder("csvsplit")
+        write("x,y\n1,0\n3,0\n100,0\n,0\n", to: "\(dir)/train.csv")
+        write("x,y\n,1\n", to: "\(dir)/test.csv")
+        let d = try CSVTable.load(path: "\(dir)/train.csv", target: "y", task: .regression, missing: .mean,
+                                  testPath: "\(dir)/test.csv", seed: 1)
+        guard case .floats(let f) = d.test.features else { return }
+        #expect(abs(f[0] - 104.0 / 3) < 1e-4)
+    }
+
+    @Test func csvQuotedFieldsAndStringLabels() throws {
+        let dir = temporaryFolder("csvq")
+        write("\"a\",kind\n1,\"cat\"\n2,dog\n3,\"cat\"\n4,dog\n5,cat\n", to: "\(dir)/q.csv")
+        let d = try CSVTable.load(path: "\(dir)/q.csv", target: "kind", task: .classification, missing: .error,
+                                  testFraction: 0.4, seed: 3)
+        #expect(d.train.count == 3 && d.test.count == 2 && d.train.classCount == 2)
+    }
+
+    @Test func syntheticSetsAreSeededAndShaped() throws {
+        let a = try Synthetic.linearRegression(count: 100, seed: 1), b = try Synthetic.linearRegression(count: 100, seed: 1)
+        guard case .floats(let xa) = a.features, case .floats(let xb) = b.features else { return }
+        #expect(xa == xb)
+        let s = try Synthetic.sineSequences(count: 10, steps: 8, seed: 1)
+        #expect(s.sampleShape == [8, 1] && s.count == 10)
+    }
+
+    @Test func emptyDatasetIsAnError() {
+        expectDataError("empty") {
+            _ = try Dataset(features: .floats([]), targets: .values([], width: 1), sampleShape: [3], source: "x")
+        }
+    }
+
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: MNISTFamily.defaultPath + "/train-images-idx3-ubyte.gz")))
+    func realFashionMNIST() throws {
+        let train = try MNISTFamily.load(train: true), test = try MNISTFamily.load(train: false)
+        #expect(train.count == 60_000 && test.count == 10_000 && train.sampleShape == [1, 28, 28])
+        guard case let .classes(labels, _) = train.targets else { return }
+        var histogram = [Int](repeating: 0, count: 10)
+        for l in labels { histogram[Int(l)] += 1 }
+        #expect(histogram == [Int](repeating: 6_000, count: 10))
+        let m = train.featureMoments()
+        #expect(abs(m.mean - 0.2860) < 0.001 && abs(m.std - 0.3530) < 0.001)
+        guard case .bytes(let b) = train.features else { return }
+        #expect(b.count == 60_000 * 784)   // one byte a pixel: 47 MB
+    }
+}

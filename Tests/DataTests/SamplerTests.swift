@@ -1,0 +1,78 @@
+import Testing
+import Data
+
+@Suite struct SamplerTests {
+    @Test func permutationIsAPureFunctionOfSeedAndEpoch() {
+        let a = Permutation.shuffled(count: 1000, seed: 5, epoch: 2)
+        #expect(a == Permutation.shuffled(count: 1000, seed: 5, epoch: 2))
+        #expect(a != Permutation.shuffled(count: 1000, seed: 5, epoch: 3))
+        #expect(a != Permutation.shuffled(count: 1000, seed: 6, epoch: 2))
+        #expect(a.sorted() == Array(0..<1000))
+    }
+
+    /// Every rank's shares over an epoch, put together, are exactly the epoch's order.
+    @Test(arguments: 1...5)
+    func unionOfSharesIsThePermutation(ranks: Int) throws {
+        for dropLast in [true, false] {
+            let n = 103, batch = 10 * ranks
+            var merged = [Int]()
+            let samplers = try (0..<ranks).map {
+                try ShardedSampler(count: n, batchSize: batch, rank: $0, worldSize: ranks, seed: 7, dropLast: dropLast)
+            }
+            let order = samplers[0].order(epoch: 0)
+            var cursor = Cursor()
+            for _ in 0..<samplers[0].stepsPerEpoch {
+                var next = cursor
+                for s in samplers {
+                    let step = s.step(at: cursor, order: order)
+                    merged += step.ids
+                    next = step.next
+                }
+                cursor = next
+            }
+            let used = dropLast ? n / batch * batch : n
+            #expect(merged == Array(order.prefix(used)), "N=\(ranks) dropLast=\(dropLast)")
+            #expect(cursor == Cursor(epoch: 1, offset: 0))
+        }
+    }
+
+    /// Restoring a cursor mid-epoch with another N continues with the same global sample sequence.
+    @Test func cursorRestoresWithAnotherWorldSize() throws {
+        let n = 100, batch = 12
+        func sequence(from cursor: Cursor, ranks: Int, steps: Int) throws -> [Int] {
+            let samplers = try (0..<ranks).map { try ShardedSampler(count: n, batchSize: batch, rank: $0, worldSize: ranks, seed: 3) }
+            var c = cursor, out = [Int]()
+            for _ in 0..<steps {
+                let order = samplers[0].order(epoch: c.epoch)
+                var next = c
+                for s in samplers { let st = s.step(at: c, order: order); out += st.ids; next = st.next }
+                c = next
+            }
+            return out
+        }
+        let uninterrupted = try sequence(from: Cursor(), ranks: 2, steps: 14)
+        let firstPart = try sequence(from: Cursor(), ranks: 2, steps: 5)
+        let resumed = try sequence(from: Cursor(epoch: 0, offset: 60), ranks: 3, steps: 9)
+        #expect(firstPart + resumed == uninterrupted)
+        #expect(try sequence(from: Cursor(epoch: 0, offset: 60), ranks: 4, steps: 9) == resumed)
+    }
+
+    @Test func indivisibleBatchSaysWhatWouldWork() {
+        #expect { try ShardedSampler(count: 100, batchSize: 64, rank: 0, worldSize: 3, seed: 1) } throws: { e in
+            let m = (e as? DataError)?.message ?? ""
+            return m.contains("64 is not divisible by 3 ranks") && m.contains("63 or 66") && m.contains("1, 2, 4, 8, 16, 32, 64 ranks")
+        }
+    }
+
+    @Test func tailSharesAreUnevenNeverPadded() {
+        #expect(ShardedSampler.share(7, part: 0, parts: 3) == 0..<3)
+        #expect(ShardedSampler.share(7, part: 1, parts: 3) == 3..<5)
+        #expect(ShardedSampler.share(7, part: 2, parts: 3) == 5..<7)
+        #expect(ShardedSampler.share(2, part: 3, parts: 4).isEmpty)
+    }
+
+    @Test func noShuffleKeepsFileOrder() throws {
+        let s = try ShardedSampler(count: 10, batchSize: 4, rank: 1, worldSize: 2, seed: 1, shuffle: false)
+        #expect(s.step(at: Cursor(), order: s.order(epoch: 0)).ids == [2, 3])
+    }
+}
