@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "NN", targets: ["NN"]),
         .library(name: "Optim", targets: ["Optim"]),
         .library(name: "Data", targets: ["Data"]),
+        .library(name: "Distributed", targets: ["Distributed"]),
         .executable(name: "tandem-bench", targets: ["tandem-bench"]),
     ],
     targets: [
@@ -24,6 +25,7 @@ let package = Package(
         .target(name: "NN", dependencies: ["Tensor"], swiftSettings: fast),
         .target(name: "Optim", dependencies: ["Tensor", "NN"], swiftSettings: fast),
         .target(name: "Data", dependencies: ["Tensor", "CZlib"], swiftSettings: fast),
+        .target(name: "Distributed", dependencies: ["CMPI", "Tensor"], swiftSettings: fast),
         .executableTarget(name: "tandem-bench", dependencies: ["Tensor", "CBLAS"],
                           swiftSettings: fast),
         // Fixture loading and the op-check helpers shared by the test targets.
@@ -31,6 +33,10 @@ let package = Package(
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Optim", "TestSupport"]),
         .testTarget(name: "DataTests", dependencies: ["Data"]),
+        .target(name: "CommChecks", dependencies: ["Distributed", "Tensor"], path: "Tests/CommChecks"),
+        .testTarget(name: "DistributedTests", dependencies: ["Distributed", "CommChecks", "Tensor"]),
+        // Driven under mpirun by launch/test.
+        .executableTarget(name: "tandem-mpi-check", dependencies: ["Distributed", "CommChecks"], path: "Tests/MPICheck"),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -42,3 +42,23 @@ enum Kernels {
         return s
     }
 }
+
+/// Whole-buffer passes that other targets (gradient buckets, optimizers) run on raw memory.
+public enum VectorOps {
+    /// Multiplies n floats by `scale` in place and reports whether all results are finite, in
+    /// one eight-wide pass (x * 0 is NaN exactly when x is NaN or infinite).
+    public static func scale(_ p: UnsafeMutablePointer<Float>, _ n: Int, by scale: Float) -> Bool {
+        var probe = SIMD8<Float>()
+        var i = 0
+        let s = SIMD8<Float>(repeating: scale)
+        while i + 8 <= n {
+            let v = UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self) * s
+            UnsafeMutableRawPointer(p + i).storeBytes(of: v, as: SIMD8<Float>.self)
+            probe += v * 0
+            i += 8
+        }
+        var tail: Float = 0
+        while i < n { p[i] *= scale; tail += p[i] * 0; i += 1 }
+        return !(probe.sum() + tail).isNaN
+    }
+}

@@ -1,0 +1,85 @@
+/// A failed or stalled collective: which call, on which rank, and why.
+public struct CommError: Error, CustomStringConvertible {
+    public let rank: Int
+    public let call: String
+    public let message: String
+    public init(rank: Int, call: String, message: String) { self.rank = rank; self.call = call; self.message = message }
+    public var description: String { "rank \(rank): \(call) failed: \(message)" }
+}
+
+/// An in-flight non-blocking collective.
+public protocol CommRequest: AnyObject {
+    /// Whether it has completed; also drives progress (Open MPI progresses only inside calls).
+    func test() throws -> Bool
+    /// Blocks until it completes (under the watchdog).
+    func wait() throws
+}
+
+/// The collectives data-parallel training needs. Reductions are sums, in place. Buffers are raw
+/// so no MPI type, and no copy, crosses this interface.
+public protocol Communicator: AnyObject {
+    /// This process's rank, 0..<size.
+    var rank: Int { get }
+    /// Number of ranks.
+    var size: Int { get }
+    /// A short name for logs: "mpi", "local", "simulated".
+    var kind: String { get }
+
+    /// Waits until every rank arrives.
+    func barrier() throws
+    /// Copies root's bytes into every rank's buffer.
+    func broadcast(_ buffer: UnsafeMutableRawBufferPointer, root: Int) throws
+    /// Sums Float32 buffers across ranks, in place.
+    func allreduce(_ buffer: UnsafeMutableBufferPointer<Float>) throws
+    /// Sums Float64 buffers across ranks, in place (metrics, flags).
+    func allreduce(_ buffer: UnsafeMutableBufferPointer<Double>) throws
+    /// Starts a non-blocking in-place Float32 sum; the buffer must stay untouched until done.
+    func startAllreduce(_ buffer: UnsafeMutableBufferPointer<Float>) throws -> CommRequest
+    /// Gathers every rank's `send` bytes into `recv` (size * send.count bytes), in rank order.
+    func allgather(_ send: UnsafeRawBufferPointer, into recv: UnsafeMutableRawBufferPointer) throws
+    /// Sends `sendCounts[k]` floats (consecutive blocks of `send`) to rank k and receives
+    /// `recvCounts[k]` floats from rank k into consecutive blocks of `recv`.
+    func alltoallv(_ send: UnsafePointer<Float>, sendCounts: [Int], _ recv: UnsafeMutablePointer<Float>, recvCounts: [Int]) throws
+    /// Gathers `counts[k]` floats from rank k into consecutive blocks of `recv`.
+    func allgatherv(_ send: UnsafePointer<Float>, _ recv: UnsafeMutablePointer<Float>, counts: [Int]) throws
+    /// Ends the whole job (every rank) with `code` after printing `message` on stderr.
+    func abort(code: Int32, message: String) -> Never
+    /// Records where the next collective is called from (used by the debug-mode schedule check).
+    func noteCallSite(_ file: StaticString, _ line: UInt)
+}
+
+extension Communicator {
+    public func noteCallSite(_ file: StaticString, _ line: UInt) {}
+
+    /// This communicator, with the caller's file and line noted for the debug-mode schedule check:
+    /// `comm.at().allreduce(buffer)`.
+    @inline(__always)
+    public func at(_ file: StaticString = #fileID, _ line: UInt = #line) -> Communicator {
+        noteCallSite(file, line)
+        return self
+    }
+}
+
+extension Communicator {
+    /// Sums a small array of Float64 across ranks (metrics, flags).
+    public func allreduce(_ values: [Double]) throws -> [Double] {
+        var v = values
+        try v.withUnsafeMutableBufferPointer { try allreduce($0) }
+        return v
+    }
+
+    /// Broadcasts a tensor-sized Float32 buffer from root.
+    public func broadcast(_ buffer: UnsafeMutableBufferPointer<Float>, root: Int = 0) throws {
+        try broadcast(UnsafeMutableRawBufferPointer(buffer), root: root)
+    }
+
+    /// Every rank's value of `x`, gathered.
+    public func allgather(_ x: UInt64) throws -> [UInt64] {
+        var mine = x
+        var all = [UInt64](repeating: 0, count: size)
+        try withUnsafeBytes(of: &mine) { send in
+            try all.withUnsafeMutableBytes { try allgather(send, into: $0) }
+        }
+        return all
+    }
+}

@@ -1,0 +1,66 @@
+/// Bit-reproducible gradient sums for any world size N dividing the number of virtual shards V
+/// (both powers of two).
+///
+/// The global batch is cut into V fixed micro-shards; their gradients are added in one fixed
+/// pairwise tree. Rank r holds micro-shards [r*V/N, (r+1)*V/N): a subtree, combined locally.
+/// The cross-rank levels are a fixed-order reduce-scatter (each rank owns one slice of the flat
+/// gradient, receives the N partial slices by alltoallv, adds them in tree order) followed by an
+/// allgatherv of the slices: the traffic of a ring allreduce.
+public final class ExactReducer {
+    public let length: Int, virtualShards: Int
+    let communicator: Communicator
+    /// The micro-shards this rank computes.
+    public let localShards: Range<Int>
+    private var received: [Float]
+    private let slices: [Int]
+
+    public init(length: Int, virtualShards: Int, communicator: Communicator) {
+        let n = communicator.size
+        precondition(virtualShards > 0 && virtualShards & (virtualShards - 1) == 0, "exact mode: virtual_shards must be a power of two")
+        precondition(n & (n - 1) == 0 && virtualShards % n == 0, "exact mode: ranks (\(n)) must be a power of two dividing virtual_shards (\(virtualShards))")
+        self.length = length; self.virtualShards = virtualShards; self.communicator = communicator
+        let per = virtualShards / n
+        localShards = communicator.rank * per..<(communicator.rank + 1) * per
+        slices = (0..<n).map { ShardShares.share(length, part: $0, parts: n).count }
+        received = [Float](repeating: 0, count: slices[communicator.rank] * n)
+    }
+
+    /// Adds `count` buffers of `n` floats pairwise in place: buffers[0] ends up with the sum.
+    public static func treeSum(_ buffers: [UnsafeMutablePointer<Float>], _ n: Int) {
+        var stride = 1
+        while stride < buffers.count {
+            for i in Swift.stride(from: 0, to: buffers.count, by: 2 * stride) where i + stride < buffers.count {
+                let a = buffers[i], b = buffers[i + stride]
+                for k in 0..<n { a[k] += b[k] }
+            }
+            stride *= 2
+        }
+    }
+
+    /// Sums the local micro-shard gradients (in micro-shard order) with every other rank's, in the
+    /// fixed tree; the result lands in `locals[0]` on every rank.
+    public func reduce(_ locals: [UnsafeMutablePointer<Float>]) throws {
+        precondition(locals.count == localShards.count, "exact mode: expected \(localShards.count) micro-shard gradients")
+        ExactReducer.treeSum(locals, length)
+        let n = communicator.size
+        guard n > 1 else { return }
+        let root = locals[0], mine = slices[communicator.rank]
+        try received.withUnsafeMutableBufferPointer { recv in
+            try communicator.alltoallv(root, sendCounts: slices, recv.baseAddress!, recvCounts: Array(repeating: mine, count: n))
+            ExactReducer.treeSum((0..<n).map { recv.baseAddress! + $0 * mine }, mine)
+            let offset = slices[..<communicator.rank].reduce(0, +)
+            (root + offset).update(from: recv.baseAddress!, count: mine)
+        }
+        let offset = slices[..<communicator.rank].reduce(0, +)
+        try communicator.allgatherv(root + offset, root, counts: slices)
+    }
+}
+
+/// Contiguous near-equal shares (the same rule the sampler uses).
+public enum ShardShares {
+    public static func share(_ n: Int, part: Int, parts: Int) -> Range<Int> {
+        let base = n / parts, extra = n % parts
+        let start = part * base + min(part, extra)
+        return start..<(start + base + (part < extra ? 1 : 0))
+    }
+}

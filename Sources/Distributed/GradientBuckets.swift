@@ -1,0 +1,114 @@
+import Foundation
+import Tensor
+
+/// Parameter gradients packed into flat buckets, each all-reduced as soon as backward has
+/// finished writing it (PyTorch DDP's overlap).
+///
+/// Parameters go in reverse registration order, the order backward produces them; each
+/// parameter's gradient is a view into its bucket, so there is no copy before communication.
+/// Buckets are launched strictly in index order so every rank issues the same collectives in the
+/// same order; in-flight requests are tested from the backward hooks to give MPI progress.
+public final class GradientBuckets {
+    /// One bucket: a flat buffer and the parameters whose gradients live in it.
+    public struct Bucket {
+        public let storage: TensorStorage
+        public let parameters: [Int]
+    }
+
+    public let buckets: [Bucket]
+    let communicator: Communicator
+    private var pending: [Int]
+    private var bucketOf: [ObjectIdentifier: Int] = [:]
+    private var requests: [CommRequest?]
+    private var launched = 0
+    /// Seconds spent waiting in `finish` for communication after backward (not overlapped).
+    public private(set) var waitSeconds = 0.0
+    /// Buckets whose reduction had already completed when backward ended.
+    public private(set) var completedDuringBackward = 0
+
+    /// Packs `parameters` into buckets of about `bucketBytes` and points their gradients into them.
+    public init(parameters: [Tensor], bucketBytes: Int, communicator: Communicator) {
+        self.communicator = communicator
+        var groups: [[Int]] = [[]]
+        var bytes = 0
+        for i in parameters.indices.reversed() {
+            let b = parameters[i].count * 4
+            if bytes > 0 && bytes + b > bucketBytes { groups.append([]); bytes = 0 }
+            groups[groups.count - 1].append(i)
+            bytes += b
+        }
+        buckets = groups.filter { !$0.isEmpty }.map { idx in
+            let storage = TensorStorage(count: idx.reduce(0) { $0 + parameters[$1].count })
+            var offset = 0
+            for i in idx {
+                let p = parameters[i]
+                let view = TensorStorage(viewing: storage, offset: offset, count: p.count)
+                if let old = p.grad { view.base.update(from: old.data, count: p.count) }
+                p.grad = Tensor(shape: p.shape, storage: view)
+                offset += p.count
+            }
+            return Bucket(storage: storage, parameters: idx)
+        }
+        pending = buckets.map(\.parameters.count)
+        requests = Array(repeating: nil, count: buckets.count)
+        for (b, bucket) in buckets.enumerated() {
+            for i in bucket.parameters { bucketOf[ObjectIdentifier(parameters[i])] = b }
+        }
+        for p in parameters { p.onGradReady = { [unowned self] t in self.gradientReady(t) } }
+    }
+
+    /// Total gradient elements.
+    public var elementCount: Int { buckets.reduce(0) { $0 + $1.storage.count } }
+
+    /// Zeroes every gradient (one memset per bucket) and re-arms the hooks for a new backward.
+    public func zero() {
+        for b in buckets { b.storage.base.initialize(repeating: 0, count: b.storage.count) }
+        pending = buckets.map(\.parameters.count)
+        launched = 0
+    }
+
+    /// Re-arms the hooks without zeroing (gradient accumulation over several backwards).
+    public func rearm() {
+        pending = buckets.map(\.parameters.count)
+    }
+
+    /// When set, completed buckets are not launched during backward (accumulation steps).
+    public var holdCommunication = false
+
+    private func gradientReady(_ t: Tensor) {
+        guard let b = bucketOf[ObjectIdentifier(t)] else { return }
+        pending[b] -= 1
+        guard !holdCommunication else { return }
+        // Progress for what is in flight, then launch every completed bucket that is next in order.
+        for r in requests[..<launched] { _ = try? r?.test() }
+        while launched < buckets.count && pending[launched] <= 0 {
+            requests[launched] = try? communicator.startAllreduce(buckets[launched].storage.buffer)
+            launched += 1
+        }
+    }
+
+    /// Launches what backward did not (unused parameters, held steps), waits for every bucket,
+    /// and multiplies the sums by `scale` (1 / global sample count). Returns whether every reduced
+    /// gradient is finite: all ranks see the same sums, so all reach the same verdict.
+    @discardableResult
+    public func finish(scale: Float) throws -> Bool {
+        var done = 0
+        for r in requests[..<launched] where try r?.test() ?? false { done += 1 }
+        completedDuringBackward = done
+        let t0 = ProcessInfo.processInfo.systemUptime
+        while launched < buckets.count {
+            requests[launched] = try communicator.startAllreduce(buckets[launched].storage.buffer)
+            launched += 1
+        }
+        for (b, r) in requests.enumerated() {
+            guard let r else { throw CommError(rank: communicator.rank, call: "allreduce of gradient bucket \(b)", message: "could not be started") }
+            try r.wait()
+        }
+        waitSeconds = ProcessInfo.processInfo.systemUptime - t0
+        for i in requests.indices { requests[i] = nil }
+        launched = 0
+        var finite = true
+        for b in buckets { finite = VectorOps.scale(b.storage.base, b.storage.count, by: scale) && finite }
+        return finite
+    }
+}

@@ -1,0 +1,37 @@
+/// A world of one: no MPI at all (single-node debug mode, plain `tandem train`).
+public final class LocalCommunicator: Communicator {
+    public init() {}
+    public var rank: Int { 0 }
+    public var size: Int { 1 }
+    public var kind: String { "local" }
+    public func barrier() throws {}
+    public func broadcast(_ buffer: UnsafeMutableRawBufferPointer, root: Int) throws {}
+    public func allreduce(_ buffer: UnsafeMutableBufferPointer<Float>) throws {}
+    public func allreduce(_ buffer: UnsafeMutableBufferPointer<Double>) throws {}
+    public func startAllreduce(_ buffer: UnsafeMutableBufferPointer<Float>) throws -> CommRequest { CompletedRequest() }
+    public func allgather(_ send: UnsafeRawBufferPointer, into recv: UnsafeMutableRawBufferPointer) throws {
+        recv.copyMemory(from: send)
+    }
+    public func alltoallv(_ send: UnsafePointer<Float>, sendCounts: [Int], _ recv: UnsafeMutablePointer<Float>, recvCounts: [Int]) throws {
+        recv.update(from: send, count: sendCounts[0])
+    }
+    public func allgatherv(_ send: UnsafePointer<Float>, _ recv: UnsafeMutablePointer<Float>, counts: [Int]) throws {
+        if recv != UnsafeMutablePointer(mutating: send) { recv.update(from: send, count: counts[0]) }
+    }
+    public func abort(code: Int32, message: String) -> Never { exitWithMessage(code, message) }
+}
+
+/// A request that completed when it was made.
+final class CompletedRequest: CommRequest {
+    func test() throws -> Bool { true }
+    func wait() throws {}
+}
+
+import Glibc
+
+/// Prints `message` (one line) on stderr and exits the process.
+func exitWithMessage(_ code: Int32, _ message: String) -> Never {
+    fputs(message.hasSuffix("\n") ? message : message + "\n", stderr)
+    fflush(stderr)
+    exit(code)
+}

@@ -1,0 +1,154 @@
+import CMPI
+import Foundation
+
+/// Open MPI as the distributed engine. One object owns MPI_Init_thread and MPI_Finalize; every
+/// call's return code is checked and turned into a `CommError` carrying MPI_Error_string, the
+/// call and the rank. Blocking collectives run under the watchdog.
+public final class MPICommunicator: Communicator {
+    public let rank: Int
+    public let size: Int
+    public var kind: String { "mpi" }
+    let comm: MPI_Comm
+    /// The watchdog every collective runs under.
+    public private(set) var watchdog: Watchdog!
+    private var finalized = false
+
+    /// Whether this process was started by mpirun/mpiexec (or a Slurm PMI launcher).
+    public static var isLaunchedByMPI: Bool {
+        let env = ProcessInfo.processInfo.environment
+        return ["OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE"].contains { env[$0] != nil }
+    }
+
+    /// Initialises MPI (thread support: multiple, so the watchdog thread may call MPI_Abort).
+    public init(timeout: Double = 300) throws {
+        var provided: Int32 = 0
+        let rc = MPI_Init_thread(nil, nil, cmpi_thread_multiple(), &provided)
+        guard rc == cmpi_success() else {
+            throw CommError(rank: -1, call: "MPI_Init_thread", message: MPICommunicator.errorString(rc))
+        }
+        comm = cmpi_comm_world()
+        _ = MPI_Comm_set_errhandler(comm, cmpi_errors_return())
+        var r: Int32 = 0, s: Int32 = 0
+        _ = MPI_Comm_rank(comm, &r)
+        _ = MPI_Comm_size(comm, &s)
+        rank = Int(r); size = Int(s)
+        let world = comm
+        watchdog = Watchdog(timeout: timeout, rank: rank) { message in
+            fputs(message + "\n", stderr)
+            fflush(stderr)
+            MPI_Abort(world, 3)
+            _exit(3)
+        }
+    }
+
+    /// Ends MPI (after a barrier-free shutdown; call once, at the end of the run).
+    public func finalize() {
+        guard !finalized else { return }
+        finalized = true
+        MPI_Finalize()
+    }
+
+    static func errorString(_ code: Int32) -> String {
+        var buf = [CChar](repeating: 0, count: Int(cmpi_max_error_string()) + 1)
+        var len: Int32 = 0
+        MPI_Error_string(code, &buf, &len)
+        return String(cString: buf)
+    }
+
+    @inline(__always) func check(_ rc: Int32, _ call: String) throws {
+        if rc != cmpi_success() {
+            throw CommError(rank: rank, call: call, message: MPICommunicator.errorString(rc))
+        }
+    }
+
+    public func barrier() throws {
+        try watchdog.watch("barrier") { try check(MPI_Barrier(comm), "MPI_Barrier") }
+    }
+
+    public func broadcast(_ buffer: UnsafeMutableRawBufferPointer, root: Int) throws {
+        try watchdog.watch("broadcast \(buffer.count) bytes from rank \(root)") {
+            try check(MPI_Bcast(buffer.baseAddress, Int32(buffer.count), cmpi_byte(), Int32(root), comm), "MPI_Bcast")
+        }
+    }
+
+    public func allreduce(_ buffer: UnsafeMutableBufferPointer<Float>) throws {
+        try watchdog.watch("allreduce float32 x \(buffer.count)") {
+            try check(MPI_Allreduce(cmpi_in_place(), buffer.baseAddress, Int32(buffer.count), cmpi_float(), cmpi_sum(), comm),
+                      "MPI_Allreduce")
+        }
+    }
+
+    public func allreduce(_ buffer: UnsafeMutableBufferPointer<Double>) throws {
+        try watchdog.watch("allreduce float64 x \(buffer.count)") {
+            try check(MPI_Allreduce(cmpi_in_place(), buffer.baseAddress, Int32(buffer.count), cmpi_double(), cmpi_sum(), comm),
+                      "MPI_Allreduce")
+        }
+    }
+
+    public func startAllreduce(_ buffer: UnsafeMutableBufferPointer<Float>) throws -> CommRequest {
+        var req = cmpi_request_null()
+        try check(MPI_Iallreduce(cmpi_in_place(), buffer.baseAddress, Int32(buffer.count), cmpi_float(), cmpi_sum(), comm, &req),
+                  "MPI_Iallreduce")
+        return MPIRequest(req, owner: self, what: "allreduce float32 x \(buffer.count) (non-blocking)")
+    }
+
+    public func allgather(_ send: UnsafeRawBufferPointer, into recv: UnsafeMutableRawBufferPointer) throws {
+        precondition(recv.count == send.count * size, "allgather: receive buffer must hold size * send bytes")
+        try watchdog.watch("allgather \(send.count) bytes") {
+            try check(MPI_Allgather(send.baseAddress, Int32(send.count), cmpi_byte(), recv.baseAddress, Int32(send.count),
+                                    cmpi_byte(), comm), "MPI_Allgather")
+        }
+    }
+
+    public func alltoallv(_ send: UnsafePointer<Float>, sendCounts: [Int], _ recv: UnsafeMutablePointer<Float>, recvCounts: [Int]) throws {
+        let sc = sendCounts.map(Int32.init), rc = recvCounts.map(Int32.init)
+        let sd = offsets(sc), rd = offsets(rc)
+        try watchdog.watch("alltoallv float32 x \(sendCounts.reduce(0, +))") {
+            try check(MPI_Alltoallv(send, sc, sd, cmpi_float(), recv, rc, rd, cmpi_float(), comm), "MPI_Alltoallv")
+        }
+    }
+
+    public func allgatherv(_ send: UnsafePointer<Float>, _ recv: UnsafeMutablePointer<Float>, counts: [Int]) throws {
+        let c = counts.map(Int32.init), d = offsets(c)
+        try watchdog.watch("allgatherv float32 x \(counts.reduce(0, +))") {
+            // In place when send is already this rank's block of recv.
+            let inPlace = UnsafeMutableRawPointer(mutating: send) == UnsafeMutableRawPointer(recv + Int(d[rank]))
+            try check(MPI_Allgatherv(inPlace ? UnsafeRawPointer(cmpi_in_place()) : UnsafeRawPointer(send), c[rank], cmpi_float(),
+                                     recv, c, d, cmpi_float(), comm), "MPI_Allgatherv")
+        }
+    }
+
+    public func abort(code: Int32, message: String) -> Never {
+        fputs(message.hasSuffix("\n") ? message : message + "\n", stderr)
+        fflush(stderr)
+        MPI_Abort(comm, code)
+        _exit(code)
+    }
+
+    private func offsets(_ counts: [Int32]) -> [Int32] {
+        var out = [Int32](), acc: Int32 = 0
+        for c in counts { out.append(acc); acc += c }
+        return out
+    }
+}
+
+/// An MPI_Request from a non-blocking collective.
+final class MPIRequest: CommRequest {
+    private var request: MPI_Request?
+    private let owner: MPICommunicator
+    private let what: String
+
+    init(_ request: MPI_Request?, owner: MPICommunicator, what: String) {
+        self.request = request; self.owner = owner; self.what = what
+    }
+
+    func test() throws -> Bool {
+        var flag: Int32 = 0
+        try owner.check(MPI_Test(&request, &flag, cmpi_status_ignore()), "MPI_Test")
+        return flag != 0
+    }
+
+    func wait() throws {
+        try owner.watchdog.watch(what) { try owner.check(MPI_Wait(&request, cmpi_status_ignore()), "MPI_Wait") }
+    }
+}

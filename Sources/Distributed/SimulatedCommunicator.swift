@@ -1,0 +1,153 @@
+import Foundation
+
+/// N ranks as threads of one process: `--simulate-ranks N` reproduces an N-rank run under a
+/// debugger, and tests use it to check collectives without mpirun. Sums are taken in rank order.
+public final class SimulatedWorld {
+    public let size: Int
+    /// Seconds a rank waits at a collective before it reports a stall.
+    public let timeout: Double
+    private let cond = NSCondition()
+    private var arrived = 0, generation = 0, broken: String?
+    fileprivate var slots: [UnsafeMutableRawPointer?]
+
+    public init(size: Int, timeout: Double = 300) {
+        precondition(size >= 1, "SimulatedWorld: size must be at least 1")
+        self.size = size; self.timeout = timeout
+        slots = Array(repeating: nil, count: size)
+    }
+
+    /// Runs `body` once per rank, each on its own thread, and waits for all; rethrows the first error.
+    public static func run(size: Int, timeout: Double = 300, _ body: @escaping (SimulatedCommunicator) throws -> Void) throws {
+        let world = SimulatedWorld(size: size, timeout: timeout)
+        var errors = [Error?](repeating: nil, count: size)
+        let lock = NSLock(), group = DispatchGroup()
+        for r in 0..<size {
+            group.enter()
+            let t = Thread {
+                do { try body(SimulatedCommunicator(world: world, rank: r)) } catch {
+                    lock.lock(); errors[r] = error; lock.unlock()
+                    world.breakWorld("rank \(r) failed: \(error)")
+                }
+                group.leave()
+            }
+            t.stackSize = 16 << 20
+            t.start()
+        }
+        group.wait()
+        if let e = errors.compactMap({ $0 }).first { throw e }
+    }
+
+    func breakWorld(_ why: String) {
+        cond.lock(); if broken == nil { broken = why }; cond.broadcast(); cond.unlock()
+    }
+
+    /// Every rank arrives, or the wait times out (a rank skipped or stalled).
+    func barrier(rank: Int, what: String, seq: Int) throws {
+        cond.lock()
+        defer { cond.unlock() }
+        if let b = broken { throw CommError(rank: rank, call: what, message: "another rank failed first (\(b))") }
+        let gen = generation
+        arrived += 1
+        if arrived == size {
+            arrived = 0; generation += 1; cond.broadcast(); return
+        }
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        while gen == generation {
+            if let b = broken { throw CommError(rank: rank, call: what, message: "another rank failed first (\(b))") }
+            if !cond.wait(until: deadline) && gen == generation {
+                let message = "collective #\(seq) (\(what)) has not completed after \(formatSeconds(timeout)) (distributed.timeout_s)"
+                if broken == nil { broken = "rank \(rank): \(message)" }
+                cond.broadcast()
+                throw CommError(rank: rank, call: what, message: message)
+            }
+        }
+    }
+}
+
+/// One simulated rank.
+public final class SimulatedCommunicator: Communicator {
+    public let rank: Int
+    public var size: Int { world.size }
+    public var kind: String { "simulated" }
+    let world: SimulatedWorld
+    private var seq = 0
+
+    init(world: SimulatedWorld, rank: Int) { self.world = world; self.rank = rank }
+
+    /// Publish a pointer, wait for all, let `read` use everyone's, wait again so nobody
+    /// overwrites a source still being read, then `finish` writes this rank's result.
+    private func exchange(_ what: String, _ mine: UnsafeMutableRawPointer?, read: ([UnsafeMutableRawPointer?]) -> Void,
+                          finish: () -> Void = {}) throws {
+        seq += 1
+        world.slots[rank] = mine
+        try world.barrier(rank: rank, what: what, seq: seq)
+        read(world.slots)
+        try world.barrier(rank: rank, what: what, seq: seq)
+        finish()
+    }
+
+    public func barrier() throws { try exchange("barrier", nil, read: { _ in }) }
+
+    public func broadcast(_ buffer: UnsafeMutableRawBufferPointer, root: Int) throws {
+        var copy = [UInt8](repeating: 0, count: buffer.count)
+        try exchange("broadcast \(buffer.count) bytes from rank \(root)", buffer.baseAddress,
+                     read: { slots in copy.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(start: slots[root], count: buffer.count)) } },
+                     finish: { if rank != root { buffer.copyMemory(from: UnsafeRawBufferPointer(start: copy.withUnsafeBytes { $0.baseAddress }, count: copy.count)) } })
+    }
+
+    private func sum<T: FloatingPoint>(_ buffer: UnsafeMutableBufferPointer<T>, _ what: String) throws {
+        var total = [T](repeating: 0, count: buffer.count)
+        try exchange(what, UnsafeMutableRawPointer(buffer.baseAddress), read: { slots in
+            for s in slots {
+                let p = s!.assumingMemoryBound(to: T.self)
+                for i in 0..<buffer.count { total[i] += p[i] }
+            }
+        }, finish: { for i in 0..<buffer.count { buffer[i] = total[i] } })
+    }
+
+    public func allreduce(_ buffer: UnsafeMutableBufferPointer<Float>) throws { try sum(buffer, "allreduce float32 x \(buffer.count)") }
+    public func allreduce(_ buffer: UnsafeMutableBufferPointer<Double>) throws { try sum(buffer, "allreduce float64 x \(buffer.count)") }
+
+    public func startAllreduce(_ buffer: UnsafeMutableBufferPointer<Float>) throws -> CommRequest {
+        try allreduce(buffer)
+        return CompletedRequest()
+    }
+
+    public func allgather(_ send: UnsafeRawBufferPointer, into recv: UnsafeMutableRawBufferPointer) throws {
+        try exchange("allgather \(send.count) bytes", UnsafeMutableRawPointer(mutating: send.baseAddress), read: { slots in
+            for (r, s) in slots.enumerated() {
+                (recv.baseAddress! + r * send.count).copyMemory(from: s!, byteCount: send.count)
+            }
+        })
+    }
+
+    public func alltoallv(_ send: UnsafePointer<Float>, sendCounts: [Int], _ recv: UnsafeMutablePointer<Float>, recvCounts: [Int]) throws {
+        // Each rank publishes its send buffer; rank r's block for me starts after its blocks for ranks < me.
+        // Send counts are needed from every rank: exchange them first.
+        let mine = sendCounts.map { UInt64($0) }
+        var allCounts = [[Int]](repeating: [], count: size)
+        for k in 0..<size { allCounts[k] = try allgather(mine[k]).map(Int.init) }   // allCounts[k][r] = r's count for k
+        try exchange("alltoallv float32 x \(sendCounts.reduce(0, +))", UnsafeMutableRawPointer(mutating: send), read: { slots in
+            var at = 0
+            for (r, s) in slots.enumerated() {
+                let src = s!.assumingMemoryBound(to: Float.self)
+                let offset = (0..<rank).reduce(0) { $0 + allCounts[$1][r] }
+                (recv + at).update(from: src + offset, count: recvCounts[r])
+                at += recvCounts[r]
+            }
+        })
+    }
+
+    public func allgatherv(_ send: UnsafePointer<Float>, _ recv: UnsafeMutablePointer<Float>, counts: [Int]) throws {
+        var gathered = [Float](repeating: 0, count: counts.reduce(0, +))
+        try exchange("allgatherv float32 x \(gathered.count)", UnsafeMutableRawPointer(mutating: send), read: { slots in
+            var at = 0
+            for (r, s) in slots.enumerated() {
+                for i in 0..<counts[r] { gathered[at + i] = s!.assumingMemoryBound(to: Float.self)[i] }
+                at += counts[r]
+            }
+        }, finish: { recv.update(from: gathered, count: gathered.count) })
+    }
+
+    public func abort(code: Int32, message: String) -> Never { exitWithMessage(code, message) }
+}

@@ -1,0 +1,55 @@
+import Foundation
+
+/// Ends the job when a collective stalls: a rank that died or skipped a collective would
+/// otherwise leave every other rank (and mpirun) waiting forever.
+///
+/// Each collective runs inside `watch`, which records (sequence number, description, start);
+/// a background thread checks the record and calls `onTimeout` with a message naming it.
+public final class Watchdog {
+    /// Seconds a collective may take (`distributed.timeout_s`).
+    public let timeout: Double
+    private let rank: Int
+    private let onTimeout: (String) -> Void
+    private let lock = NSLock()
+    private var current: (seq: Int, what: String, start: Double)?
+    private var fired = false
+    /// Collectives started so far.
+    public private(set) var sequence = 0
+
+    public init(timeout: Double, rank: Int, onTimeout: @escaping (String) -> Void) {
+        precondition(timeout > 0, "Watchdog: timeout must be positive")
+        self.timeout = timeout
+        self.rank = rank
+        self.onTimeout = onTimeout
+        let poll = min(0.1, timeout / 10)
+        let thread = Thread { [weak self] in
+            while let me = self {
+                me.check()
+                Thread.sleep(forTimeInterval: poll)
+            }
+        }
+        thread.name = "tandem-watchdog"
+        thread.start()
+    }
+
+    /// Runs one collective under the watchdog.
+    @inline(__always)
+    public func watch<T>(_ what: @autoclosure () -> String, _ body: () throws -> T) rethrows -> T {
+        lock.lock()
+        sequence += 1
+        current = (sequence, what(), ProcessInfo.processInfo.systemUptime)
+        lock.unlock()
+        defer { lock.lock(); current = nil; lock.unlock() }
+        return try body()
+    }
+
+    private func check() {
+        lock.lock()
+        guard !fired, let c = current, ProcessInfo.processInfo.systemUptime - c.start > timeout else { lock.unlock(); return }
+        fired = true
+        lock.unlock()
+        onTimeout("tandem: rank \(rank): collective #\(c.seq) (\(c.what)) has not completed after \(formatSeconds(timeout)) (distributed.timeout_s); a rank has probably died, stalled or skipped a collective; ending the job")
+    }
+}
+
+func formatSeconds(_ s: Double) -> String { s == s.rounded() ? "\(Int(s)) s" : "\(s) s" }

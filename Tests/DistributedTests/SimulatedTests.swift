@@ -1,0 +1,74 @@
+import Foundation
+import Testing
+import CommChecks
+import Distributed
+import Tensor
+
+@Suite struct SimulatedCommunicatorTests {
+    @Test(arguments: [1, 2, 3, 4])
+    func everyCollective(ranks: Int) throws {
+        let lock = NSLock()
+        var failures: [String] = []
+        try SimulatedWorld.run(size: ranks, timeout: 30) { c in
+            let f = try CommChecks.all(c)
+            lock.lock(); failures += f; lock.unlock()
+        }
+        #expect(failures.isEmpty, "\(failures)")
+    }
+
+    @Test func localCommunicatorPassesTheSameChecks() throws {
+        #expect(try CommChecks.all(LocalCommunicator()).isEmpty)
+    }
+
+    @Test func aRankThatSkipsACollectiveTripsTheTimeout() {
+        let start = Date()
+        #expect {
+            try SimulatedWorld.run(size: 2, timeout: 0.5) { c in
+                if c.rank == 0 { _ = try c.allreduce([1.0]) }
+            }
+        } throws: { e in
+            "\(e)".contains("has not completed after 0.5 s")
+        }
+        #expect(Date().timeIntervalSince(start) < 5)
+    }
+
+    @Test func scheduleCheckNamesRanksAndCallSites() {
+        #expect {
+            try SimulatedWorld.run(size: 2, timeout: 10) { raw in
+                let c = CheckedCommunicator(raw)
+                try c.at().barrier()
+                if c.rank == 0 { try c.at().barrier() } else { _ = try c.at().allreduce([2.0]) }
+            }
+        } throws: { e in
+            let m = "\(e)"
+            return m.contains("ranks disagree on the next collective") && m.contains("rank 0: #2 barrier at DistributedTests/SimulatedTests.swift:")
+                && m.contains("rank 1: #2 allreduce float64 x 1 at DistributedTests/SimulatedTests.swift:")
+        }
+    }
+
+    /// Exact mode: bit-identical sums for N = 1, 2, 4 on the same micro-shards.
+    @Test func exactModeIsBitIdenticalAcrossWorldSizes() throws {
+        let length = 777, v = 4
+        func shard(_ k: Int) -> [Float] { Tensor.randomNormal([length], std: 3, seed: 5, stream: UInt32(k)).scalars }
+        var results: [[Float]] = []
+        for n in [1, 2, 4] {
+            var got = [Float]()
+            let lock = NSLock()
+            try SimulatedWorld.run(size: n, timeout: 30) { c in
+                let reducer = ExactReducer(length: length, virtualShards: v, communicator: c)
+                let ptrs = reducer.localShards.map { k -> UnsafeMutablePointer<Float> in
+                    let p = UnsafeMutablePointer<Float>.allocate(capacity: length)
+                    p.initialize(from: shard(k), count: length)
+                    return p
+                }
+                defer { ptrs.forEach { $0.deallocate() } }
+                try reducer.reduce(ptrs)
+                let mine = Array(UnsafeBufferPointer(start: ptrs[0], count: length))
+                if c.rank == 0 { lock.lock(); got = mine; lock.unlock() }
+            }
+            results.append(got)
+        }
+        #expect(results[0].count == length)
+        #expect(results[0] == results[1] && results[1] == results[2])
+    }
+}
