@@ -26,7 +26,7 @@ let package = Package(
         .target(name: "Optim", dependencies: ["Tensor", "NN"], swiftSettings: fast),
         .target(name: "Data", dependencies: ["Tensor", "CZlib"], swiftSettings: fast),
         .target(name: "Distributed", dependencies: ["CMPI", "Tensor"], swiftSettings: fast),
-        .executableTarget(name: "tandem-bench", dependencies: ["Tensor", "CBLAS"],
+        .executableTarget(name: "tandem-bench", dependencies: ["Tensor", "CBLAS", "CMPI", "Distributed"],
                           swiftSettings: fast),
         // Fixture loading and the op-check helpers shared by the test targets.
         .target(name: "TestSupport", dependencies: ["Tensor"], path: "Tests/TestSupport"),

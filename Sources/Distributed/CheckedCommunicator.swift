@@ -49,9 +49,10 @@ public final class CheckedCommunicator: Communicator {
     public func allgather(_ send: UnsafeRawBufferPointer, into recv: UnsafeMutableRawBufferPointer) throws {
         try verify("allgather \(send.count) bytes"); try inner.allgather(send, into: recv)
     }
-    public func alltoallv(_ send: UnsafePointer<Float>, sendCounts: [Int], _ recv: UnsafeMutablePointer<Float>, recvCounts: [Int]) throws {
+    public func alltoallv(_ send: UnsafePointer<Float>, sendCounts: [Int], sendOffsets: [Int],
+                          _ recv: UnsafeMutablePointer<Float>, recvCounts: [Int], recvOffsets: [Int]) throws {
         try verify("alltoallv float32 x \(sendCounts.reduce(0, +))")
-        try inner.alltoallv(send, sendCounts: sendCounts, recv, recvCounts: recvCounts)
+        try inner.alltoallv(send, sendCounts: sendCounts, sendOffsets: sendOffsets, recv, recvCounts: recvCounts, recvOffsets: recvOffsets)
     }
     public func allgatherv(_ send: UnsafePointer<Float>, _ recv: UnsafeMutablePointer<Float>, counts: [Int]) throws {
         try verify("allgatherv float32 x \(counts.reduce(0, +))"); try inner.allgatherv(send, recv, counts: counts)

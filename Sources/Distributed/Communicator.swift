@@ -37,9 +37,10 @@ public protocol Communicator: AnyObject {
     func startAllreduce(_ buffer: UnsafeMutableBufferPointer<Float>) throws -> CommRequest
     /// Gathers every rank's `send` bytes into `recv` (size * send.count bytes), in rank order.
     func allgather(_ send: UnsafeRawBufferPointer, into recv: UnsafeMutableRawBufferPointer) throws
-    /// Sends `sendCounts[k]` floats (consecutive blocks of `send`) to rank k and receives
-    /// `recvCounts[k]` floats from rank k into consecutive blocks of `recv`.
-    func alltoallv(_ send: UnsafePointer<Float>, sendCounts: [Int], _ recv: UnsafeMutablePointer<Float>, recvCounts: [Int]) throws
+    /// Sends `sendCounts[k]` floats from `send + sendOffsets[k]` to rank k and receives
+    /// `recvCounts[k]` floats from rank k at `recv + recvOffsets[k]`.
+    func alltoallv(_ send: UnsafePointer<Float>, sendCounts: [Int], sendOffsets: [Int],
+                   _ recv: UnsafeMutablePointer<Float>, recvCounts: [Int], recvOffsets: [Int]) throws
     /// Gathers `counts[k]` floats from rank k into consecutive blocks of `recv`.
     func allgatherv(_ send: UnsafePointer<Float>, _ recv: UnsafeMutablePointer<Float>, counts: [Int]) throws
     /// Ends the whole job (every rank) with `code` after printing `message` on stderr.
@@ -73,6 +74,12 @@ extension Communicator {
         try broadcast(UnsafeMutableRawBufferPointer(buffer), root: root)
     }
 
+    /// alltoallv with consecutive blocks on both sides.
+    public func alltoallv(_ send: UnsafePointer<Float>, sendCounts: [Int], _ recv: UnsafeMutablePointer<Float>, recvCounts: [Int]) throws {
+        try alltoallv(send, sendCounts: sendCounts, sendOffsets: prefixSums(sendCounts),
+                      recv, recvCounts: recvCounts, recvOffsets: prefixSums(recvCounts))
+    }
+
     /// Every rank's value of `x`, gathered.
     public func allgather(_ x: UInt64) throws -> [UInt64] {
         var mine = x
@@ -82,4 +89,11 @@ extension Communicator {
         }
         return all
     }
+}
+
+/// Start offsets of consecutive blocks of the given sizes.
+func prefixSums(_ counts: [Int]) -> [Int] {
+    var out = [Int](), acc = 0
+    for c in counts { out.append(acc); acc += c }
+    return out
 }

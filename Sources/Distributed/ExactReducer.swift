@@ -25,16 +25,22 @@ public final class ExactReducer {
         received = [Float](repeating: 0, count: slices[communicator.rank] * n)
     }
 
-    /// Adds `count` buffers of `n` floats pairwise in place: buffers[0] ends up with the sum.
-    public static func treeSum(_ buffers: [UnsafeMutablePointer<Float>], _ n: Int) {
+    /// Adds buffers of `n` floats pairwise (levels of stride 1, 2, 4, ...): the sum lands in
+    /// `destination`, or in buffers[0] when there is none. The last level writes the destination
+    /// directly, so no extra copy pass is needed.
+    public static func treeSum(_ buffers: [UnsafeMutablePointer<Float>], _ n: Int,
+                               into destination: UnsafeMutablePointer<Float>? = nil) {
         var stride = 1
         while stride < buffers.count {
+            let last = 2 * stride >= buffers.count
             for i in Swift.stride(from: 0, to: buffers.count, by: 2 * stride) where i + stride < buffers.count {
                 let a = buffers[i], b = buffers[i + stride]
-                for k in 0..<n { a[k] += b[k] }
+                let out = last ? (destination ?? a) : a
+                for k in 0..<n { out[k] = a[k] + b[k] }
             }
             stride *= 2
         }
+        if buffers.count == 1, let destination, destination != buffers[0] { destination.update(from: buffers[0], count: n) }
     }
 
     /// Sums the local micro-shard gradients (in micro-shard order) with every other rank's, in the
@@ -44,14 +50,17 @@ public final class ExactReducer {
         ExactReducer.treeSum(locals, length)
         let n = communicator.size
         guard n > 1 else { return }
-        let root = locals[0], mine = slices[communicator.rank]
+        let root = locals[0], me = communicator.rank, mine = slices[me]
+        let offset = slices[..<me].reduce(0, +)
         try received.withUnsafeMutableBufferPointer { recv in
-            try communicator.alltoallv(root, sendCounts: slices, recv.baseAddress!, recvCounts: Array(repeating: mine, count: n))
-            ExactReducer.treeSum((0..<n).map { recv.baseAddress! + $0 * mine }, mine)
-            let offset = slices[..<communicator.rank].reduce(0, +)
-            (root + offset).update(from: recv.baseAddress!, count: mine)
+            // Every rank's partial of my slice, in rank order; my own stays where it is (no self-copy).
+            var sendCounts = slices, recvCounts = [Int](repeating: mine, count: n)
+            sendCounts[me] = 0; recvCounts[me] = 0
+            try communicator.alltoallv(root, sendCounts: sendCounts, sendOffsets: prefixSums(slices),
+                                       recv.baseAddress!, recvCounts: recvCounts, recvOffsets: (0..<n).map { $0 * mine })
+            let parts = (0..<n).map { $0 == me ? root + offset : recv.baseAddress! + $0 * mine }
+            ExactReducer.treeSum(parts, mine, into: root + offset)
         }
-        let offset = slices[..<communicator.rank].reduce(0, +)
         try communicator.allgatherv(root + offset, root, counts: slices)
     }
 }

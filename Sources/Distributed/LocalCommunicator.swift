@@ -12,8 +12,9 @@ public final class LocalCommunicator: Communicator {
     public func allgather(_ send: UnsafeRawBufferPointer, into recv: UnsafeMutableRawBufferPointer) throws {
         recv.copyMemory(from: send)
     }
-    public func alltoallv(_ send: UnsafePointer<Float>, sendCounts: [Int], _ recv: UnsafeMutablePointer<Float>, recvCounts: [Int]) throws {
-        recv.update(from: send, count: sendCounts[0])
+    public func alltoallv(_ send: UnsafePointer<Float>, sendCounts: [Int], sendOffsets: [Int],
+                          _ recv: UnsafeMutablePointer<Float>, recvCounts: [Int], recvOffsets: [Int]) throws {
+        (recv + recvOffsets[0]).update(from: send + sendOffsets[0], count: sendCounts[0])
     }
     public func allgatherv(_ send: UnsafePointer<Float>, _ recv: UnsafeMutablePointer<Float>, counts: [Int]) throws {
         if recv != UnsafeMutablePointer(mutating: send) { recv.update(from: send, count: counts[0]) }

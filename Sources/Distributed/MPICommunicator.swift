@@ -100,16 +100,17 @@ public final class MPICommunicator: Communicator {
         }
     }
 
-    public func alltoallv(_ send: UnsafePointer<Float>, sendCounts: [Int], _ recv: UnsafeMutablePointer<Float>, recvCounts: [Int]) throws {
+    public func alltoallv(_ send: UnsafePointer<Float>, sendCounts: [Int], sendOffsets: [Int],
+                          _ recv: UnsafeMutablePointer<Float>, recvCounts: [Int], recvOffsets: [Int]) throws {
         let sc = sendCounts.map(Int32.init), rc = recvCounts.map(Int32.init)
-        let sd = offsets(sc), rd = offsets(rc)
+        let sd = sendOffsets.map(Int32.init), rd = recvOffsets.map(Int32.init)
         try watchdog.watch("alltoallv float32 x \(sendCounts.reduce(0, +))") {
             try check(MPI_Alltoallv(send, sc, sd, cmpi_float(), recv, rc, rd, cmpi_float(), comm), "MPI_Alltoallv")
         }
     }
 
     public func allgatherv(_ send: UnsafePointer<Float>, _ recv: UnsafeMutablePointer<Float>, counts: [Int]) throws {
-        let c = counts.map(Int32.init), d = offsets(c)
+        let c = counts.map(Int32.init), d = prefixSums(counts).map(Int32.init)
         try watchdog.watch("allgatherv float32 x \(counts.reduce(0, +))") {
             // In place when send is already this rank's block of recv.
             let inPlace = UnsafeMutableRawPointer(mutating: send) == UnsafeMutableRawPointer(recv + Int(d[rank]))
@@ -123,12 +124,6 @@ public final class MPICommunicator: Communicator {
         fflush(stderr)
         MPI_Abort(comm, code)
         _exit(code)
-    }
-
-    private func offsets(_ counts: [Int32]) -> [Int32] {
-        var out = [Int32](), acc: Int32 = 0
-        for c in counts { out.append(acc); acc += c }
-        return out
     }
 }
 

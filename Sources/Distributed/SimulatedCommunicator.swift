@@ -121,19 +121,17 @@ public final class SimulatedCommunicator: Communicator {
         })
     }
 
-    public func alltoallv(_ send: UnsafePointer<Float>, sendCounts: [Int], _ recv: UnsafeMutablePointer<Float>, recvCounts: [Int]) throws {
-        // Each rank publishes its send buffer; rank r's block for me starts after its blocks for ranks < me.
-        // Send counts are needed from every rank: exchange them first.
-        let mine = sendCounts.map { UInt64($0) }
-        var allCounts = [[Int]](repeating: [], count: size)
-        for k in 0..<size { allCounts[k] = try allgather(mine[k]).map(Int.init) }   // allCounts[k][r] = r's count for k
+    public func alltoallv(_ send: UnsafePointer<Float>, sendCounts: [Int], sendOffsets: [Int],
+                          _ recv: UnsafeMutablePointer<Float>, recvCounts: [Int], recvOffsets: [Int]) throws {
+        // Where each rank keeps its block for me: gather (offset) for my index from everyone.
+        var sourceOffsets = [Int](repeating: 0, count: size)
+        for k in 0..<size {
+            let all = try allgather(UInt64(sendOffsets[k]))
+            if k == rank { sourceOffsets = all.map(Int.init) }
+        }
         try exchange("alltoallv float32 x \(sendCounts.reduce(0, +))", UnsafeMutableRawPointer(mutating: send), read: { slots in
-            var at = 0
-            for (r, s) in slots.enumerated() {
-                let src = s!.assumingMemoryBound(to: Float.self)
-                let offset = (0..<rank).reduce(0) { $0 + allCounts[$1][r] }
-                (recv + at).update(from: src + offset, count: recvCounts[r])
-                at += recvCounts[r]
+            for (r, s) in slots.enumerated() where recvCounts[r] > 0 {
+                (recv + recvOffsets[r]).update(from: s!.assumingMemoryBound(to: Float.self) + sourceOffsets[r], count: recvCounts[r])
             }
         })
     }
