@@ -13,7 +13,14 @@ let package = Package(
         .library(name: "Optim", targets: ["Optim"]),
         .library(name: "Data", targets: ["Data"]),
         .library(name: "Distributed", targets: ["Distributed"]),
+        .library(name: "Trainer", targets: ["Trainer"]),
+        .library(name: "Tandem", targets: ["Tandem"]),
+        .executable(name: "tandem", targets: ["tandem"]),
         .executable(name: "tandem-bench", targets: ["tandem-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
@@ -26,6 +33,13 @@ let package = Package(
         .target(name: "Optim", dependencies: ["Tensor", "NN"], swiftSettings: fast),
         .target(name: "Data", dependencies: ["Tensor", "CZlib"], swiftSettings: fast),
         .target(name: "Distributed", dependencies: ["CMPI", "Tensor"], swiftSettings: fast),
+        .target(name: "Trainer", dependencies: ["Tensor", "NN", "Optim", "Data", "Distributed", "CZlib"],
+                swiftSettings: fast),
+        // One import for Swift users: re-exports every layer of the stack.
+        .target(name: "Tandem", dependencies: ["Tensor", "NN", "Optim", "Data", "Distributed", "Trainer"]),
+        .executableTarget(name: "tandem", dependencies: [
+            "Tandem", .product(name: "ArgumentParser", package: "swift-argument-parser"), "Yams",
+        ], swiftSettings: fast),
         .executableTarget(name: "tandem-bench", dependencies: ["Tensor", "CBLAS", "CMPI", "Distributed"],
                           swiftSettings: fast),
         // Fixture loading and the op-check helpers shared by the test targets.

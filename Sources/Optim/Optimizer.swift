@@ -15,8 +15,8 @@ public class Optimizer {
     public let parameters: [(name: String, tensor: Tensor)]
     /// Learning rate of the next step (a schedule may change it between steps).
     public var learningRate: Float
-    /// Steps taken so far.
-    public internal(set) var stepCount = 0
+    /// Steps taken so far (set when restoring state).
+    public var stepCount = 0
     /// State buffers per parameter, in `stateNames` order.
     var state: [[Tensor]] = []
 
@@ -48,6 +48,9 @@ public class Optimizer {
                 _ s: [UnsafeMutablePointer<Float>], _ n: Int) {
         fatalError("\(type(of: self)) must implement update")
     }
+
+    /// Every state buffer, parameter by parameter (for broadcasting restored state).
+    public var stateTensors: [Tensor] { state.flatMap { $0 } }
 
     /// Clears every parameter's gradient.
     public func zeroGrad() { for p in parameters { p.tensor.zeroGrad() } }

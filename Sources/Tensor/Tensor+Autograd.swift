@@ -32,6 +32,7 @@ extension Tensor {
     static func record(_ out: Tensor, _ op: String, _ parents: [Tensor],
                        _ push: @escaping (_ out: Tensor) -> Void) -> Tensor {
         out.op = op
+        if AnomalyDetection.enabled { AnomalyDetection.inspect(out) }
         if GradMode.isEnabled && parents.contains(where: { $0.requiresGrad }) {
             out.requiresGrad = true
             out.parents = parents
@@ -115,3 +116,28 @@ extension Tensor {
         if let g = grad { g.data.initialize(repeating: 0, count: g.count) }
     }
 }
+
+/// Debug mode's search for the op that first produced a NaN or an infinity.
+public enum AnomalyDetection {
+    /// When on, every op's output is scanned (slow; for `--debug`).
+    nonisolated(unsafe) public static var enabled = false
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var first: String?
+
+    /// "op (shape)" of the first non-finite output since the last `reset()`.
+    public static var firstNonFiniteOp: String? { lock.lock(); defer { lock.unlock() }; return first }
+
+    public static func reset() { lock.lock(); first = nil; lock.unlock() }
+
+    static func inspect(_ t: Tensor) {
+        let p = t.data
+        for i in 0..<t.count where !p[i].isFinite {
+            lock.lock()
+            if first == nil { first = "\(t.op) (output shape \(t.shape), value \(p[i]) at element \(i))" }
+            lock.unlock()
+            return
+        }
+    }
+}
+
+import Foundation

@@ -117,7 +117,8 @@ extension Tensor {
         let y = Tensor.empty(shape), ys = y.data
         for i in 0..<n { ys[i] = xs[i] * ms[i] * scale }
         return Tensor.record(y, "dropout", [self]) { out in
-            let g = out.grad!.data, gx = self.gradData()
+            // Reading mask.data here keeps the mask alive until backward (it is not a parent).
+            let g = out.grad!.data, gx = self.gradData(), ms = mask.data
             for i in 0..<n { gx[i] += g[i] * ms[i] * scale }
         }
     }

@@ -74,6 +74,23 @@ import TestSupport
         #expect(w.grad!.scalars == [8])
     }
 
+    /// Buffers an op reads in backward but does not list as parents (the dropout mask, the
+    /// cross-entropy softmax) must live until backward, even if the caller dropped them.
+    @Test func backwardOutlivesTemporaries() {
+        let x = Tensor.randomNormal([64, 128], seed: 3, requiresGrad: true)
+        var y: Tensor! = nil
+        do {
+            let mask = Tensor(ones: [64, 128])
+            y = x.dropout(mask: mask, p: 0.5)
+        }
+        let loss = Tensor.crossEntropy(logits: y, labels: [Int](repeating: 1, count: 64))
+        // Churn the allocator so freed buffers would be reused with other values.
+        for _ in 0..<20 { _ = Tensor(repeating: .nan, shape: [64, 128]) }
+        loss.backward()
+        #expect(x.grad!.scalars.allSatisfy { $0.isFinite })
+        #expect(abs(x.grad!.scalars.reduce(0, +)) < 1e-3)   // softmax - onehot rows sum to zero
+    }
+
     @Test func viewSharesStorageWithItsOwner() {
         let x = Tensor([1, 2, 3, 4, 5, 6], shape: [3, 2])
         let rows = x[1..<3]

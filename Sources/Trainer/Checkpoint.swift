@@ -1,0 +1,183 @@
+import Data
+import NN
+import Foundation
+import Glibc
+
+/// What trainer.json records: enough, with the two safetensors files, to continue a run exactly.
+public struct CheckpointManifest: Codable {
+    public static let formatName = "tandem-checkpoint"
+    public static let currentVersion = 1
+
+    public var format: String = formatName
+    public var version: Int = currentVersion
+    /// Optimizer steps taken.
+    public var step: Int
+    /// Sampler position: epoch and samples of that epoch already used.
+    public var cursor: Cursor
+    public var seed: UInt64
+    public var worldSize: Int
+    /// Training metrics gathered since the last log line (so a resumed run logs the same lines).
+    public var pendingMetrics: [Double]
+    /// Last test metrics, if any.
+    public var lastTest: [String: Double]?
+    /// Best test accuracy so far (for keep_best).
+    public var bestAccuracy: Double?
+    /// Size and CRC-32 of each data file.
+    public var files: [String: FileRecord]
+    /// The resolved config, as `TrainingConfig.parse` reads it.
+    public var config: JSONAny
+
+    public struct FileRecord: Codable, Equatable { public var bytes: Int; public var crc32: String }
+
+    enum CodingKeys: String, CodingKey {
+        case format, version, step, cursor, seed, worldSize = "world_size", pendingMetrics = "pending_metrics",
+             lastTest = "last_test", bestAccuracy = "best_accuracy", files, config
+    }
+}
+
+/// Arbitrary JSON carried through Codable (the config inside trainer.json).
+public struct JSONAny: Codable {
+    public let value: Any
+    public init(_ v: Any) { value = v }
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { value = NSNull() }
+        else if let b = try? c.decode(Bool.self) { value = b }
+        else if let i = try? c.decode(Int.self) { value = i }
+        else if let d = try? c.decode(Double.self) { value = d }
+        else if let s = try? c.decode(String.self) { value = s }
+        else if let a = try? c.decode([JSONAny].self) { value = a.map(\.value) }
+        else { value = try c.decode([String: JSONAny].self).mapValues(\.value) }
+    }
+    public func encode(to encoder: Encoder) throws {
+        switch value {
+        case let a as [Any]:
+            var c = encoder.unkeyedContainer()
+            for v in a { try c.encode(JSONAny(v)) }
+        default: try JSONValue(value).encode(to: encoder)
+        }
+    }
+}
+
+/// A checkpoint in memory: copies taken at a step boundary, written later on a background thread.
+public struct CheckpointSnapshot {
+    public var manifest: CheckpointManifest
+    public var model: [(name: String, tensor: Tensor)]
+    public var optimizer: [(name: String, tensor: Tensor)]
+    public var optimizerMetadata: [String: String]
+}
+
+/// A checkpoint folder that could not be used, and why.
+public struct CheckpointError: Error, CustomStringConvertible {
+    public let path: String
+    public let message: String
+    public var description: String { "\(path): \(message)" }
+}
+
+/// The checkpoint layout of DESIGN.md, written atomically: files go into `step-N.tmp/`, each is
+/// fsynced, trainer.json (with every file's checksum) last, then the folder is renamed and the
+/// parent folder fsynced. A folder without a valid trainer.json or with a wrong checksum is not
+/// a checkpoint.
+public enum Checkpoint {
+    public static func folderName(step: Int) -> String { String(format: "step-%08d", step) }
+
+    /// Writes a snapshot under `directory` and returns the final folder.
+    @discardableResult
+    public static func write(_ snapshot: CheckpointSnapshot, in directory: String) throws -> String {
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let final = directory + "/" + folderName(step: snapshot.manifest.step)
+        let tmp = final + ".tmp"
+        try? fm.removeItem(atPath: tmp)
+        try fm.createDirectory(atPath: tmp, withIntermediateDirectories: false)
+        var manifest = snapshot.manifest
+        let model = Safetensors.encode(snapshot.model, metadata: ["format": "pt"])
+        let optimizer = Safetensors.encode(snapshot.optimizer, metadata: snapshot.optimizerMetadata)
+        for (name, bytes) in [("model.safetensors", model), ("optimizer.safetensors", optimizer)] {
+            try writeSynced(bytes, to: tmp + "/" + name)
+            manifest.files[name] = .init(bytes: bytes.count, crc32: Checksum.crc32(of: bytes))
+        }
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try writeSynced([UInt8](try enc.encode(manifest)), to: tmp + "/trainer.json")
+        try syncDirectory(tmp)
+        if fm.fileExists(atPath: final) { try fm.removeItem(atPath: final) }   // same step written again (resume)
+        guard rename(tmp, final) == 0 else { throw CheckpointError(path: final, message: "rename failed: \(String(cString: strerror(errno)))") }
+        try syncDirectory(directory)
+        return final
+    }
+
+    /// Reads and verifies a checkpoint folder: manifest, version, every file's size and checksum.
+    public static func read(_ path: String) throws -> (manifest: CheckpointManifest, model: Safetensors.Contents, optimizer: Safetensors.Contents) {
+        let folder = path.hasSuffix("/") ? String(path.dropLast()) : path
+        guard let json = FileManager.default.contents(atPath: folder + "/trainer.json") else {
+            throw CheckpointError(path: folder, message: "no trainer.json (not a checkpoint, or an incomplete one)")
+        }
+        let manifest: CheckpointManifest
+        do { manifest = try JSONDecoder().decode(CheckpointManifest.self, from: json) } catch {
+            throw CheckpointError(path: folder + "/trainer.json", message: "unreadable: \(error)")
+        }
+        guard manifest.format == CheckpointManifest.formatName else {
+            throw CheckpointError(path: folder + "/trainer.json", message: "format is '\(manifest.format)', not a Tandem checkpoint")
+        }
+        guard manifest.version == CheckpointManifest.currentVersion else {
+            throw CheckpointError(path: folder + "/trainer.json", message: "checkpoint version \(manifest.version); this Tandem reads version \(CheckpointManifest.currentVersion)")
+        }
+        for name in ["model.safetensors", "optimizer.safetensors"] {
+            guard let record = manifest.files[name] else { throw CheckpointError(path: folder, message: "trainer.json lists no checksum for \(name)") }
+            guard let actual = Checksum.crc32(file: folder + "/" + name) else {
+                throw CheckpointError(path: folder + "/" + name, message: "missing")
+            }
+            guard actual.bytes == record.bytes && actual.crc == record.crc32 else {
+                throw CheckpointError(path: folder + "/" + name, message: "checksum mismatch (\(actual.bytes) bytes, crc32 \(actual.crc); trainer.json says \(record.bytes) bytes, crc32 \(record.crc32)): the file is damaged")
+            }
+        }
+        let model = try Safetensors.read(folder + "/model.safetensors")
+        let optimizer = try Safetensors.read(folder + "/optimizer.safetensors")
+        return (manifest, model, optimizer)
+    }
+
+    /// Checkpoint folders under `directory`, newest step first (temporary ones excluded).
+    public static func candidates(in directory: String) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return names.filter { $0.hasPrefix("step-") && !$0.hasSuffix(".tmp") }.sorted(by: >).map { directory + "/" + $0 }
+    }
+
+    /// The newest checkpoint that verifies; each skipped folder is reported through `warn`.
+    public static func newestValid(in directory: String, warn: (String) -> Void) -> String? {
+        for c in candidates(in: directory) {
+            do { _ = try read(c); return c } catch { warn("skipping \(error)") }
+        }
+        return nil
+    }
+
+    /// Removes all but the newest `keepLast` checkpoints (and `keep`, the best one, if given).
+    public static func prune(in directory: String, keepLast: Int, keep: String?) {
+        for (i, c) in candidates(in: directory).enumerated() where i >= keepLast && c != keep {
+            try? FileManager.default.removeItem(atPath: c)
+        }
+        // Leftover temporary folders come from interrupted writes.
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        for n in names where n.hasSuffix(".tmp") { try? FileManager.default.removeItem(atPath: directory + "/" + n) }
+    }
+
+    static func writeSynced(_ bytes: [UInt8], to path: String) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { throw CheckpointError(path: path, message: "cannot create: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, $0.count - done) }
+            guard n > 0 else { throw CheckpointError(path: path, message: "write failed: \(String(cString: strerror(errno)))") }
+            done += n
+        }
+        guard fsync(fd) == 0 else { throw CheckpointError(path: path, message: "fsync failed: \(String(cString: strerror(errno)))") }
+    }
+
+    static func syncDirectory(_ path: String) throws {
+        let fd = open(path, O_RDONLY | O_DIRECTORY)
+        guard fd >= 0 else { throw CheckpointError(path: path, message: "cannot open folder to fsync") }
+        defer { close(fd) }
+        _ = fsync(fd)
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+
+/// Running sums a rank keeps between log lines, in Float64: summed across ranks with one small
+/// allreduce, so the logged figures weigh every sample once whatever the world size.
+public struct MetricSums: Equatable {
+    public var loss = 0.0, correct = 0.0, count = 0.0
+    public init() {}
+    public var values: [Double] { [loss, correct, count] }
+    public init(_ v: [Double]) { loss = v[0]; correct = v[1]; count = v[2] }
+    public static func += (a: inout MetricSums, b: MetricSums) { a.loss += b.loss; a.correct += b.correct; a.count += b.count }
+    public var meanLoss: Double { count > 0 ? loss / count : .nan }
+    public var accuracy: Double { count > 0 ? correct / count : .nan }
+}
+
+/// One line of metrics.jsonl.
+public struct MetricsRecord {
+    public var step: Int
+    public var epoch: Int
+    public var split: String
+    public var loss: Double
+    public var accuracy: Double?
+    public var samplesPerSecond: Double?
+    public var lr: Double?
+    public var time: Double
+    public var samples: Int
+
+    /// The JSON line (keys in a fixed order).
+    public var jsonLine: String {
+        var parts = ["\"step\":\(step)", "\"epoch\":\(epoch)", "\"split\":\"\(split)\"", "\"loss\":\(json(loss))"]
+        if let accuracy { parts.append("\"accuracy\":\(json(accuracy))") }
+        if let samplesPerSecond { parts.append("\"samples_per_s\":\(json(samplesPerSecond.rounded()))") }
+        if let lr { parts.append("\"lr\":\(json(lr))") }
+        parts.append("\"samples\":\(samples)")
+        parts.append("\"time\":\(json((time * 1000).rounded() / 1000))")
+        return "{" + parts.joined(separator: ",") + "}"
+    }
+
+    private func json(_ x: Double) -> String { x.isFinite ? "\(x)" : "null" }
+}
+
+/// Appends metrics lines to RUN_DIR/metrics.jsonl (rank 0 only).
+final class MetricsLog {
+    let path: String
+    private let handle: FileHandle
+
+    /// Opens the log; when resuming from `step`, lines after that step (written by the run that
+    /// was interrupted) are dropped so the file reads as one uninterrupted run.
+    init(path: String, resumingAt step: Int?) throws {
+        self.path = path
+        let fm = FileManager.default
+        if let step, let text = fm.contents(atPath: path).flatMap({ String(data: $0, encoding: .utf8) }) {
+            let kept = text.split(separator: "\n").filter { line in
+                guard let d = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                      let s = d["step"] as? Int else { return false }
+                return s <= step
+            }
+            fm.createFile(atPath: path, contents: Data((kept.map { $0 + "\n" }.joined()).utf8))
+        } else if step == nil {
+            fm.createFile(atPath: path, contents: Data())
+        }
+        if !fm.fileExists(atPath: path) { fm.createFile(atPath: path, contents: Data()) }
+        guard let h = FileHandle(forWritingAtPath: path) else {
+            throw CheckpointError(path: path, message: "cannot open the metrics log for writing")
+        }
+        handle = h
+        handle.seekToEndOfFile()
+    }
+
+    func append(_ r: MetricsRecord) {
+        handle.write(Data((r.jsonLine + "\n").utf8))
+    }
+
+    deinit { try? handle.close() }
+}

@@ -1,0 +1,28 @@
+import Glibc
+
+/// SIGTERM and SIGINT only raise a flag; the training loop polls it at each step boundary and
+/// all ranks agree on it through one allreduce, so they stop at the same step and checkpoint.
+public enum StopSignal {
+    private static let flag: UnsafeMutablePointer<Int32> = {
+        let p = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+        p.initialize(to: 0)
+        return p
+    }()
+
+    /// Installs the handlers (idempotent).
+    public static func install() {
+        _ = flag
+        let handler: @convention(c) (Int32) -> Void = { sig in StopSignal.flag.pointee = sig }
+        signal(SIGTERM, handler)
+        signal(SIGINT, handler)
+    }
+
+    /// The signal received, or 0.
+    public static var received: Int32 { flag.pointee }
+
+    /// Asks the loop to stop as if a signal had arrived (tests, embedding apps).
+    public static func request() { flag.pointee = SIGTERM }
+
+    /// Clears the flag.
+    public static func reset() { flag.pointee = 0 }
+}

@@ -1,0 +1,142 @@
+import Data
+import Distributed
+import Foundation
+import NN
+import Optim
+
+extension Trainer {
+    var checkpointDirectory: String? { options.runDirectory.map { $0 + "/checkpoints" } }
+
+    /// Before the first step: resume or warm start (rank 0 reads, everyone receives), the
+    /// gradient buckets, the metrics log and the saved config.
+    func prepare() throws {
+        StopSignal.install()
+        if options.debug { AnomalyDetection.enabled = true }
+        if config.determinism.isExact { BLAS.setThreads(1) }   // same GEMM path for a shard wherever it runs
+        var resumedAt: Int? = nil
+        if let resume = options.resume { resumedAt = try resumeFrom(resume) }
+        else if let initFrom = options.initFrom { try loadOnRank0("--init-from \(initFrom)") { try self.model.loadWeights(from: initFrom) } }
+        // Every replica starts from rank 0's parameters (equal by construction; this makes sure).
+        for p in model.parameters { try communicator.at().broadcast(p.storage.buffer, root: 0) }
+        if options.debug { try checkReplicasAgree() }
+        let exactMode = config.determinism.isExact
+        buckets = GradientBuckets(parameters: model.parameters,
+                                  bucketBytes: exactMode ? Int.max : max(1, Int(config.distributed.bucketMB * 1_048_576)),
+                                  communicator: exactMode ? LocalCommunicator() : communicator)
+        if exactMode {
+            exact = ExactReducer(length: buckets.elementCount, virtualShards: config.determinism.virtualShards, communicator: communicator)
+            exactSlots = exact!.localShards.map { _ in
+                let p = UnsafeMutablePointer<Float>.allocate(capacity: buckets.elementCount)
+                p.initialize(repeating: 0, count: buckets.elementCount)
+                return p
+            }
+        }
+        if rank0, let dir = options.runDirectory {
+            try FileManager.default.createDirectory(atPath: dir + "/checkpoints", withIntermediateDirectories: true)
+            metricsLog = try MetricsLog(path: dir + "/metrics.jsonl", resumingAt: resumedAt)
+            let json = try JSONSerialization.data(withJSONObject: config.configValue, options: [.prettyPrinted, .sortedKeys])
+            FileManager.default.createFile(atPath: dir + "/config.json", contents: json)
+        }
+    }
+
+    /// Runs `body` on rank 0; a failure there ends every rank with rank 0's message (no hang).
+    func loadOnRank0(_ what: String, _ body: () throws -> Void) throws {
+        var message = ""
+        if rank0 { do { try body() } catch { message = "\(error)" } }
+        let failed = try communicator.at().allreduce([message.isEmpty ? 0 : 1])[0] > 0
+        if failed { throw TrainerError(rank0 ? "tandem: \(what): \(message)" : "tandem: \(what) failed on rank 0") }
+    }
+
+    /// Restores model, optimizer and loop state; returns the step resumed at, or nil (nothing found).
+    func resumeFrom(_ spec: String) throws -> Int? {
+        var state = [Double](repeating: 0, count: 9)   // found, step, epoch, offset, pending x3, best, optimizer steps
+        try loadOnRank0("--resume \(spec)") {
+            var path: String? = spec
+            if spec == "auto" {
+                guard let dir = checkpointDirectory else { throw TrainerError("--resume auto needs a run directory") }
+                path = Checkpoint.newestValid(in: dir) { warning in
+                    if !options.quiet { fputs("tandem: warning: \(warning)\n", stderr) }
+                }
+            }
+            guard let path else { return }
+            let ck = try Checkpoint.read(path)
+            try checkCompatible(ck.manifest, path: path)
+            try model.load(ck.model.tensors, source: path + "/model.safetensors")
+            try optimizer.loadStateDict(ck.optimizer.tensors, metadata: ck.optimizer.metadata, source: path + "/optimizer.safetensors")
+            let m = ck.manifest
+            state = [1, Double(m.step), Double(m.cursor.epoch), Double(m.cursor.offset)] + m.pendingMetrics
+                + [m.bestAccuracy ?? -1, Double(optimizer.stepCount)]
+            lastCheckpoint = path
+            if !options.quiet {
+                var note = "tandem: resuming from \(path) (step \(m.step), epoch \(m.cursor.epoch + 1))"
+                if m.worldSize != communicator.size {
+                    note += config.determinism.isExact
+                        ? "; saved with \(m.worldSize) ranks, now \(communicator.size): exact mode continues bit for bit"
+                        : "; saved with \(m.worldSize) ranks, now \(communicator.size): same samples, numerically close (not bit-identical) in fast mode"
+                }
+                fputs(note + "\n", stderr)
+            }
+        }
+        try state.withUnsafeMutableBytes { try communicator.at().broadcast($0, root: 0) }
+        guard state[0] == 1 else {
+            if rank0 && !options.quiet { fputs("tandem: no valid checkpoint to resume from; starting at step 0\n", stderr) }
+            return nil
+        }
+        for t in optimizer.stateTensors { try communicator.at().broadcast(t.storage.buffer, root: 0) }
+        step = Int(state[1])
+        cursor = Cursor(epoch: Int(state[2]), offset: Int(state[3]))
+        pending = MetricSums(Array(state[4...6]))
+        bestAccuracy = state[7] >= 0 ? state[7] : nil
+        optimizer.stepCount = Int(state[8])
+        return step
+    }
+
+    /// A checkpoint from another run shape cannot continue this one.
+    func checkCompatible(_ m: CheckpointManifest, path: String) throws {
+        let saved = try TrainingConfig.parse(m.config.value, file: path + "/trainer.json")
+        var problems: [String] = []
+        if saved.train.batchSize != config.train.batchSize { problems.append("train.batch_size \(saved.train.batchSize) vs \(config.train.batchSize)") }
+        if saved.data.dataset != config.data.dataset || saved.data.limit != config.data.limit { problems.append("data") }
+        if saved.seed != config.seed { problems.append("seed \(saved.seed) vs \(config.seed)") }
+        if saved.optimizer.name != config.optimizer.name { problems.append("optimizer \(saved.optimizer.name) vs \(config.optimizer.name)") }
+        if saved.determinism != config.determinism { problems.append("determinism") }
+        guard problems.isEmpty else {
+            throw TrainerError("the checkpoint was made by a different run (\(problems.joined(separator: ", "))); start a new run directory or fix the config")
+        }
+    }
+
+    /// Rank 0 snapshots the state in memory and queues the write; other ranks go on at once.
+    func saveCheckpoint() {
+        guard rank0, let writer, let dir = checkpointDirectory else { return }
+        let manifest = CheckpointManifest(step: step, cursor: cursor, seed: config.seed, worldSize: communicator.size,
+                                          pendingMetrics: pending.values,
+                                          lastTest: lastTest.map { ["loss": $0.meanLoss, "accuracy": $0.accuracy, "samples": $0.count] },
+                                          bestAccuracy: bestAccuracy, files: [:], config: JSONAny(config.configValue))
+        let opt = optimizer.stateDict()
+        let snapshot = CheckpointSnapshot(manifest: manifest, model: model.namedParameters.map { ($0.name, $0.tensor.detached()) },
+                                          optimizer: opt.tensors, optimizerMetadata: opt.metadata)
+        let isBest = config.checkpoint.keepBest && lastTest != nil && bestAccuracy == lastTest?.accuracy && lastTestStep == step
+        let keepLast = config.checkpoint.keepLast
+        let step = self.step
+        writer.submit(snapshot, into: dir) { [weak self] path in
+            guard let self else { return }
+            if isBest { self.bestCheckpoint = path }
+            Checkpoint.prune(in: dir, keepLast: keepLast, keep: self.bestCheckpoint)
+            self.onEvent?(.checkpoint(path: path, step: step))
+        }
+    }
+
+    /// Debug mode: all replicas must hold identical parameters (FNV-1a hash of their bytes).
+    func checkReplicasAgree() throws {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for p in model.parameters {
+            let raw = UnsafeRawBufferPointer(start: p.data, count: p.count * 4)
+            for b in raw { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        }
+        let all = try communicator.at().allgather(h)
+        if Set(all).count > 1 {
+            let groups = all.enumerated().map { "rank \($0.offset): \(String($0.element, radix: 16))" }.joined(separator: ", ")
+            throw TrainerError("tandem: replicas diverged at step \(step): parameter hashes differ (\(groups))")
+        }
+    }
+}

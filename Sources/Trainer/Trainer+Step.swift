@@ -1,0 +1,151 @@
+import Data
+import Distributed
+import Foundation
+import NN
+import Optim
+
+/// What one optimizer step leaves behind: global sums (all ranks agree) and the stop flag.
+struct StepOutcome {
+    var sums: MetricSums
+    var stop: Int32
+}
+
+extension Trainer {
+    /// Loss of a batch, summed over its samples (ranks weigh by real counts), and its correct count.
+    func lossSum(_ out: Tensor, _ batch: Batch) -> (Tensor, Double) {
+        var correct = 0.0
+        if !batch.labels.isEmpty {
+            let predicted = out.argmax(alongAxis: -1)
+            for (p, l) in zip(predicted, batch.labels) where p == l { correct += 1 }
+        }
+        switch config.loss {
+        case .crossEntropy: return (Tensor.crossEntropy(logits: out, labels: batch.labels, reduction: .sum), correct)
+        case .mse: return (Tensor.meanSquaredError(out, batch.targets!, reduction: .sum), correct)
+        case .bceWithLogits: return (Tensor.binaryCrossEntropyWithLogits(out, batch.targets!, reduction: .sum), correct)
+        }
+    }
+
+    /// Loss terms per sample: 1 for cross-entropy, the target width for elementwise losses.
+    var lossTermsPerSample: Int {
+        if config.loss == .crossEntropy { return 1 }
+        if case let .values(_, w) = data.train.targets { return w }
+        return data.train.classCount ?? 1
+    }
+
+    /// Forward and backward of one local batch; returns its local sums.
+    func forwardBackward(_ batch: Batch, randomStep: Int) -> MetricSums {
+        var sums = MetricSums()
+        guard batch.count > 0 else { return sums }
+        model.setRandomContext(RandomContext(seed: config.seed, step: randomStep, sampleIDs: batch.ids))
+        let out = model(batch.x)
+        let (loss, correct) = lossSum(out, batch)
+        sums.loss = Double(loss.item) / Double(lossTermsPerSample)   // per-sample loss, as PyTorch's mean
+        sums.correct = correct
+        sums.count = Double(batch.count)
+        loss.backward()
+        return sums
+    }
+
+    func order(for epoch: Int) -> [Int] {
+        if let c = orderCache, c.epoch == epoch { return c.order }
+        let o = sampler.order(epoch: epoch)
+        orderCache = (epoch, o)
+        return o
+    }
+
+    func makeBatch(_ ids: [Int], epoch: Int) -> Batch { trainBatches.make(ids: ids, epoch: epoch, augment: true) }
+
+    /// One optimizer step: grad_accumulation global batches (fast mode) or the virtual shards of
+    /// one global batch (exact mode), averaged over the real global sample count, then agreement
+    /// on non-finite values and stop signals, then the update.
+    func trainStep() throws -> StepOutcome {
+        optimizer.learningRate = learningRate(at: step)
+        let (local, finite) = config.determinism.isExact ? try exactGradients() : try fastGradients()
+        // One small allreduce: stop flag, non-finite flag, this step's metric sums.
+        let localBad = !local.loss.isFinite || (options.debug && !finite)
+        let agreed = try communicator.at().allreduce([StopSignal.received != 0 ? 1 : 0, localBad ? 1 : 0,
+                                                     local.loss, local.correct, local.count])
+        let globalSums = MetricSums(Array(agreed[2...]))
+        if agreed[1] > 0 || !finite {
+            try handleNonFinite(localBad: localBad)
+        } else {
+            if let clip = config.optimizer.clipGradNorm { clipGradientNorm(model.parameters, maxNorm: clip) }
+            optimizer.step()
+        }
+        step += 1
+        return StepOutcome(sums: globalSums, stop: agreed[0] > 0 ? (StopSignal.received != 0 ? StopSignal.received : SIGTERM) : 0)
+    }
+
+    /// Fast mode: local share, backward with overlapped bucket allreduce.
+    func fastGradients() throws -> (MetricSums, Bool) {
+        buckets.zero()
+        var sums = MetricSums(), globalCount = 0
+        let epoch = cursor.epoch
+        let k = config.train.gradAccumulation
+        for micro in 0..<k {
+            let ord = order(for: epoch)
+            let s = sampler.step(at: cursor, order: ord)
+            let last = micro == k - 1 || s.next.epoch != epoch
+            let batch: Batch
+            if prefetcher.isBusy { batch = prefetcher.take() } else { batch = makeBatch(s.ids, epoch: epoch) }
+            // Prepare the next step's batch while this one computes.
+            if last && config.data.prefetch && k == 1 && step + 1 < totalSteps {
+                let next = s.next, nextIDs = sampler.step(at: next, order: order(for: next.epoch)).ids
+                let builder = trainBatches
+                prefetcher.start { builder.make(ids: nextIDs, epoch: next.epoch, augment: true) }
+            }
+            buckets.holdCommunication = !last
+            buckets.rearm()
+            sums += forwardBackward(batch, randomStep: step * k + micro)
+            globalCount += s.globalCount
+            cursor = s.next
+            if last { break }
+        }
+        let finite = try buckets.finish(scale: gradientScale(globalCount))
+        return (sums, finite)
+    }
+
+    /// Gradients are sums over samples (and loss terms); this makes them the global mean.
+    func gradientScale(_ globalCount: Int) -> Float { 1 / Float(max(globalCount * lossTermsPerSample, 1)) }
+
+    /// Exact mode: this rank's virtual shards one by one, each gradient kept apart, then the
+    /// fixed-order tree reduction across shards and ranks.
+    func exactGradients() throws -> (MetricSums, Bool) {
+        let epoch = cursor.epoch
+        let ord = order(for: epoch)
+        let s = sampler.step(at: cursor, order: ord)   // the whole global batch (sampler sees 1 rank)
+        let v = config.determinism.virtualShards
+        var sums = MetricSums()
+        for (slot, shard) in exact!.localShards.enumerated() {
+            buckets.zero()
+            let range = ShardedSampler.share(s.globalCount, part: shard, parts: v)
+            let ids = Array(s.ids[range])
+            sums += forwardBackward(makeBatch(ids, epoch: epoch), randomStep: step)
+            exactSlots[slot].update(from: flatGradient, count: flatGradientCount)
+        }
+        try exact!.reduce(exactSlots)
+        flatGradient.update(from: exactSlots[0], count: flatGradientCount)
+        cursor = s.next
+        return (sums, VectorOps.scale(flatGradient, flatGradientCount, by: gradientScale(s.globalCount)))
+    }
+
+    /// Exact mode keeps all gradients in one bucket: this is it.
+    var flatGradient: UnsafeMutablePointer<Float> { buckets.buckets[0].storage.base }
+    var flatGradientCount: Int { buckets.elementCount }
+
+    /// A skipped step, or the end of the run, as on_nonfinite says; every rank decides alike.
+    func handleNonFinite(localBad: Bool) throws {
+        if config.train.onNonfinite == "skip" {
+            if rank0 && !options.quiet { progress.line("tandem: non-finite loss or gradient at step \(step + 1): step skipped (on_nonfinite: skip)") }
+            return
+        }
+        let flags = try communicator.at().allgather(localBad ? 1 : 0)
+        let ranks = flags.enumerated().filter { $0.element != 0 }.map { String($0.offset) }
+        var message = "tandem: non-finite loss or gradient at step \(step + 1)"
+        message += ranks.isEmpty ? " (in the reduced gradients)" : " on rank \(ranks.joined(separator: ", "))"
+        if let op = AnomalyDetection.firstNonFiniteOp { message += "; first produced by \(op)" }
+        else if !options.debug { message += "; run with --debug to find the op that produced it" }
+        message += " (set train.on_nonfinite: skip to skip such steps)"
+        throw TrainerError(message)
+    }
+}

@@ -1,0 +1,237 @@
+import Data
+import Distributed
+import Foundation
+import NN
+import Optim
+
+/// How a run is driven beyond its config: where it writes, whether it resumes, debug checks.
+public struct RunOptions {
+    /// Folder for metrics.jsonl, checkpoints/ and config.json; nil writes nothing (library use).
+    public var runDirectory: String?
+    /// "auto" (newest valid checkpoint in the run folder, if any) or a checkpoint folder.
+    public var resume: String?
+    /// Initial weights (safetensors, PyTorch names) loaded before training.
+    public var initFrom: String?
+    /// Extra checks: parameter hashes across ranks, the op that produced a non-finite value.
+    public var debug = false
+    /// No console output (tests, embedding apps).
+    public var quiet = false
+    /// The command that started the run, for the "how to resume" message.
+    public var command: String?
+    public init(runDirectory: String? = nil, resume: String? = nil, initFrom: String? = nil, debug: Bool = false, quiet: Bool = false) {
+        self.runDirectory = runDirectory; self.resume = resume; self.initFrom = initFrom; self.debug = debug; self.quiet = quiet
+    }
+}
+
+/// A training run that cannot go on: one line for the user.
+public struct TrainerError: Error, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// What `fit()` ends with.
+public struct FitResult {
+    public var steps: Int
+    public var test: MetricSums?
+    public var stoppedBySignal: Bool
+    public var lastCheckpoint: String?
+}
+
+/// Data-parallel training of one model replica per rank, Keras-style: build, `fit()`,
+/// `evaluate()`, `predict(_:)`. Every rank runs the same code; rank 0 also writes the metrics
+/// log and the checkpoints. The step itself is in Trainer+Step.swift, evaluation in
+/// Trainer+Evaluate.swift, checkpoints and resume in Trainer+State.swift.
+public final class Trainer {
+    public let config: TrainingConfig
+    public let model: Module
+    public let data: TrainingData
+    public let optimizer: Optimizer
+    public let communicator: Communicator
+    public let options: RunOptions
+    /// Observers of metrics, checkpoints and stops.
+    public var onEvent: ((TrainerEvent) -> Void)?
+
+    /// Optimizer steps taken.
+    public internal(set) var step = 0
+    /// Where the data stream is.
+    public internal(set) var cursor = Cursor()
+    var pending = MetricSums()
+    var lastTest: MetricSums?
+    var lastTestAt: Int?
+    var bestAccuracy: Double?
+    var bestCheckpoint: String?
+    var lastCheckpoint: String?
+
+    let sampler: ShardedSampler
+    let trainBatches: BatchBuilder
+    let testBatches: BatchBuilder
+    var buckets: GradientBuckets!
+    var exact: ExactReducer?
+    var exactSlots: [UnsafeMutablePointer<Float>] = []
+    let writer: CheckpointWriter?
+    var metricsLog: MetricsLog?
+    var progress: Progress!
+    let prefetcher = Prefetcher()
+    var orderCache: (epoch: Int, order: [Int])?
+    let startTime = ProcessInfo.processInfo.systemUptime
+    var rank0: Bool { communicator.rank == 0 }
+
+    /// Builds the model, optimizer and data the config describes.
+    public convenience init(config: TrainingConfig, communicator: Communicator, options: RunOptions = RunOptions(),
+                            configFile: String = "config") throws {
+        let data = try TrainingData.load(config)
+        let model = try ModelBuilder.build(config.model, sampleShape: data.train.sampleShape, seed: config.seed, file: configFile)
+        try self.init(model: model, data: data, config: config, communicator: communicator, options: options)
+    }
+
+    /// Trains any `Module` (a custom Swift model) with the config's optimizer, loss and schedule;
+    /// `config.model` is not used.
+    public init(model: Module, data: TrainingData, config: TrainingConfig, communicator: Communicator,
+                options: RunOptions = RunOptions()) throws {
+        self.config = config; self.model = model; self.data = data
+        self.communicator = communicator; self.options = options
+        optimizer = Trainer.makeOptimizer(config.optimizer, model.namedParameters)
+        let exactMode = config.determinism.isExact
+        if exactMode {
+            let v = config.determinism.virtualShards, n = communicator.size
+            guard v % n == 0 && n & (n - 1) == 0 else {
+                throw TrainerError("determinism.virtual_shards \(v) needs a power-of-two number of ranks that divides it; this run has \(n) ranks")
+            }
+            guard config.train.gradAccumulation == 1 else {
+                throw TrainerError("train.grad_accumulation must be 1 in exact mode (use more virtual shards instead)")
+            }
+        }
+        do {
+            // Exact mode cuts micro-shards itself from the whole global batch.
+            sampler = try ShardedSampler(count: data.train.count, batchSize: config.train.batchSize,
+                                         rank: exactMode ? 0 : communicator.rank, worldSize: exactMode ? 1 : communicator.size,
+                                         seed: config.seed, shuffle: config.data.shuffle, dropLast: config.data.dropLast)
+        } catch let e as DataError {
+            throw TrainerError(e.message)
+        }
+        if exactMode && config.train.batchSize % communicator.size != 0 {
+            throw TrainerError("train.batch_size \(config.train.batchSize) is not divisible by \(communicator.size) ranks")
+        }
+        trainBatches = BatchBuilder(dataset: data.train, preprocessing: data.preprocessing, seed: config.seed)
+        testBatches = BatchBuilder(dataset: data.test, preprocessing: data.preprocessing, seed: config.seed)
+        writer = communicator.rank == 0 && options.runDirectory != nil ? CheckpointWriter() : nil
+        if data.train.classCount == nil && config.loss == .crossEntropy {
+            throw TrainerError("loss cross_entropy needs class labels, but \(data.train.source) has regression targets (use mse)")
+        }
+    }
+
+    static func makeOptimizer(_ c: OptimizerConfig, _ params: [(name: String, tensor: Tensor)]) -> Optimizer {
+        switch c.name {
+        case "sgd": return SGD(params, learningRate: c.lr, momentum: c.momentum, dampening: c.dampening,
+                               nesterov: c.nesterov, weightDecay: c.weightDecay ?? 0)
+        case "rmsprop": return RMSprop(params, learningRate: c.lr, alpha: c.alpha, epsilon: c.eps,
+                                       weightDecay: c.weightDecay ?? 0, momentum: c.momentum)
+        case "adamw": return Adam.adamW(params, learningRate: c.lr, beta1: c.beta1, beta2: c.beta2, epsilon: c.eps,
+                                        weightDecay: c.weightDecay ?? 0.01)
+        default: return Adam(params, learningRate: c.lr, beta1: c.beta1, beta2: c.beta2, epsilon: c.eps,
+                             weightDecay: c.weightDecay ?? 0)
+        }
+    }
+
+    /// Global batches per epoch, and optimizer steps per epoch (a step takes grad_accumulation batches).
+    var batchesPerEpoch: Int { sampler.stepsPerEpoch }
+    var stepsPerEpoch: Int { (batchesPerEpoch + config.train.gradAccumulation - 1) / config.train.gradAccumulation }
+    /// The step at which the run ends.
+    public var totalSteps: Int { min(config.train.maxSteps ?? Int.max, stepsPerEpoch * config.train.epochs) }
+
+    /// The learning rate for a step under the configured schedule.
+    func learningRate(at step: Int) -> Float {
+        let o = config.optimizer
+        let schedule: LRSchedule
+        switch o.schedule {
+        case "step": schedule = .stepDecay(every: o.stepEvery, gamma: o.gamma)
+        case "cosine": schedule = .cosine(warmup: o.warmupSteps, total: totalSteps, minimum: o.minLR)
+        default: schedule = .constant
+        }
+        return schedule.learningRate(base: o.lr, step: step)
+    }
+
+    /// Trains until the last epoch or max_steps, or until a stop signal; evaluates every epoch and
+    /// at the end; checkpoints as configured. The whole loop, top to bottom.
+    @discardableResult
+    public func fit() throws -> FitResult {
+        try prepare()                       // resume or warm start, broadcast, buckets, logs
+        let end = totalSteps
+        progress = Progress(totalSteps: end, quiet: options.quiet || !rank0)
+        if rank0 { announce() }
+        var intervalStart = ProcessInfo.processInfo.systemUptime, intervalSamples = 0.0
+        while step < end {
+            let epoch = cursor.epoch
+            let outcome = try trainStep()   // forward, backward, reduce, update; global sums agreed
+            pending += outcome.sums
+            intervalSamples += outcome.sums.count
+            let now = ProcessInfo.processInfo.systemUptime
+            let rate = intervalSamples / max(now - intervalStart, 1e-9)
+            progress.update(step: step, epoch: epoch, loss: outcome.sums.meanLoss, samplesPerSecond: rate, elapsed: now - startTime)
+            if step % config.train.logEverySteps == 0 || step == end {
+                logTrain(epoch: epoch, samplesPerSecond: rate)
+                intervalStart = now; intervalSamples = 0
+                if options.debug { try checkReplicasAgree() }
+            }
+            let epochEnded = cursor.epoch > epoch
+            if epochEnded || step == end { try evaluateAndLog(epoch: epoch) }
+            if epochEnded || step == end || step % config.checkpoint.everySteps == 0 || outcome.stop != 0 {
+                saveCheckpoint()
+            }
+            if outcome.stop != 0 { return try stop(signal: outcome.stop) }
+        }
+        writer?.drain()
+        progress.finish()
+        if rank0 { farewell() }
+        return FitResult(steps: step, test: lastTest, stoppedBySignal: false, lastCheckpoint: writer?.lastWritten ?? lastCheckpoint)
+    }
+
+    func stop(signal: Int32) throws -> FitResult {
+        writer?.drain()
+        progress.finish()
+        onEvent?(.stopped(step: step, signal: signal))
+        if rank0 && !options.quiet {
+            let how = options.command.map { "resume with: \($0) --resume auto" } ?? "resume with --resume auto"
+            fputs("tandem: stopped by \(signal == SIGINT ? "SIGINT" : "SIGTERM") at step \(step); checkpoint \(writer?.lastWritten ?? "?"); \(how)\n", stderr)
+        }
+        return FitResult(steps: step, test: lastTest, stoppedBySignal: true, lastCheckpoint: writer?.lastWritten)
+    }
+
+    func announce() {
+        let mode = config.determinism.isExact ? "exact (\(config.determinism.virtualShards) virtual shards)" : "fast"
+        progress.line("tandem: \(config.name): \(model.parameterCount) parameters, \(data.train.count) training samples, "
+                      + "\(communicator.size) rank(s) [\(communicator.kind)], global batch \(config.train.batchSize), "
+                      + "\(totalSteps) steps, determinism \(mode)")
+    }
+
+    func farewell() {
+        var s = "tandem: done after \(step) steps in \(clock(ProcessInfo.processInfo.systemUptime - startTime))"
+        if let t = lastTest {
+            s += "; test loss \(fmt(t.meanLoss, 4))"
+            if data.test.classCount != nil { s += ", accuracy \(fmt(t.accuracy, 4))" }
+        }
+        if let dir = options.runDirectory {
+            s += "\n  metrics:    \(dir)/metrics.jsonl"
+            if let c = writer?.lastWritten { s += "\n  checkpoint: \(c)" }
+            s += "\n  plot:       tandem plot \(dir)"
+        }
+        progress.line(s)
+    }
+
+    func logTrain(epoch: Int, samplesPerSecond: Double) {
+        let r = MetricsRecord(step: step, epoch: epoch, split: "train", loss: pending.meanLoss,
+                              accuracy: data.train.classCount != nil ? pending.accuracy : nil,
+                              samplesPerSecond: samplesPerSecond, lr: Double(optimizer.learningRate),
+                              time: ProcessInfo.processInfo.systemUptime - startTime, samples: Int(pending.count))
+        pending = MetricSums()
+        metricsLog?.append(r)
+        onEvent?(.train(r))
+        if rank0 && !progress.isTerminal {
+            progress.line("step \(r.step)/\(totalSteps)  epoch \(epoch + 1)  loss \(fmt(r.loss, 4))"
+                          + (r.accuracy.map { "  acc \(fmt($0, 4))" } ?? "") + "  \(Int(samplesPerSecond)) samples/s")
+        }
+    }
+}
+
+import Glibc

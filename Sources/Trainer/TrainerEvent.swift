@@ -1,0 +1,11 @@
+/// What a running Trainer reports to its observers (custom logging, dashboards, early stopping).
+public enum TrainerEvent {
+    /// A training log interval ended (rank 0 and every other rank alike, with global figures).
+    case train(MetricsRecord)
+    /// An evaluation on the test split ended.
+    case test(MetricsRecord)
+    /// A checkpoint folder was written (rank 0).
+    case checkpoint(path: String, step: Int)
+    /// Training stopped early on a signal, after checkpointing.
+    case stopped(step: Int, signal: Int32)
+}

@@ -1,0 +1,47 @@
+import Foundation
+import Tandem
+import Yams
+
+/// Reads a YAML config, applies `--set key.path=value` overrides, and validates it strictly.
+enum ConfigLoading {
+    static func load(_ file: String, overrides: [String]) throws -> TrainingConfig {
+        guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
+            throw ConfigError(file: file, path: "", message: "cannot read the config file")
+        }
+        var root: Any
+        do {
+            guard let parsed = try Yams.load(yaml: text) else { throw ConfigError(file: file, path: "", message: "the file is empty") }
+            root = parsed
+        } catch let e as ConfigError { throw e } catch let e as YamlError {
+            throw ConfigError(file: file, path: "", message: "not valid YAML: \(oneLine("\(e)"))")
+        }
+        for o in overrides { root = try apply(o, to: root, file: file) }
+        return try TrainingConfig.parse(root, file: file)
+    }
+
+    /// `a.b.c=value` with the value read as YAML (numbers, booleans, lists); list items by index.
+    static func apply(_ assignment: String, to root: Any, file: String) throws -> Any {
+        guard let eq = assignment.firstIndex(of: "="), eq != assignment.startIndex else {
+            throw ConfigError(file: file, path: "", message: "--set \(assignment): expected KEY=VALUE, e.g. --set optimizer.lr=0.01")
+        }
+        let keys = assignment[..<eq].split(separator: ".").map(String.init)
+        let raw = String(assignment[assignment.index(after: eq)...])
+        let value: Any = (try? Yams.load(yaml: raw)).flatMap { $0 } ?? (raw.isEmpty ? NSNull() : raw)
+        func set(_ node: Any?, _ path: ArraySlice<String>) throws -> Any {
+            guard let key = path.first else { return value }
+            if var list = node as? [Any] {
+                guard let i = Int(key), list.indices.contains(i) else {
+                    throw ConfigError(file: file, path: keys.joined(separator: "."), message: "--set: '\(key)' is not an index of a list of \(list.count)")
+                }
+                list[i] = try set(list[i], path.dropFirst())
+                return list
+            }
+            var map = node as? [String: Any] ?? [:]
+            map[key] = try set(map[key], path.dropFirst())
+            return map
+        }
+        return try set(root, keys[...])
+    }
+
+    static func oneLine(_ s: String) -> String { s.split(whereSeparator: \.isNewline).joined(separator: " ") }
+}
