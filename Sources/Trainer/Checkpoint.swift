@@ -42,21 +42,14 @@ public struct JSONAny: Codable {
     public init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()
         if c.decodeNil() { value = NSNull() }
-        else if let b = try? c.decode(Bool.self) { value = b }
-        else if let i = try? c.decode(Int.self) { value = i }
+        else if let i = try? c.decode(Int.self) { value = i }       // before Bool: 1 must stay a number
         else if let d = try? c.decode(Double.self) { value = d }
+        else if let b = try? c.decode(Bool.self) { value = b }
         else if let s = try? c.decode(String.self) { value = s }
         else if let a = try? c.decode([JSONAny].self) { value = a.map(\.value) }
         else { value = try c.decode([String: JSONAny].self).mapValues(\.value) }
     }
-    public func encode(to encoder: Encoder) throws {
-        switch value {
-        case let a as [Any]:
-            var c = encoder.unkeyedContainer()
-            for v in a { try c.encode(JSONAny(v)) }
-        default: try JSONValue(value).encode(to: encoder)
-        }
-    }
+    public func encode(to encoder: Encoder) throws { try JSONValue(value).encode(to: encoder) }
 }
 
 /// A checkpoint in memory: copies taken at a step boundary, written later on a background thread.

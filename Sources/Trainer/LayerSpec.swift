@@ -150,9 +150,18 @@ struct JSONValue: Encodable {
         case let m as [String: Any]:
             var c = encoder.container(keyedBy: Key.self)
             for k in m.keys.sorted() { try c.encode(JSONValue(m[k]!), forKey: Key(stringValue: k)) }
-        case let b as Bool: var c = encoder.singleValueContainer(); try c.encode(b)
-        case let i as Int: var c = encoder.singleValueContainer(); try c.encode(i)
-        case let d as Double: var c = encoder.singleValueContainer(); try c.encode(d)
+        case let a as [Any]:
+            var c = encoder.unkeyedContainer()
+            for v in a { try c.encode(JSONValue(v)) }
+        case let n as NSNumber:
+            // Every number (Swift or JSONSerialization's) bridges to NSNumber; its objCType tells
+            // a Bool ("c") from a floating-point value ("d", "f") from an integer.
+            var c = encoder.singleValueContainer()
+            switch String(cString: n.objCType) {
+            case "c": try c.encode(n.boolValue)
+            case "d", "f": try c.encode(n.doubleValue)
+            default: try c.encode(n.int64Value)
+            }
         case let s as String: var c = encoder.singleValueContainer(); try c.encode(s)
         default: var c = encoder.singleValueContainer(); try c.encodeNil()
         }

@@ -4,10 +4,14 @@ import Foundation
 import NN
 
 extension Trainer {
-    /// Loss (and accuracy) on the test split: every test sample exactly once across ranks, the
-    /// sums added in Float64 and agreed by one allreduce.
-    public func evaluate() throws -> MetricSums {
-        let share = ShardedSampler.share(data.test.count, part: communicator.rank, parts: communicator.size)
+    /// Which data `evaluate` runs on.
+    public enum Split: Sendable { case train, test }
+
+    /// Loss (and accuracy) on a split: every sample exactly once across ranks (no augmentation),
+    /// the sums added in Float64 and agreed by one allreduce.
+    public func evaluate(split: Split = .test) throws -> MetricSums {
+        let builder = split == .test ? testBatches : trainBatches
+        let share = ShardedSampler.share(builder.dataset.count, part: communicator.rank, parts: communicator.size)
         var local = MetricSums()
         model.eval()
         defer { model.train() }
@@ -15,7 +19,7 @@ extension Trainer {
             var start = share.lowerBound
             while start < share.upperBound {
                 let end = min(start + config.train.evalBatchSize, share.upperBound)
-                let batch = testBatches.make(ids: Array(start..<end), epoch: 0, augment: false)
+                let batch = builder.make(ids: Array(start..<end), epoch: 0, augment: false)
                 let (loss, correct) = lossSum(model(batch.x), batch)
                 local.loss += Double(loss.item) / Double(lossTermsPerSample)
                 local.correct += correct

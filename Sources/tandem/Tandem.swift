@@ -12,6 +12,6 @@ struct TandemCommand: ParsableCommand {
               mpirun -np 4 tandem train --config configs/fashion-mlp.yaml
             """,
         version: "tandem 0.1.0",
-        subcommands: [Train.self]
+        subcommands: [Train.self, Eval.self, Predict.self, Inspect.self, Plot.self]
     )
 }

@@ -1,0 +1,87 @@
+import ArgumentParser
+import Foundation
+import Tandem
+
+struct Predict: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Predict a class or value for each image or row of an input file; writes CSV.",
+        discussion: """
+            The input is an IDX image file (gzip or not, like the MNIST family's) for image models,
+            or a CSV with the training features' columns (the target column, if present, is ignored).
+            Examples:
+              tandem predict --checkpoint runs/fashion-mlp/checkpoints/step-00004685 \\
+                  --input /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz --output predictions.csv
+              tandem predict --checkpoint runs/csv-example/checkpoints/step-00000100 --input data.csv
+            """)
+
+    @Option(help: "A checkpoint folder.") var checkpoint: String
+    @Option(help: "IDX images or CSV rows.") var input: String
+    @Option(help: "Where to write the CSV (default: standard output).") var output: String?
+
+    func run() throws {
+        do {
+            let m = try CheckpointModel(path: checkpoint, communicator: LocalCommunicator())
+            let dataset = try loadInput(m)
+            let builder = BatchBuilder(dataset: dataset, preprocessing: m.trainer.data.preprocessing, seed: 0)
+            let classes = m.trainer.data.train.classCount
+            var lines = [classes != nil ? "index,class" : "index,value"]
+            var start = 0
+            while start < dataset.count {
+                let end = min(start + 1000, dataset.count)
+                let batch = builder.make(ids: Array(start..<end), epoch: 0, augment: false)
+                let out = m.trainer.predict(batch.x)
+                if classes != nil {
+                    for (i, c) in out.argmax(alongAxis: -1).enumerated() { lines.append("\(start + i),\(c)") }
+                } else {
+                    let w = out.count / max(batch.count, 1)
+                    for i in 0..<batch.count {
+                        lines.append("\(start + i)," + (0..<w).map { String(out.data[i * w + $0]) }.joined(separator: ","))
+                    }
+                }
+                start = end
+            }
+            let text = lines.joined(separator: "\n") + "\n"
+            if let output {
+                guard FileManager.default.createFile(atPath: output, contents: Data(text.utf8)) else {
+                    throw TrainerError("tandem: \(output): cannot write the predictions")
+                }
+            } else { print(text, terminator: "") }
+        } catch {
+            Launch.fail(error, comm: nil)
+        }
+    }
+
+    /// The input as a dataset shaped like the training samples.
+    func loadInput(_ m: CheckpointModel) throws -> Dataset {
+        let shape = m.trainer.data.train.sampleShape
+        if input.hasSuffix(".csv") {
+            let header = String(decoding: (FileManager.default.contents(atPath: input) ?? Data()).prefix { $0 != 10 }, as: UTF8.self)
+            let target = m.config.data.target ?? "__none__"
+            let hasTarget = header.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.contains(target)
+            let table = hasTarget ? input : try withDummyTarget(input, name: target)
+            let loaded = try CSVTable.load(path: table, target: target, task: .regression, missing: .error,
+                                           testPath: table, seed: 0)
+            guard loaded.test.sampleShape == shape else {
+                throw DataError("\(input): \(loaded.test.sampleShape[0]) feature columns, the model takes \(shape[0])")
+            }
+            return loaded.test
+        }
+        let idx = try IDX.read(input)
+        guard Array(idx.shape.dropFirst()) == Array(shape.dropFirst()) || Array(idx.shape.dropFirst()) == shape else {
+            throw DataError("\(input): images of shape \(Array(idx.shape.dropFirst())), the model takes \(shape)")
+        }
+        return try Dataset(features: .bytes(idx.bytes), targets: .classes([Int32](repeating: 0, count: idx.shape[0]), classes: 1),
+                           sampleShape: shape, source: input)
+    }
+
+    /// A copy of the CSV with a zero target column appended (the reader expects one).
+    func withDummyTarget(_ path: String, name: String) throws -> String {
+        guard let text = FileManager.default.contents(atPath: path).flatMap({ String(data: $0, encoding: .utf8) }) else {
+            throw DataError("\(path): cannot read")
+        }
+        let rows = text.split(whereSeparator: \.isNewline).enumerated().map { $0.offset == 0 ? $0.element + "," + name : $0.element + ",0" }
+        let tmp = NSTemporaryDirectory() + "tandem-predict-\(getpid()).csv"
+        FileManager.default.createFile(atPath: tmp, contents: Data((rows.joined(separator: "\n") + "\n").utf8))
+        return tmp
+    }
+}
