@@ -48,6 +48,7 @@ let package = Package(
         .testTarget(name: "NNTests", dependencies: ["NN", "Optim", "TestSupport"]),
         .testTarget(name: "DataTests", dependencies: ["Data"]),
         .target(name: "CommChecks", dependencies: ["Distributed", "Tensor"], path: "Tests/CommChecks"),
+        .testTarget(name: "TrainerTests", dependencies: ["Tandem"]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "CommChecks", "Tensor"]),
         // Driven under mpirun by launch/test.
         .executableTarget(name: "tandem-mpi-check", dependencies: ["Distributed", "CommChecks"], path: "Tests/MPICheck"),

@@ -7,27 +7,33 @@ extension Trainer {
     /// Which data `evaluate` runs on.
     public enum Split: Sendable { case train, test }
 
-    /// Loss (and accuracy) on a split: every sample exactly once across ranks (no augmentation),
-    /// the sums added in Float64 and agreed by one allreduce.
+    /// Loss (and accuracy) on a split: every sample exactly once across ranks (no augmentation).
+    /// The split is cut into fixed blocks of eval_batch_size; ranks take contiguous runs of
+    /// blocks, each block's loss gets its own slot in one allreduce, and the slots are added in
+    /// block order: the result does not depend on the number of ranks.
     public func evaluate(split: Split = .test) throws -> MetricSums {
         let builder = split == .test ? testBatches : trainBatches
-        let share = ShardedSampler.share(builder.dataset.count, part: communicator.rank, parts: communicator.size)
-        var local = MetricSums()
+        let n = builder.dataset.count, size = config.train.evalBatchSize
+        let blocks = (n + size - 1) / size
+        let mine = ShardedSampler.share(blocks, part: communicator.rank, parts: communicator.size)
+        var message = [Double](repeating: 0, count: 2 + blocks)   // correct, count, loss per block
         model.eval()
         defer { model.train() }
         withoutGrad {
-            var start = share.lowerBound
-            while start < share.upperBound {
-                let end = min(start + config.train.evalBatchSize, share.upperBound)
-                let batch = builder.make(ids: Array(start..<end), epoch: 0, augment: false)
+            for b in mine {
+                let batch = builder.make(ids: Array(b * size..<min((b + 1) * size, n)), epoch: 0, augment: false)
                 let (loss, correct) = lossSum(model(batch.x), batch)
-                local.loss += Double(loss.item) / Double(lossTermsPerSample)
-                local.correct += correct
-                local.count += Double(batch.count)
-                start = end
+                message[2 + b] = Double(loss.item) / Double(lossTermsPerSample)
+                message[0] += correct
+                message[1] += Double(batch.count)
             }
         }
-        return MetricSums(try communicator.at().allreduce(local.values))
+        let agreed = try communicator.at().allreduce(message)
+        var sums = MetricSums()
+        sums.correct = agreed[0]
+        sums.count = agreed[1]
+        for b in 0..<blocks { sums.loss += agreed[2 + b] }
+        return sums
     }
 
     /// Model outputs (logits or values) for inputs shaped like the training samples.

@@ -61,11 +61,26 @@ extension Trainer {
     func trainStep() throws -> StepOutcome {
         optimizer.learningRate = learningRate(at: step)
         let (local, finite) = config.determinism.isExact ? try exactGradients() : try fastGradients()
-        // One small allreduce: stop flag, non-finite flag, this step's metric sums.
-        let localBad = !local.loss.isFinite || (options.debug && !finite)
-        let agreed = try communicator.at().allreduce([StopSignal.received != 0 ? 1 : 0, localBad ? 1 : 0,
-                                                     local.loss, local.correct, local.count])
-        let globalSums = MetricSums(Array(agreed[2...]))
+        // One small allreduce: stop flag, non-finite flag, this step's metric sums. In exact mode
+        // each virtual shard's loss has its own slot (x + 0 is exact), summed in shard order
+        // afterwards, so the logged loss too is the same for every world size.
+        let localBad = !local.loss.isFinite
+        let slots = config.determinism.isExact ? config.determinism.virtualShards : 1
+        var message = [Double](repeating: 0, count: 4 + slots)
+        message[0] = StopSignal.received != 0 ? 1 : 0
+        message[1] = localBad ? 1 : 0
+        message[2] = local.correct
+        message[3] = local.count
+        if config.determinism.isExact {
+            for (k, loss) in zip(exact!.localShards, shardLosses) { message[4 + k] = loss }
+        } else {
+            message[4] = local.loss
+        }
+        let agreed = try communicator.at().allreduce(message)
+        var globalSums = MetricSums()
+        globalSums.correct = agreed[2]
+        globalSums.count = agreed[3]
+        for k in 0..<slots { globalSums.loss += agreed[4 + k] }
         if agreed[1] > 0 || !finite {
             try handleNonFinite(localBad: localBad)
         } else {
@@ -116,11 +131,14 @@ extension Trainer {
         let s = sampler.step(at: cursor, order: ord)   // the whole global batch (sampler sees 1 rank)
         let v = config.determinism.virtualShards
         var sums = MetricSums()
+        shardLosses.removeAll(keepingCapacity: true)
         for (slot, shard) in exact!.localShards.enumerated() {
             buckets.zero()
             let range = ShardedSampler.share(s.globalCount, part: shard, parts: v)
             let ids = Array(s.ids[range])
-            sums += forwardBackward(makeBatch(ids, epoch: epoch), randomStep: step)
+            let shardSums = forwardBackward(makeBatch(ids, epoch: epoch), randomStep: step)
+            shardLosses.append(shardSums.loss)
+            sums += shardSums
             exactSlots[slot].update(from: flatGradient, count: flatGradientCount)
         }
         try exact!.reduce(exactSlots)

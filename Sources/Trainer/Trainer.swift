@@ -69,6 +69,7 @@ public final class Trainer {
     var buckets: GradientBuckets!
     var exact: ExactReducer?
     var exactSlots: [UnsafeMutablePointer<Float>] = []
+    var shardLosses: [Double] = []
     let writer: CheckpointWriter?
     var metricsLog: MetricsLog?
     var progress: Progress!

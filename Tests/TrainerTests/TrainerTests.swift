@@ -1,0 +1,149 @@
+import Foundation
+import Testing
+import Tandem
+
+/// A small classification problem held in memory: 8 features, 3 classes.
+func blobs(count: Int, seed: UInt64, poison: Int? = nil) throws -> Dataset {
+    var x = Tensor.randomNormal([count, 8], seed: seed, purpose: .data).scalars
+    if let poison { x[poison * 8] = .nan }
+    var features = [Float](), labels = [Int32]()
+    for i in 0..<count {
+        let c = i % 3
+        for j in 0..<8 { features.append(x[i * 8 + j] + (j % 3 == c ? 1.5 : 0)) }
+        labels.append(Int32(c))
+    }
+    return try Dataset(features: .floats(features), targets: .classes(labels, classes: 3), sampleShape: [8], source: "blobs")
+}
+
+func config(steps: Int, exact: Bool = false, optimizer: String = "adam") -> TrainingConfig {
+    var data = DataConfig(dataset: "csv")
+    data.path = "blobs.csv"; data.target = "label"; data.task = "classification"
+    var c = TrainingConfig(name: "test", seed: 3, data: data,
+                           model: [.linear(out: 16, bias: true), .activation(.tanh), .dropout(p: 0.1), .linear(out: 3, bias: true)],
+                           loss: .crossEntropy, optimizer: OptimizerConfig(name: optimizer, lr: 0.01),
+                           train: TrainConfig(epochs: 100, batchSize: 32))
+    c.train.maxSteps = steps
+    c.train.logEverySteps = 5
+    c.checkpoint.everySteps = 1000
+    c.data.prefetch = false
+    if exact { c.determinism.mode = "exact"; c.determinism.virtualShards = 4 }
+    return c
+}
+
+/// Trains on `ranks` simulated ranks; returns rank 0's final weights and its metric events.
+func train(_ cfg: TrainingConfig, ranks: Int, runDir: String? = nil, resume: String? = nil,
+           stopAt: Int? = nil, poison: Int? = nil) throws -> (weights: [[Float]], events: [MetricsRecord]) {
+    let data = TrainingData(train: try blobs(count: 200, seed: 1, poison: poison), test: try blobs(count: 90, seed: 2))
+    var weights: [[Float]] = [], events: [MetricsRecord] = []
+    let lock = NSLock()
+    try SimulatedWorld.run(size: ranks, timeout: 60) { comm in
+        let model = try ModelBuilder.build(cfg.model, sampleShape: [8], seed: cfg.seed)
+        var options = RunOptions(runDirectory: comm.rank == 0 ? runDir : nil, resume: resume, quiet: true)
+        options.runDirectory = runDir
+        let t = try Trainer(model: model, data: data, config: cfg, communicator: comm, options: options)
+        if comm.rank == 0 {
+            t.onEvent = { e in
+                switch e {
+                case .train(let r), .test(let r): lock.lock(); events.append(r); lock.unlock()
+                    if let stopAt, r.step == stopAt, r.split == "train" { StopSignal.request() }
+                default: break
+                }
+            }
+        }
+        try t.fit()
+        if comm.rank == 0 { lock.lock(); weights = model.parameters.map(\.scalars); lock.unlock() }
+    }
+    StopSignal.reset()
+    return (weights, events)
+}
+
+func tempDir() -> String {
+    let p = NSTemporaryDirectory() + "tandem-trainer-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    try? FileManager.default.createDirectory(atPath: p, withIntermediateDirectories: true)
+    return p
+}
+
+@Suite(.serialized) struct TrainerTests {
+    @Test func twoRanksMatchOneRankWithinFloat32Tolerance() throws {
+        let one = try train(config(steps: 30), ranks: 1), two = try train(config(steps: 30), ranks: 2)
+        for (a, b) in zip(one.weights, two.weights) {
+            let worst = zip(a, b).map { abs($0 - $1) }.max()!
+            #expect(worst < 1e-4, "largest weight difference \(worst)")
+        }
+        // Metrics (global sums) agree too.
+        for (a, b) in zip(one.events, two.events) {
+            #expect(a.step == b.step && abs(a.loss - b.loss) < 1e-4 && a.accuracy == b.accuracy)
+        }
+    }
+
+    @Test func exactModeIsBitIdenticalForOneTwoAndFourRanks() throws {
+        let runs = try [1, 2, 4].map { try train(config(steps: 25, exact: true), ranks: $0) }
+        #expect(runs[0].weights == runs[1].weights)
+        #expect(runs[1].weights == runs[2].weights)
+        #expect(runs[0].events.map(\.loss) == runs[2].events.map(\.loss))
+    }
+
+    @Test func stopAndResumeIsBitIdentical() throws {
+        let straight = try train(config(steps: 30), ranks: 2)
+        let dir = tempDir()
+        // The stop is requested at step 15; ranks agree on it at the next step boundary.
+        let first = try train(config(steps: 30), ranks: 2, runDir: dir, stopAt: 15)
+        #expect(first.events.last!.step == 15)
+        #expect(Checkpoint.candidates(in: dir + "/checkpoints").first!.hasSuffix("step-00000016"))
+        let resumed = try train(config(steps: 30), ranks: 2, runDir: dir, resume: "auto")
+        #expect(resumed.weights == straight.weights)
+        let log = try String(contentsOfFile: dir + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")
+        #expect(log.count == straight.events.count)                   // no duplicated lines after resume
+    }
+
+    @Test func exactResumeWithAnotherWorldSizeIsBitIdentical() throws {
+        let straight = try train(config(steps: 20, exact: true), ranks: 4)
+        let dir = tempDir()
+        _ = try train(config(steps: 20, exact: true), ranks: 4, runDir: dir, stopAt: 10)
+        let resumed = try train(config(steps: 20, exact: true), ranks: 2, runDir: dir, resume: "auto")
+        #expect(resumed.weights == straight.weights)
+    }
+
+    @Test func resumeSkipsDamagedCheckpointsAndDetectsFlippedBytes() throws {
+        let dir = tempDir()
+        var cfg = config(steps: 20)
+        cfg.checkpoint.everySteps = 5
+        cfg.checkpoint.keepLast = 10
+        _ = try train(cfg, ranks: 1, runDir: dir)
+        let ckpts = Checkpoint.candidates(in: dir + "/checkpoints")
+        #expect(ckpts.count >= 4)
+        // Flip one byte of the newest model file: its checksum fails.
+        let newest = ckpts[0], model = newest + "/model.safetensors"
+        var bytes = [UInt8](FileManager.default.contents(atPath: model)!)
+        bytes[bytes.count / 2] ^= 0x40
+        FileManager.default.createFile(atPath: model, contents: Data(bytes))
+        #expect { try Checkpoint.read(newest) } throws: { "\($0)".contains("checksum mismatch") }
+        // A half-written folder (no trainer.json) is not a checkpoint either.
+        try FileManager.default.removeItem(atPath: ckpts[1] + "/trainer.json")
+        var warnings: [String] = []
+        let chosen = Checkpoint.newestValid(in: dir + "/checkpoints") { warnings.append($0) }
+        #expect(chosen == ckpts[2])
+        #expect(warnings.count == 2)
+    }
+
+    @Test func nonFiniteLossAbortsNamingStepAndRank() throws {
+        var cfg = config(steps: 10)
+        // Sample 7 holds a NaN: the step that draws it has a non-finite loss on the rank that has it.
+        #expect { _ = try train(cfg, ranks: 2, poison: 7) } throws: { e in
+            let m = "\(e)"
+            return m.contains("non-finite loss or gradient at step") && m.contains(" on rank ")
+        }
+        cfg.train.onNonfinite = "skip"
+        let r = try train(cfg, ranks: 2, poison: 7)
+        #expect(r.events.contains { $0.split == "test" })   // ran to the end, skipping bad steps
+    }
+
+    @Test func configRoundTripsThroughItsSavedForm() throws {
+        var cfg = config(steps: 7)
+        cfg.optimizer.schedule = "cosine"
+        cfg.optimizer.warmupSteps = 3
+        cfg.data.horizontalFlip = true
+        let again = try TrainingConfig.parse(cfg.configValue, file: "x")
+        #expect(again == cfg)
+    }
+}
