@@ -54,9 +54,8 @@ extension Trainer {
             var path: String? = spec
             if spec == "auto" {
                 guard let dir = checkpointDirectory else { throw TrainerError("--resume auto needs a run directory") }
-                path = Checkpoint.newestValid(in: dir) { warning in
-                    if !options.quiet { fputs("tandem: warning: \(warning)\n", stderr) }
-                }
+                // Warnings and the resume note print even with --quiet: they say what the run did.
+                path = Checkpoint.newestValid(in: dir) { warning in fputs("tandem: warning: \(warning)\n", stderr) }
             }
             guard let path else { return }
             let ck = try Checkpoint.read(path)
@@ -67,7 +66,7 @@ extension Trainer {
             state = [1, Double(m.step), Double(m.cursor.epoch), Double(m.cursor.offset)] + m.pendingMetrics
                 + [m.bestAccuracy ?? -1, Double(optimizer.stepCount)]
             lastCheckpoint = path
-            if !options.quiet {
+            do {
                 var note = "tandem: resuming from \(path) (step \(m.step), epoch \(m.cursor.epoch + 1))"
                 if m.worldSize != communicator.size {
                     note += config.determinism.isExact
@@ -79,7 +78,7 @@ extension Trainer {
         }
         try state.withUnsafeMutableBytes { try communicator.at().broadcast($0, root: 0) }
         guard state[0] == 1 else {
-            if rank0 && !options.quiet { fputs("tandem: no valid checkpoint to resume from; starting at step 0\n", stderr) }
+            if rank0 { fputs("tandem: no valid checkpoint to resume from; starting at step 0\n", stderr) }
             return nil
         }
         for t in optimizer.stateTensors { try communicator.at().broadcast(t.storage.buffer, root: 0) }

@@ -18,6 +18,9 @@ public struct RunOptions {
     public var quiet = false
     /// The command that started the run, for the "how to resume" message.
     public var command: String?
+    /// The config's file name, for config errors found when the run is set up.
+    public var configFile = "config"
+
     public init(runDirectory: String? = nil, resume: String? = nil, initFrom: String? = nil, debug: Bool = false, quiet: Bool = false) {
         self.runDirectory = runDirectory; self.resume = resume; self.initFrom = initFrom; self.debug = debug; self.quiet = quiet
     }
@@ -79,10 +82,9 @@ public final class Trainer {
     var rank0: Bool { communicator.rank == 0 }
 
     /// Builds the model, optimizer and data the config describes.
-    public convenience init(config: TrainingConfig, communicator: Communicator, options: RunOptions = RunOptions(),
-                            configFile: String = "config") throws {
+    public convenience init(config: TrainingConfig, communicator: Communicator, options: RunOptions = RunOptions()) throws {
         let data = try TrainingData.load(config)
-        let model = try ModelBuilder.build(config.model, sampleShape: data.train.sampleShape, seed: config.seed, file: configFile)
+        let model = try ModelBuilder.build(config.model, sampleShape: data.train.sampleShape, seed: config.seed, file: options.configFile)
         try self.init(model: model, data: data, config: config, communicator: communicator, options: options)
     }
 
@@ -94,13 +96,16 @@ public final class Trainer {
         self.communicator = communicator; self.options = options
         optimizer = Trainer.makeOptimizer(config.optimizer, model.namedParameters)
         let exactMode = config.determinism.isExact
+        func configError(_ path: String, _ message: String) -> ConfigError {
+            ConfigError(file: options.configFile, path: path, message: message)
+        }
         if exactMode {
             let v = config.determinism.virtualShards, n = communicator.size
             guard v % n == 0 && n & (n - 1) == 0 else {
-                throw TrainerError("determinism.virtual_shards \(v) needs a power-of-two number of ranks that divides it; this run has \(n) ranks")
+                throw configError("determinism.virtual_shards", "\(v) needs a power-of-two number of ranks that divides it; this run has \(n) ranks")
             }
             guard config.train.gradAccumulation == 1 else {
-                throw TrainerError("train.grad_accumulation must be 1 in exact mode (use more virtual shards instead)")
+                throw configError("train.grad_accumulation", "must be 1 in exact mode (use more virtual shards instead)")
             }
         }
         do {
@@ -109,16 +114,13 @@ public final class Trainer {
                                          rank: exactMode ? 0 : communicator.rank, worldSize: exactMode ? 1 : communicator.size,
                                          seed: config.seed, shuffle: config.data.shuffle, dropLast: config.data.dropLast)
         } catch let e as DataError {
-            throw TrainerError(e.message)
-        }
-        if exactMode && config.train.batchSize % communicator.size != 0 {
-            throw TrainerError("train.batch_size \(config.train.batchSize) is not divisible by \(communicator.size) ranks")
+            throw configError("train.batch_size", e.message.replacingOccurrences(of: "train.batch_size ", with: ""))
         }
         trainBatches = BatchBuilder(dataset: data.train, preprocessing: data.preprocessing, seed: config.seed)
         testBatches = BatchBuilder(dataset: data.test, preprocessing: data.preprocessing, seed: config.seed)
         writer = communicator.rank == 0 && options.runDirectory != nil ? CheckpointWriter() : nil
         if data.train.classCount == nil && config.loss == .crossEntropy {
-            throw TrainerError("loss cross_entropy needs class labels, but \(data.train.source) has regression targets (use mse)")
+            throw configError("loss", "cross_entropy needs class labels, but \(data.train.source) has regression targets (use mse)")
         }
     }
 
@@ -192,7 +194,7 @@ public final class Trainer {
         writer?.drain()
         progress.finish()
         onEvent?(.stopped(step: step, signal: signal))
-        if rank0 && !options.quiet {
+        if rank0 {   // even with --quiet: this is what the user must know to continue
             let how = options.command.map { "resume with: \($0) --resume auto" } ?? "resume with --resume auto"
             fputs("tandem: stopped by \(signal == SIGINT ? "SIGINT" : "SIGTERM") at step \(step); checkpoint \(writer?.lastWritten ?? "?"); \(how)\n", stderr)
         }

@@ -11,8 +11,9 @@ struct CheckpointModel {
     init(path: String, communicator: Communicator) throws {
         let ck = try Checkpoint.read(path)
         config = try TrainingConfig.parse(ck.manifest.config.value, file: path + "/trainer.json")
-        trainer = try Trainer(config: config, communicator: communicator, options: RunOptions(quiet: true),
-                              configFile: path + "/trainer.json")
+        var options = RunOptions(quiet: true)
+        options.configFile = path + "/trainer.json"
+        trainer = try Trainer(config: config, communicator: communicator, options: options)
         try trainer.model.load(ck.model.tensors, source: path + "/model.safetensors")
         self.path = path
     }

@@ -39,20 +39,21 @@ struct Train: ParsableCommand {
             try checkRunDirectory(dir)
             var options = RunOptions(runDirectory: dir, resume: resume, initFrom: initFrom, debug: debug, quiet: quiet)
             options.command = CommandLine.arguments.joined(separator: " ")
+            options.configFile = config
             if let n = simulateRanks {
                 if MPICommunicator.isLaunchedByMPI { throw ValidationError("--simulate-ranks runs without mpirun") }
                 try SimulatedWorld.run(size: n, timeout: cfg.distributed.timeoutS) { raw in
                     let c: Communicator = debug ? CheckedCommunicator(raw) : raw
                     var o = options
                     o.quiet = quiet || c.rank != 0
-                    try Trainer(config: cfg, communicator: c, options: o, configFile: config).fit()
+                    try Trainer(config: cfg, communicator: c, options: o).fit()
                 }
                 return
             }
             let raw = try Launch.communicator(timeout: cfg.distributed.timeoutS)
             let c: Communicator = debug ? CheckedCommunicator(raw) : raw
             comm = c
-            try Trainer(config: cfg, communicator: c, options: options, configFile: config).fit()
+            try Trainer(config: cfg, communicator: c, options: options).fit()
             Launch.finish(c)
         } catch let e as ValidationError {
             throw e
