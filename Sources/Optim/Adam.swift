@@ -32,17 +32,10 @@ public final class Adam: Optimizer {
         let b1 = beta1, b2 = beta2, eps = epsilon, lr = learningRate
         let stepSize = lr / (1 - Foundation.pow(b1, t))
         let c2Sqrt = (1 - Foundation.pow(b2, t)).squareRoot()
-        let m = s[0], v = s[1]
         let wd = decoupled ? 0 : weightDecay
         let shrink = decoupled ? 1 - lr * weightDecay : 1
-        for i in 0..<n {
-            let gi = g[i] + wd * p[i]
-            let mi = b1 * m[i] + (1 - b1) * gi
-            let vi = b2 * v[i] + (1 - b2) * gi * gi
-            m[i] = mi
-            v[i] = vi
-            p[i] = p[i] * shrink - stepSize * mi / (vi.squareRoot() / c2Sqrt + eps)
-        }
+        VectorOps.adam(p, g, s[0], s[1], n, beta1: b1, beta2: b2, eps: eps, weightDecay: wd, shrink: shrink,
+                       stepSize: stepSize, c2Sqrt: c2Sqrt)
     }
 }
 

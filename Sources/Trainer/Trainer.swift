@@ -163,18 +163,21 @@ public final class Trainer {
         let end = totalSteps
         progress = Progress(totalSteps: end, quiet: options.quiet || !rank0)
         if rank0 { announce() }
-        var intervalStart = ProcessInfo.processInfo.systemUptime, intervalSamples = 0.0
+        // Throughput counts training steps only (as PyTorch's loop timing does), not evaluation.
+        var intervalSeconds = 0.0, intervalSamples = 0.0
         while step < end {
             let epoch = cursor.epoch
+            let t0 = ProcessInfo.processInfo.systemUptime
             let outcome = try trainStep()   // forward, backward, reduce, update; global sums agreed
+            let now = ProcessInfo.processInfo.systemUptime
             pending += outcome.sums
             intervalSamples += outcome.sums.count
-            let now = ProcessInfo.processInfo.systemUptime
-            let rate = intervalSamples / max(now - intervalStart, 1e-9)
+            intervalSeconds += now - t0
+            let rate = intervalSamples / max(intervalSeconds, 1e-9)
             progress.update(step: step, epoch: epoch, loss: outcome.sums.meanLoss, samplesPerSecond: rate, elapsed: now - startTime)
             if step % config.train.logEverySteps == 0 || step == end {
                 logTrain(epoch: epoch, samplesPerSecond: rate)
-                intervalStart = now; intervalSamples = 0
+                intervalSeconds = 0; intervalSamples = 0
                 if options.debug { try checkReplicasAgree() }
             }
             let epochEnded = cursor.epoch > epoch
