@@ -19,13 +19,14 @@ public final class SimulatedWorld {
     /// Runs `body` once per rank, each on its own thread, and waits for all; rethrows the first error.
     public static func run(size: Int, timeout: Double = 300, _ body: @escaping (SimulatedCommunicator) throws -> Void) throws {
         let world = SimulatedWorld(size: size, timeout: timeout)
-        var errors = [Error?](repeating: nil, count: size)
+        final class Errors { var list: [Error?]; init(_ n: Int) { list = Array(repeating: nil, count: n) } }
+        let errors = Errors(size)
         let lock = NSLock(), group = DispatchGroup()
         for r in 0..<size {
             group.enter()
             let t = Thread {
                 do { try body(SimulatedCommunicator(world: world, rank: r)) } catch {
-                    lock.lock(); errors[r] = error; lock.unlock()
+                    lock.lock(); errors.list[r] = error; lock.unlock()
                     world.breakWorld("rank \(r) failed: \(error)")
                 }
                 group.leave()
@@ -34,7 +35,7 @@ public final class SimulatedWorld {
             t.start()
         }
         group.wait()
-        if let e = errors.compactMap({ $0 }).first { throw e }
+        if let e = errors.list.compactMap({ $0 }).first { throw e }
     }
 
     func breakWorld(_ why: String) {

@@ -1,6 +1,6 @@
 /// 2-D convolution as im2col + sgemm, one image at a time.
 ///
-/// Per image, the patch matrix col [C*kh*kw, Ho*Wo] is small enough to stay in cache, and the
+/// Per image, the patch matrix col [C*kh*kw, Ho*Wo] is small enough to stay in cache while its GEMM runs, and the
 /// GEMM's output [O, Ho*Wo] is already the image's NCHW slice: no batch-sized temporaries and
 /// no layout permutes (a whole-batch GEMM measured slower here: its permutes and its 5 MB
 /// temporaries cost more than sgemm gains on the larger shape).
@@ -64,13 +64,16 @@ extension Tensor {
                                ho: outShape[2], wo: outShape[3])
         let images = x.shape[0], inSize = geo.c * geo.h * geo.w, outSize = geo.o * geo.pixels
         let P = geo.pixels, K = geo.patch
-        let col = TensorStorage(count: K * P, zeroed: false)
+        // Every image's patches are kept for the weight gradient when one will be needed
+        // (computing them twice cost more than the memory); otherwise one image's worth is reused.
+        let keep = wt.requiresGrad && isRecordingGradients
+        let cols = TensorStorage(count: K * P * (keep ? images : 1), zeroed: false)
         let y = empty(outShape)
         for img in 0..<images {
-            let yi = y.data + img * outSize
+            let yi = y.data + img * outSize, col = cols.base + (keep ? img * K * P : 0)
             if let b { for oc in 0..<geo.o { (yi + oc * P).initialize(repeating: b.data[oc], count: P) } }
-            geo.im2col(x.data + img * inSize, col.base)
-            BLAS.gemm(m: geo.o, n: P, k: K, a: wt.data, lda: K, b: col.base, ldb: P,
+            geo.im2col(x.data + img * inSize, col)
+            BLAS.gemm(m: geo.o, n: P, k: K, a: wt.data, lda: K, b: col, ldb: P,
                       beta: b == nil ? 0 : 1, c: yi, ldc: P)
         }
         return record(y, "conv2d", b.map { [x, wt, $0] } ?? [x, wt]) { out in
@@ -78,18 +81,18 @@ extension Tensor {
             let gw = wt.requiresGrad ? wt.gradData() : nil
             let gb = b.flatMap { $0.requiresGrad ? $0.gradData() : nil }
             let gx = x.requiresGrad ? x.gradData() : nil
+            let scratch = gx != nil ? TensorStorage(count: K * P, zeroed: false) : nil
             for img in 0..<images {
                 let gi = g + img * outSize
                 if let gw {   // dW += dY_i col_i^T
-                    geo.im2col(x.data + img * inSize, col.base)
-                    BLAS.gemm(transB: true, m: geo.o, n: K, k: P, a: gi, lda: P, b: col.base, ldb: P,
+                    BLAS.gemm(transB: true, m: geo.o, n: K, k: P, a: gi, lda: P, b: cols.base + img * K * P, ldb: P,
                               beta: 1, c: gw, ldc: K)
                 }
                 if let gb { for oc in 0..<geo.o { gb[oc] += Kernels.sum(gi + oc * P, P) } }
-                if let gx {   // dcol = W^T dY_i, folded back onto the image
+                if let gx, let scratch {   // dcol = W^T dY_i, folded back onto the image
                     BLAS.gemm(transA: true, m: K, n: P, k: geo.o, a: wt.data, lda: K, b: gi, ldb: P,
-                              c: col.base, ldc: P)
-                    geo.col2imAdd(col.base, gx + img * inSize)
+                              c: scratch.base, ldc: P)
+                    geo.col2imAdd(scratch.base, gx + img * inSize)
                 }
             }
         }

@@ -6,28 +6,43 @@ extension Tensor {
         let outShape = checked { try Shapes.pool2d(shape, kernel: kernel, stride: s, padding: padding, op: "max_pool2d") }
         let (planes, h, w, ho, wo) = (shape[0] * shape[1], shape[2], shape[3], outShape[2], outShape[3])
         let y = Tensor.empty(outShape), ys = y.data, xs = data
-        var arg = [Int32](repeating: 0, count: y.count)   // flat input index of each maximum
-        for pl in 0..<planes {
-            for oh in 0..<ho { for ow in 0..<wo {
-                var best = -Float.infinity, at = -1
-                for ki in 0..<kernel {
-                    let ih = oh * s - padding + ki
-                    if ih < 0 || ih >= h { continue }
-                    for kj in 0..<kernel {
-                        let iw = ow * s - padding + kj
-                        if iw < 0 || iw >= w { continue }
-                        let k = (pl * h + ih) * w + iw
-                        if xs[k] > best || at < 0 { best = xs[k]; at = k }
-                    }
+        // Flat input index of each maximum, in a buffer the backward closure keeps alive.
+        let arg = IndexBuffer(count: y.count), at = arg.base
+        if kernel == 2 && s == 2 && padding == 0 {
+            // The common case, without per-element bounds checks.
+            for pl in 0..<planes { for oh in 0..<ho {
+                let r0 = (pl * h + 2 * oh) * w, r1 = r0 + w, o = (pl * ho + oh) * wo
+                for ow in 0..<wo {
+                    var k = r0 + 2 * ow, best = xs[k]
+                    if xs[r0 + 2 * ow + 1] > best { k = r0 + 2 * ow + 1; best = xs[k] }
+                    if xs[r1 + 2 * ow] > best { k = r1 + 2 * ow; best = xs[k] }
+                    if xs[r1 + 2 * ow + 1] > best { k = r1 + 2 * ow + 1; best = xs[k] }
+                    ys[o + ow] = best; at[o + ow] = Int32(k)
                 }
-                let o = (pl * ho + oh) * wo + ow
-                ys[o] = best; arg[o] = Int32(at)
             } }
+        } else {
+            for pl in 0..<planes {
+                for oh in 0..<ho { for ow in 0..<wo {
+                    var best = -Float.infinity, k = -1
+                    for ki in 0..<kernel {
+                        let ih = oh * s - padding + ki
+                        if ih < 0 || ih >= h { continue }
+                        for kj in 0..<kernel {
+                            let iw = ow * s - padding + kj
+                            if iw < 0 || iw >= w { continue }
+                            let idx = (pl * h + ih) * w + iw
+                            if xs[idx] > best || k < 0 { best = xs[idx]; k = idx }
+                        }
+                    }
+                    let o = (pl * ho + oh) * wo + ow
+                    ys[o] = best; at[o] = Int32(k)
+                } }
+            }
         }
         let n = y.count
         return Tensor.record(y, "max_pool2d", [self]) { out in
-            let g = out.grad!.data, gx = self.gradData()
-            for o in 0..<n { gx[Int(arg[o])] += g[o] }
+            let g = out.grad!.data, gx = self.gradData(), at = arg.base
+            for o in 0..<n { gx[Int(at[o])] += g[o] }
         }
     }
 
@@ -60,4 +75,11 @@ extension Tensor {
             windows { o, i in gx[i] += g[o] * inv }
         }
     }
+}
+
+/// Int32 indices saved by an op for its backward pass.
+final class IndexBuffer {
+    let base: UnsafeMutablePointer<Int32>
+    init(count: Int) { base = .allocate(capacity: Swift.max(count, 1)) }
+    deinit { base.deallocate() }
 }

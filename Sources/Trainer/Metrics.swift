@@ -54,11 +54,11 @@ final class MetricsLog {
                       let s = d["step"] as? Int else { return false }
                 return s <= step
             }
-            fm.createFile(atPath: path, contents: Data((kept.map { $0 + "\n" }.joined()).utf8))
+            _ = fm.createFile(atPath: path, contents: Data((kept.map { $0 + "\n" }.joined()).utf8))
         } else if step == nil {
-            fm.createFile(atPath: path, contents: Data())
+            _ = fm.createFile(atPath: path, contents: Data())
         }
-        if !fm.fileExists(atPath: path) { fm.createFile(atPath: path, contents: Data()) }
+        if !fm.fileExists(atPath: path) { _ = fm.createFile(atPath: path, contents: Data()) }
         guard let h = FileHandle(forWritingAtPath: path) else {
             throw CheckpointError(path: path, message: "cannot open the metrics log for writing")
         }

@@ -30,7 +30,7 @@ extension TrainingConfig {
         data.limit = try d.optionalInt("limit", range: 1...Int.max)
         data.testLimit = try d.optionalInt("test_limit", range: 1...Int.max)
         data.dropLast = try d.bool("drop_last", default: true)
-        data.prefetch = try d.bool("prefetch", default: true)
+        data.prefetch = try d.bool("prefetch", default: false)
         data.oneHot = try d.bool("one_hot", default: false)
         if d.has("augment") {
             let a = try d.section("augment")

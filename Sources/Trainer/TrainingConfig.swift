@@ -52,7 +52,7 @@ public struct DataConfig: Encodable, Equatable, Sendable {
     public var testSamples: Int = 256
     public var steps: Int = 20
     /// Background preparation of the next batch.
-    public var prefetch: Bool = true
+    public var prefetch: Bool = false
 
     public init(dataset: String) { self.dataset = dataset }
     enum CodingKeys: String, CodingKey {
