@@ -23,6 +23,10 @@ public struct MetricsRecord {
     public var lr: Double?
     public var time: Double
     public var samples: Int
+    /// Train lines with more than one rank: mean milliseconds per step spent waiting for gradient
+    /// reductions after backward, and the share of buckets whose reduction finished during backward.
+    public var commWaitMs: Double? = nil
+    public var overlapped: Double? = nil
 
     /// The JSON line (keys in a fixed order).
     public var jsonLine: String {
@@ -31,6 +35,8 @@ public struct MetricsRecord {
         if let samplesPerSecond { parts.append("\"samples_per_s\":\(json(samplesPerSecond.rounded()))") }
         if let lr { parts.append("\"lr\":\(json(lr))") }
         parts.append("\"samples\":\(samples)")
+        if let commWaitMs { parts.append("\"comm_wait_ms\":\(json((commWaitMs * 1000).rounded() / 1000))") }
+        if let overlapped { parts.append("\"overlapped\":\(json((overlapped * 1000).rounded() / 1000))") }
         parts.append("\"time\":\(json((time * 1000).rounded() / 1000))")
         return "{" + parts.joined(separator: ",") + "}"
     }

@@ -35,7 +35,7 @@ extension Trainer {
             try FileManager.default.createDirectory(atPath: dir + "/checkpoints", withIntermediateDirectories: true)
             metricsLog = try MetricsLog(path: dir + "/metrics.jsonl", resumingAt: resumedAt)
             let json = try JSONSerialization.data(withJSONObject: config.configValue, options: [.prettyPrinted, .sortedKeys])
-            FileManager.default.createFile(atPath: dir + "/config.json", contents: json)
+            _ = FileManager.default.createFile(atPath: dir + "/config.json", contents: json)
         }
     }
 

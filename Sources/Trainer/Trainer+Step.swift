@@ -117,6 +117,9 @@ extension Trainer {
             if last { break }
         }
         let finite = try buckets.finish(scale: gradientScale(globalCount))
+        commWait += buckets.waitSeconds
+        commOverlap += Double(buckets.completedDuringBackward) / Double(max(buckets.buckets.count, 1))
+        commSteps += 1
         return (sums, finite)
     }
 

@@ -73,6 +73,7 @@ public final class Trainer {
     var exact: ExactReducer?
     var exactSlots: [UnsafeMutablePointer<Float>] = []
     var shardLosses: [Double] = []
+    var commWait = 0.0, commOverlap = 0.0, commSteps = 0
     let writer: CheckpointWriter?
     var metricsLog: MetricsLog?
     var progress: Progress!
@@ -226,10 +227,15 @@ public final class Trainer {
     }
 
     func logTrain(epoch: Int, samplesPerSecond: Double) {
-        let r = MetricsRecord(step: step, epoch: epoch, split: "train", loss: pending.meanLoss,
+        var r = MetricsRecord(step: step, epoch: epoch, split: "train", loss: pending.meanLoss,
                               accuracy: data.train.classCount != nil ? pending.accuracy : nil,
                               samplesPerSecond: samplesPerSecond, lr: Double(optimizer.learningRate),
                               time: ProcessInfo.processInfo.systemUptime - startTime, samples: Int(pending.count))
+        if communicator.size > 1 && commSteps > 0 {
+            r.commWaitMs = commWait / Double(commSteps) * 1000
+            r.overlapped = commOverlap / Double(commSteps)
+        }
+        commWait = 0; commOverlap = 0; commSteps = 0
         pending = MetricSums()
         metricsLog?.append(r)
         onEvent?(.train(r))
