@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "Tandem", targets: ["Tandem"]),
         .executable(name: "tandem", targets: ["tandem"]),
         .executable(name: "tandem-bench", targets: ["tandem-bench"]),
+        .executable(name: "tandem-example", targets: ["tandem-example"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -41,6 +42,8 @@ let package = Package(
         .executableTarget(name: "tandem", dependencies: [
             "Tandem", .product(name: "ArgumentParser", package: "swift-argument-parser"), "Yams",
         ], swiftSettings: fast),
+        // The README's custom-model example (a Swift program using the Trainer API).
+        .executableTarget(name: "tandem-example", dependencies: ["Tandem"]),
         .executableTarget(name: "tandem-bench", dependencies: ["Tensor", "CBLAS", "CMPI", "Distributed"],
                           swiftSettings: fast),
         // Fixture loading and the op-check helpers shared by the test targets.
