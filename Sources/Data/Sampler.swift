@@ -64,11 +64,9 @@ public struct ShardedSampler {
         return (ids, global, next)
     }
 
-    /// Part `part` of `parts` contiguous, near-equal shares of `n` items (earlier parts get the
-    /// remainder): equal shares for full batches, uneven and never padded for a tail.
+    /// Part `part` of `parts` contiguous, near-equal shares of `n` items (`Partition.share`):
+    /// equal shares for full batches, uneven and never padded for a tail.
     public static func share(_ n: Int, part: Int, parts: Int) -> Range<Int> {
-        let base = n / parts, extra = n % parts
-        let start = part * base + min(part, extra)
-        return start..<(start + base + (part < extra ? 1 : 0))
+        Partition.share(n, part: part, parts: parts)
     }
 }

@@ -1,3 +1,5 @@
+import Tensor
+
 /// Bit-reproducible gradient sums for any world size N dividing the number of virtual shards V
 /// (both powers of two).
 ///
@@ -21,7 +23,7 @@ public final class ExactReducer {
         self.length = length; self.virtualShards = virtualShards; self.communicator = communicator
         let per = virtualShards / n
         localShards = communicator.rank * per..<(communicator.rank + 1) * per
-        slices = (0..<n).map { ShardShares.share(length, part: $0, parts: n).count }
+        slices = (0..<n).map { Partition.share(length, part: $0, parts: n).count }
         received = [Float](repeating: 0, count: slices[communicator.rank] * n)
     }
 
@@ -65,11 +67,3 @@ public final class ExactReducer {
     }
 }
 
-/// Contiguous near-equal shares (the same rule the sampler uses).
-public enum ShardShares {
-    public static func share(_ n: Int, part: Int, parts: Int) -> Range<Int> {
-        let base = n / parts, extra = n % parts
-        let start = part * base + min(part, extra)
-        return start..<(start + base + (part < extra ? 1 : 0))
-    }
-}

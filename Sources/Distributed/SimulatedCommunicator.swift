@@ -8,13 +8,18 @@ public final class SimulatedWorld {
     public let timeout: Double
     private let cond = NSCondition()
     private var arrived = 0, generation = 0, broken: String?
-    fileprivate var slots: [UnsafeMutableRawPointer?]
+    // One published pointer per rank. A raw buffer, not a Swift array: ranks write their own
+    // element concurrently, and concurrent writes to one Array race on its copy-on-write check.
+    fileprivate let slots: UnsafeMutablePointer<UnsafeMutableRawPointer?>
 
     public init(size: Int, timeout: Double = 300) {
         precondition(size >= 1, "SimulatedWorld: size must be at least 1")
         self.size = size; self.timeout = timeout
-        slots = Array(repeating: nil, count: size)
+        slots = .allocate(capacity: size)
+        slots.initialize(repeating: nil, count: size)
     }
+
+    deinit { slots.deallocate() }
 
     /// Runs `body` once per rank, each on its own thread, and waits for all; rethrows the first error.
     public static func run(size: Int, timeout: Double = 300, _ body: @escaping (SimulatedCommunicator) throws -> Void) throws {
@@ -77,12 +82,12 @@ public final class SimulatedCommunicator: Communicator {
 
     /// Publish a pointer, wait for all, let `read` use everyone's, wait again so nobody
     /// overwrites a source still being read, then `finish` writes this rank's result.
-    private func exchange(_ what: String, _ mine: UnsafeMutableRawPointer?, read: ([UnsafeMutableRawPointer?]) -> Void,
+    private func exchange(_ what: String, _ mine: UnsafeMutableRawPointer?, read: (UnsafeBufferPointer<UnsafeMutableRawPointer?>) -> Void,
                           finish: () -> Void = {}) throws {
         seq += 1
         world.slots[rank] = mine
         try world.barrier(rank: rank, what: what, seq: seq)
-        read(world.slots)
+        read(UnsafeBufferPointer(start: world.slots, count: world.size))
         try world.barrier(rank: rank, what: what, seq: seq)
         finish()
     }

@@ -4,7 +4,7 @@ public enum TrainerEvent {
     case train(MetricsRecord)
     /// An evaluation on the test split ended.
     case test(MetricsRecord)
-    /// A checkpoint folder was written (rank 0).
+    /// A checkpoint folder was written (rank 0; called on the checkpoint writer's thread).
     case checkpoint(path: String, step: Int)
     /// Training stopped early on a signal, after checkpointing.
     case stopped(step: Int, signal: Int32)

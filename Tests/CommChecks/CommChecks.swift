@@ -89,26 +89,27 @@ public enum CommChecks {
         return failures
     }
 
+    /// Heap copies of the arrays (the reducer works on raw buffers); the caller deallocates them.
+    public static func buffers(_ arrays: [[Float]]) -> [UnsafeMutablePointer<Float>] {
+        arrays.map { a in
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: a.count)
+            p.initialize(from: a, count: a.count)
+            return p
+        }
+    }
+
     /// Exact mode equals the single-process tree sum bit for bit.
     static func exact(_ c: Communicator) throws -> [String] {
         let v = 8, length = 1001
         func shard(_ k: Int) -> [Float] { Tensor.randomNormal([length], seed: 77, stream: UInt32(k)).scalars }
         // Reference: all V micro-shards summed in the same tree on one process.
-        let ptrs = (0..<v).map { k -> UnsafeMutablePointer<Float> in
-            let p = UnsafeMutablePointer<Float>.allocate(capacity: length)
-            p.initialize(from: shard(k), count: length)
-            return p
-        }
+        let ptrs = buffers((0..<v).map(shard))
         defer { ptrs.forEach { $0.deallocate() } }
         ExactReducer.treeSum(ptrs, length)
         let reference = Array(UnsafeBufferPointer(start: ptrs[0], count: length))
         guard c.size <= v, v % c.size == 0, c.size & (c.size - 1) == 0 else { return [] }
         let reducer = ExactReducer(length: length, virtualShards: v, communicator: c)
-        let locals = reducer.localShards.map { k -> UnsafeMutablePointer<Float> in
-            let p = UnsafeMutablePointer<Float>.allocate(capacity: length)
-            p.initialize(from: shard(k), count: length)
-            return p
-        }
+        let locals = buffers(reducer.localShards.map(shard))
         defer { locals.forEach { $0.deallocate() } }
         try reducer.reduce(locals)
         let got = Array(UnsafeBufferPointer(start: locals[0], count: length))

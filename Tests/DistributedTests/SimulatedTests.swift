@@ -56,11 +56,7 @@ import Tensor
             let lock = NSLock()
             try SimulatedWorld.run(size: n, timeout: 30) { c in
                 let reducer = ExactReducer(length: length, virtualShards: v, communicator: c)
-                let ptrs = reducer.localShards.map { k -> UnsafeMutablePointer<Float> in
-                    let p = UnsafeMutablePointer<Float>.allocate(capacity: length)
-                    p.initialize(from: shard(k), count: length)
-                    return p
-                }
+                let ptrs = CommChecks.buffers(reducer.localShards.map(shard))
                 defer { ptrs.forEach { $0.deallocate() } }
                 try reducer.reduce(ptrs)
                 let mine = Array(UnsafeBufferPointer(start: ptrs[0], count: length))

@@ -72,7 +72,7 @@ func tempDir() -> String {
         }
         // Metrics (global sums) agree too.
         for (a, b) in zip(one.events, two.events) {
-            #expect(a.step == b.step && abs(a.loss - b.loss) < 1e-4 && a.accuracy == b.accuracy)
+            #expect(a.step == b.step && abs(a.loss - b.loss) < 1e-4 && a.accuracy == b.accuracy, "\(a.jsonLine) vs \(b.jsonLine)")
         }
     }
 
