@@ -36,7 +36,12 @@ public struct TrainingData {
         }
         if let limit = d.limit { train = try train.prefix(limit) }
         if let limit = d.testLimit { test = try test.prefix(limit) }
-        let p = Preprocessing(mean: d.normalizeMean ?? 0, std: d.normalizeStd ?? 1, oneHot: d.oneHot,
+        var mean = d.normalizeMean ?? 0, std = d.normalizeStd ?? 1
+        if d.normalizeAuto {   // from the training split only
+            let m = train.featureMoments()
+            mean = Float(m.mean); std = Float(max(m.std, 1e-6))
+        }
+        let p = Preprocessing(mean: mean, std: std, oneHot: d.oneHot,
                               horizontalFlip: d.horizontalFlip, cropPadding: d.cropPadding)
         return TrainingData(train: train, test: test, preprocessing: p)
     }

@@ -15,7 +15,7 @@ extension Trainer {
         if config.determinism.isExact { BLAS.setThreads(1) }   // same GEMM path for a shard wherever it runs
         var resumedAt: Int? = nil
         if let resume = options.resume { resumedAt = try resumeFrom(resume) }
-        else if let initFrom = options.initFrom { try loadOnRank0("--init-from \(initFrom)") { try self.model.loadWeights(from: initFrom) } }
+        else if let initFrom = options.initFrom { try loadOnRank0("--init-from") { try self.model.loadWeights(from: initFrom) } }
         // Every replica starts from rank 0's parameters (equal by construction; this makes sure).
         for p in model.parameters { try communicator.at().broadcast(p.storage.buffer, root: 0) }
         if options.debug { try checkReplicasAgree() }

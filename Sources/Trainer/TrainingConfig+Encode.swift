@@ -6,7 +6,9 @@ extension DataConfig {
         var c = encoder.container(keyedBy: JSONValue.Key.self)
         func put<T: Encodable>(_ v: T?, _ k: String) throws { if let v { try c.encode(v, forKey: .init(stringValue: k)) } }
         try put(dataset, "dataset"); try put(path, "path"); try put(shuffle, "shuffle")
-        if let m = normalizeMean, let s = normalizeStd {
+        if normalizeAuto {
+            try c.encode("auto", forKey: .init(stringValue: "normalize"))
+        } else if let m = normalizeMean, let s = normalizeStd {
             try c.encode(["mean": m, "std": s], forKey: .init(stringValue: "normalize"))
         }
         try put(limit, "limit"); try put(testLimit, "test_limit"); try put(dropLast, "drop_last")

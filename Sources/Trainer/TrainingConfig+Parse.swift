@@ -21,7 +21,10 @@ extension TrainingConfig {
         var data = DataConfig(dataset: try d.string("dataset", choices: datasets))
         data.path = try d.optionalString("path")
         data.shuffle = try d.bool("shuffle", default: true)
-        if d.has("normalize") {
+        if (top["data"] as? [String: Any])?["normalize"] as? String == "auto" {
+            d.accept("normalize")
+            data.normalizeAuto = true
+        } else if d.has("normalize") {
             let n = try d.section("normalize")
             data.normalizeMean = Float(try n.double("mean"))
             data.normalizeStd = Float(try n.double("std", default: nil, "positive") { $0 > 0 })

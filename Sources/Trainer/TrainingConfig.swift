@@ -34,6 +34,8 @@ public struct DataConfig: Encodable, Equatable, Sendable {
     /// Subtract mean and divide by std (after scaling bytes to [0, 1]); nil keeps values.
     public var normalizeMean: Float?
     public var normalizeStd: Float?
+    /// `normalize: auto`: mean and std computed from the training split.
+    public var normalizeAuto = false
     /// Use only the first N training samples.
     public var limit: Int?
     public var testLimit: Int?

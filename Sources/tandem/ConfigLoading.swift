@@ -26,7 +26,8 @@ enum ConfigLoading {
         }
         let keys = assignment[..<eq].split(separator: ".").map(String.init)
         let raw = String(assignment[assignment.index(after: eq)...])
-        let value: Any = (try? Yams.load(yaml: raw)).flatMap { $0 } ?? (raw.isEmpty ? NSNull() : raw)
+        let parsed: Any? = (try? Yams.load(yaml: raw)) ?? nil
+        let value: Any = parsed ?? (raw.isEmpty ? NSNull() : raw)
         func set(_ node: Any?, _ path: ArraySlice<String>) throws -> Any {
             guard let key = path.first else { return value }
             if var list = node as? [Any] {

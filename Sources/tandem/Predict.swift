@@ -81,7 +81,7 @@ struct Predict: ParsableCommand {
         }
         let rows = text.split(whereSeparator: \.isNewline).enumerated().map { $0.offset == 0 ? $0.element + "," + name : $0.element + ",0" }
         let tmp = NSTemporaryDirectory() + "tandem-predict-\(getpid()).csv"
-        FileManager.default.createFile(atPath: tmp, contents: Data((rows.joined(separator: "\n") + "\n").utf8))
+        _ = FileManager.default.createFile(atPath: tmp, contents: Data((rows.joined(separator: "\n") + "\n").utf8))
         return tmp
     }
 }

@@ -8,7 +8,7 @@ func temporaryFolder(_ name: String) -> String {
     return path
 }
 
-func write(_ text: String, to path: String) { FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) }
+func write(_ text: String, to path: String) { _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) }
 
 /// A tiny MNIST-style folder: n images h x w with labels i % 10.
 func writeMNISTFolder(_ dir: String, n: Int, h: Int = 4, w: Int = 3, gzip: Bool, labels: [UInt8]? = nil) throws {

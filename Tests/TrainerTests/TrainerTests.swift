@@ -116,7 +116,7 @@ func tempDir() -> String {
         let newest = ckpts[0], model = newest + "/model.safetensors"
         var bytes = [UInt8](FileManager.default.contents(atPath: model)!)
         bytes[bytes.count / 2] ^= 0x40
-        FileManager.default.createFile(atPath: model, contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: model, contents: Data(bytes))
         #expect { try Checkpoint.read(newest) } throws: { "\($0)".contains("checksum mismatch") }
         // A half-written folder (no trainer.json) is not a checkpoint either.
         try FileManager.default.removeItem(atPath: ckpts[1] + "/trainer.json")
@@ -136,6 +136,25 @@ func tempDir() -> String {
         cfg.train.onNonfinite = "skip"
         let r = try train(cfg, ranks: 2, poison: 7)
         #expect(r.events.contains { $0.split == "test" })   // ran to the end, skipping bad steps
+    }
+
+    /// Two batches of 16 accumulated equal one batch of 32 of the same samples (no dropout).
+    @Test func gradientAccumulationEqualsTheLargerBatch() throws {
+        var big = config(steps: 12), small = config(steps: 12)
+        big.model = [.linear(out: 16, bias: true), .activation(.tanh), .linear(out: 3, bias: true)]
+        small.model = big.model
+        small.train.batchSize = 16
+        small.train.gradAccumulation = 2
+        let a = try train(big, ranks: 2), b = try train(small, ranks: 2)
+        for (x, y) in zip(a.weights, b.weights) {
+            #expect(zip(x, y).map { abs($0 - $1) }.max()! < 1e-4)
+        }
+    }
+
+    @Test func normalizeAutoRoundTripsAndComputesFromTheTrainingSplit() throws {
+        var cfg = config(steps: 1)
+        cfg.data.normalizeAuto = true
+        #expect(try TrainingConfig.parse(cfg.configValue, file: "x") == cfg)
     }
 
     @Test func configRoundTripsThroughItsSavedForm() throws {
