@@ -30,7 +30,16 @@ struct Plot: ParsableCommand {
                 if split == "test" { test.append(p) } else { train.append(p) }
             }
             guard !train.isEmpty || !test.isEmpty else { throw TrainerError("tandem: \(path): empty") }
-            let name = URL(fileURLWithPath: runDir).lastPathComponent
+            // The run's own name (config.json) and how it ended, as the title.
+            var name = URL(fileURLWithPath: runDir).lastPathComponent
+            if let data = FileManager.default.contents(atPath: runDir + "/config.json"),
+               let cfg = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let n = cfg["name"] as? String {
+                name = n
+            }
+            if let last = test.last {
+                name += "  (step \(Int(last.step)): test loss " + String(format: "%.4f", last.loss ?? .nan)
+                    + (last.accuracy.map { String(format: ", accuracy %.4f", $0) } ?? "") + ")"
+            }
             let svg = SVGChart.render(title: name, train: train, test: test)
             let out = output ?? runDir + "/curves.svg"
             guard FileManager.default.createFile(atPath: out, contents: Data(svg.utf8)) else {
@@ -87,9 +96,12 @@ enum SVGChart {
         func px(_ v: Double) -> Double { left + (v - xMin) / max(xMax - xMin, 1e-12) * (right - left) }
         func py(_ v: Double) -> Double { bottom - (v - yMin) / max(yMax - yMin, 1e-12) * (bottom - top) }
         var s = "<g font-size=\"11\" fill=\"#555\">\n"
+        // One number format per axis, with as many decimals as the tick step needs.
+        let yStep = ys.count > 1 ? ys[1] - ys[0] : 1
+        let decimals = max(0, Int(ceil(-log10(yStep) - 1e-9)))
         for y in ys {
             s += "  <line x1=\"\(f(left))\" y1=\"\(f(py(y)))\" x2=\"\(f(right))\" y2=\"\(f(py(y)))\" stroke=\"#e5e7eb\"/>\n"
-            s += "  <text x=\"\(f(left - 6))\" y=\"\(f(py(y) + 4))\" text-anchor=\"end\">\(tick(y))</text>\n"
+            s += "  <text x=\"\(f(left - 6))\" y=\"\(f(py(y) + 4))\" text-anchor=\"end\">\(String(format: "%.\(decimals)f", y))</text>\n"
         }
         for x in xs {
             s += "  <line x1=\"\(f(px(x)))\" y1=\"\(f(top))\" x2=\"\(f(px(x)))\" y2=\"\(f(bottom))\" stroke=\"#f1f5f9\"/>\n"
