@@ -52,6 +52,12 @@ public final class ExactReducer {
         ExactReducer.treeSum(locals, length)
         let n = communicator.size
         guard n > 1 else { return }
+        if n == 2 {
+            // The last tree level is one addition per element, and a + b == b + a exactly: the
+            // library's own allreduce gives the same bits, with fewer latency-bound phases.
+            try communicator.allreduce(UnsafeMutableBufferPointer(start: locals[0], count: length))
+            return
+        }
         let root = locals[0], me = communicator.rank, mine = slices[me]
         let offset = slices[..<me].reduce(0, +)
         try received.withUnsafeMutableBufferPointer { recv in
