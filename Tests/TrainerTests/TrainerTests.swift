@@ -157,6 +157,22 @@ func tempDir() -> String {
         #expect(try TrainingConfig.parse(cfg.configValue, file: "x") == cfg)
     }
 
+    /// keep_last 1 with keep_best: the newest checkpoint and the best one by test accuracy remain
+    /// (on a tie, the later one).
+    @Test func keepBestKeepsTheBestCheckpoint() throws {
+        let dir = tempDir()
+        var cfg = config(steps: 42)
+        cfg.checkpoint.keepLast = 1
+        cfg.checkpoint.keepBest = true
+        let run = try train(cfg, ranks: 1, runDir: dir)
+        let tests = run.events.filter { $0.split == "test" }
+        let best = tests.max { ($0.accuracy ?? 0) < ($1.accuracy ?? 0) || (($0.accuracy ?? 0) == ($1.accuracy ?? 0) && $0.step < $1.step) }!
+        let left = Set(Checkpoint.candidates(in: dir + "/checkpoints").map { URL(fileURLWithPath: $0).lastPathComponent })
+        #expect(left.contains(Checkpoint.folderName(step: best.step)), "best step \(best.step), left \(left)")
+        #expect(left.contains(Checkpoint.folderName(step: 42)))
+        #expect(left.count <= 2)
+    }
+
     @Test func configRoundTripsThroughItsSavedForm() throws {
         var cfg = config(steps: 7)
         cfg.optimizer.schedule = "cosine"
