@@ -10,7 +10,13 @@ public struct FixtureTensor: Decodable {
 }
 
 public struct FixtureCase: Decodable {
+    /// The few attributes tests read (others in the file are ignored).
+    public struct Attrs: Decodable {
+        public let mask: FixtureTensor?
+        public let p: Double?
+    }
     public let kind: String
+    public let attrs: Attrs?
     public let name: String
     public let inputs: [FixtureTensor]?
     public let integer_inputs: [FixtureTensor]?
@@ -23,13 +29,18 @@ public struct FixtureCase: Decodable {
 }
 
 public enum Fixtures {
+    /// torch_reference.json (the shared fixtures) and torch_extra.json (the same format, made by
+    /// make_torch_extra.py for the ops the shared file does not cover).
     public static let cases: [String: FixtureCase] = {
         struct File: Decodable { let cases: [FixtureCase] }
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../Fixtures/torch_reference.json")
-        let data = try! Data(contentsOf: url)
-        let file = try! JSONDecoder().decode(File.self, from: data)
-        return Dictionary(uniqueKeysWithValues: file.cases.map { ($0.name, $0) })
+        var all: [String: FixtureCase] = [:]
+        for name in ["torch_reference.json", "torch_extra.json"] {
+            let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+                .appendingPathComponent("../Fixtures/" + name)
+            let file = try! JSONDecoder().decode(File.self, from: try! Data(contentsOf: url))
+            for c in file.cases { all[c.name] = c }
+        }
+        return all
     }()
 
     public static func named(_ name: String) -> FixtureCase {
