@@ -5,10 +5,7 @@
 static inline MPI_Comm cmpi_comm_world(void) { return MPI_COMM_WORLD; }
 static inline MPI_Datatype cmpi_float(void) { return MPI_FLOAT; }
 static inline MPI_Datatype cmpi_double(void) { return MPI_DOUBLE; }
-static inline MPI_Datatype cmpi_int(void) { return MPI_INT; }
-static inline MPI_Datatype cmpi_uint8(void) { return MPI_UINT8_T; }
 static inline MPI_Op cmpi_sum(void) { return MPI_SUM; }
-static inline MPI_Op cmpi_max(void) { return MPI_MAX; }
 static inline MPI_Request cmpi_request_null(void) { return MPI_REQUEST_NULL; }
 static inline MPI_Status *cmpi_status_ignore(void) { return MPI_STATUS_IGNORE; }
 static inline void *cmpi_in_place(void) { return MPI_IN_PLACE; }
@@ -16,5 +13,4 @@ static inline int cmpi_success(void) { return MPI_SUCCESS; }
 static inline int cmpi_max_error_string(void) { return MPI_MAX_ERROR_STRING; }
 static inline MPI_Errhandler cmpi_errors_return(void) { return MPI_ERRORS_RETURN; }
 static inline int cmpi_thread_multiple(void) { return MPI_THREAD_MULTIPLE; }
-static inline int cmpi_thread_funneled(void) { return MPI_THREAD_FUNNELED; }
 static inline MPI_Datatype cmpi_byte(void) { return MPI_BYTE; }

@@ -29,20 +29,6 @@ enum Kernels {
         while i < n { s += Double(p[i]); i += 1 }
         return s
     }
-
-    /// Dot product of n floats, eight-wide.
-    @inline(__always) static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
-        var acc = SIMD8<Float>()
-        var i = 0
-        while i + 8 <= n {
-            acc += UnsafeRawPointer(a + i).loadUnaligned(as: SIMD8<Float>.self)
-                 * UnsafeRawPointer(b + i).loadUnaligned(as: SIMD8<Float>.self)
-            i += 8
-        }
-        var s = acc.sum()
-        while i < n { s += a[i] * b[i]; i += 1 }
-        return s
-    }
 }
 
 /// Whole-buffer passes that other targets (gradient buckets, optimizers) run on raw memory.
