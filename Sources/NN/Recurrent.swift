@@ -9,16 +9,12 @@ public final class RNN: Module {
 
     /// Elman RNN with tanh; PyTorch's initialisation: everything uniform in +-1/sqrt(hidden).
     public init(inputSize: Int, hiddenSize: Int, returnSequence: Bool = false, key: InitKey = InitKey()) {
-        let bound = 1 / Float(hiddenSize).squareRoot()
-        weightIH = key.uniform([hiddenSize, inputSize], bound: bound, param: 0)
-        weightHH = key.uniform([hiddenSize, hiddenSize], bound: bound, param: 1)
-        biasIH = key.uniform([hiddenSize], bound: bound, param: 2)
-        biasHH = key.uniform([hiddenSize], bound: bound, param: 3)
+        (weightIH, weightHH, biasIH, biasHH) = Recurrence.weights(gates: 1, input: inputSize, hidden: hiddenSize, key: key)
         self.returnSequence = returnSequence
     }
 
     public var localParameters: [(name: String, tensor: Tensor)] {
-        [("weight_ih_l0", weightIH), ("weight_hh_l0", weightHH), ("bias_ih_l0", biasIH), ("bias_hh_l0", biasHH)]
+        Recurrence.named(weightIH, weightHH, biasIH, biasHH)
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
@@ -54,16 +50,12 @@ public final class LSTM: Module {
 
     /// PyTorch's initialisation: everything uniform in +-1/sqrt(hidden).
     public init(inputSize: Int, hiddenSize: Int, returnSequence: Bool = false, key: InitKey = InitKey()) {
-        let bound = 1 / Float(hiddenSize).squareRoot()
-        weightIH = key.uniform([4 * hiddenSize, inputSize], bound: bound, param: 0)
-        weightHH = key.uniform([4 * hiddenSize, hiddenSize], bound: bound, param: 1)
-        biasIH = key.uniform([4 * hiddenSize], bound: bound, param: 2)
-        biasHH = key.uniform([4 * hiddenSize], bound: bound, param: 3)
+        (weightIH, weightHH, biasIH, biasHH) = Recurrence.weights(gates: 4, input: inputSize, hidden: hiddenSize, key: key)
         self.returnSequence = returnSequence
     }
 
     public var localParameters: [(name: String, tensor: Tensor)] {
-        [("weight_ih_l0", weightIH), ("weight_hh_l0", weightHH), ("bias_ih_l0", biasIH), ("bias_hh_l0", biasHH)]
+        Recurrence.named(weightIH, weightHH, biasIH, biasHH)
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
@@ -102,6 +94,21 @@ public final class LSTM: Module {
 
 /// Pieces the recurrent layers share.
 enum Recurrence {
+    /// PyTorch's initialisation of weight_ih [gates*H, in], weight_hh [gates*H, H] and both
+    /// biases: everything uniform in +-1/sqrt(hidden).
+    static func weights(gates: Int, input: Int, hidden: Int, key: InitKey) -> (Tensor, Tensor, Tensor, Tensor) {
+        let bound = 1 / Float(hidden).squareRoot()
+        return (key.uniform([gates * hidden, input], bound: bound, param: 0),
+                key.uniform([gates * hidden, hidden], bound: bound, param: 1),
+                key.uniform([gates * hidden], bound: bound, param: 2),
+                key.uniform([gates * hidden], bound: bound, param: 3))
+    }
+
+    /// PyTorch's names for one layer's recurrent parameters.
+    static func named(_ ih: Tensor, _ hh: Tensor, _ bih: Tensor, _ bhh: Tensor) -> [(name: String, tensor: Tensor)] {
+        [("weight_ih_l0", ih), ("weight_hh_l0", hh), ("bias_ih_l0", bih), ("bias_hh_l0", bhh)]
+    }
+
     /// x [B, T, in] -> T tensors [B, gates*H]: x W^T + b for all steps in one GEMM.
     static func inputProjection(_ x: Tensor, _ w: Tensor, _ b: Tensor) -> [Tensor] {
         precondition(x.rank == 3, "recurrent layer: input must be [batch, time, features], got \(x.shape)")
