@@ -57,16 +57,10 @@ public struct ShardedSampler {
     public func step(at cursor: Cursor, order: [Int]) -> (ids: [Int], globalCount: Int, next: Cursor) {
         let global = min(batchSize, count - cursor.offset)
         precondition(global > 0 && (!dropLast || global == batchSize), "sampler: cursor \(cursor) is past the epoch's last step")
-        let share = ShardedSampler.share(global, part: rank, parts: worldSize)
+        let share = Partition.share(global, part: rank, parts: worldSize)   // uneven for a tail, never padded
         let ids = Array(order[(cursor.offset + share.lowerBound)..<(cursor.offset + share.upperBound)])
         var next = Cursor(epoch: cursor.epoch, offset: cursor.offset + global)
         if next.offset + (dropLast ? batchSize : 1) > count { next = Cursor(epoch: cursor.epoch + 1, offset: 0) }
         return (ids, global, next)
-    }
-
-    /// Part `part` of `parts` contiguous, near-equal shares of `n` items (`Partition.share`):
-    /// equal shares for full batches, uneven and never padded for a tail.
-    public static func share(_ n: Int, part: Int, parts: Int) -> Range<Int> {
-        Partition.share(n, part: part, parts: parts)
     }
 }

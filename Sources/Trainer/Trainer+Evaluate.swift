@@ -15,7 +15,7 @@ extension Trainer {
         let builder = split == .test ? testBatches : trainBatches
         let n = builder.dataset.count, size = config.train.evalBatchSize
         let blocks = (n + size - 1) / size
-        let mine = ShardedSampler.share(blocks, part: communicator.rank, parts: communicator.size)
+        let mine = Partition.share(blocks, part: communicator.rank, parts: communicator.size)
         var message = [Double](repeating: 0, count: 2 + blocks)   // correct, count, loss per block
         model.eval()
         defer { model.train() }

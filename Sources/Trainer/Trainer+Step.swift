@@ -137,7 +137,7 @@ extension Trainer {
         shardLosses.removeAll(keepingCapacity: true)
         for (slot, shard) in exact!.localShards.enumerated() {
             buckets.zero()
-            let range = ShardedSampler.share(s.globalCount, part: shard, parts: v)
+            let range = Partition.share(s.globalCount, part: shard, parts: v)
             let ids = Array(s.ids[range])
             let shardSums = forwardBackward(makeBatch(ids, epoch: epoch), randomStep: step)
             shardLosses.append(shardSums.loss)

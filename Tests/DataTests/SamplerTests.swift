@@ -65,10 +65,10 @@ import Data
     }
 
     @Test func tailSharesAreUnevenNeverPadded() {
-        #expect(ShardedSampler.share(7, part: 0, parts: 3) == 0..<3)
-        #expect(ShardedSampler.share(7, part: 1, parts: 3) == 3..<5)
-        #expect(ShardedSampler.share(7, part: 2, parts: 3) == 5..<7)
-        #expect(ShardedSampler.share(2, part: 3, parts: 4).isEmpty)
+        #expect(Partition.share(7, part: 0, parts: 3) == 0..<3)
+        #expect(Partition.share(7, part: 1, parts: 3) == 3..<5)
+        #expect(Partition.share(7, part: 2, parts: 3) == 5..<7)
+        #expect(Partition.share(2, part: 3, parts: 4).isEmpty)
     }
 
     @Test func noShuffleKeepsFileOrder() throws {
