@@ -55,7 +55,7 @@ public final class ConfigReader {
             if let d { return d }
             throw error(key, "is required")
         }
-        guard let n = integer(v) else { throw error(key, "must be an integer, got \(describe(v))") }
+        guard let n = Self.integer(v) else { throw error(key, "must be an integer, got \(describe(v))") }
         guard range.contains(n) else { throw error(key, "must be \(describeRange(range)), got \(n)") }
         return n
     }
@@ -70,7 +70,7 @@ public final class ConfigReader {
             if let d { return d }
             throw error(key, "is required")
         }
-        guard let x = number(v) else { throw error(key, "must be a number, got \(describe(v))") }
+        guard let x = Self.number(v) else { throw error(key, "must be a number, got \(describe(v))") }
         guard x.isFinite, valid(x) else { throw error(key, "must be \(requirement), got \(x)") }
         return x
     }
@@ -111,14 +111,14 @@ public final class ConfigReader {
 
     // MARK: value helpers
 
-    func integer(_ v: Any) -> Int? {
+    static func integer(_ v: Any) -> Int? {
         if let n = v as? NSNumber, String(cString: n.objCType) == "c" { return nil }   // a bool
         if let i = v as? Int { return i }
         if let d = v as? Double, d == d.rounded(), abs(d) < 9e15 { return Int(d) }
         return nil
     }
 
-    func number(_ v: Any) -> Double? {
+    static func number(_ v: Any) -> Double? {
         if let n = v as? NSNumber, String(cString: n.objCType) == "c" { return nil }
         if let i = v as? Int { return Double(i) }
         return v as? Double

@@ -53,18 +53,18 @@ final class MetricsLog {
     /// was interrupted) are dropped so the file reads as one uninterrupted run.
     init(path: String, resumingAt step: Int?) throws {
         self.path = path
-        let fm = FileManager.default
-        if let step, let text = fm.contents(atPath: path).flatMap({ String(data: $0, encoding: .utf8) }) {
-            let kept = text.split(separator: "\n").filter { line in
+        // A fresh run starts an empty log; a resumed one keeps the lines up to its step.
+        var kept = ""
+        if let step, let text = FileManager.default.contents(atPath: path).flatMap({ String(data: $0, encoding: .utf8) }) {
+            kept = text.split(separator: "\n").filter { line in
                 guard let d = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
                       let s = d["step"] as? Int else { return false }
                 return s <= step
-            }
-            _ = fm.createFile(atPath: path, contents: Data((kept.map { $0 + "\n" }.joined()).utf8))
-        } else if step == nil {
-            _ = fm.createFile(atPath: path, contents: Data())
+            }.map { $0 + "\n" }.joined()
         }
-        if !fm.fileExists(atPath: path) { _ = fm.createFile(atPath: path, contents: Data()) }
+        guard FileManager.default.createFile(atPath: path, contents: Data(kept.utf8)) else {
+            throw CheckpointError(path: path, message: "cannot create the metrics log")
+        }
         guard let h = FileHandle(forWritingAtPath: path) else {
             throw CheckpointError(path: path, message: "cannot open the metrics log for writing")
         }

@@ -82,7 +82,7 @@ extension TrainingConfig {
         if optName == "adam" || optName == "adamw" {
             if o.has("betas") {
                 let b = try o.list("betas")
-                guard b.count == 2, let b1 = ConfigReader([:], file: file).number(b[0]), let b2 = ConfigReader([:], file: file).number(b[1]),
+                guard b.count == 2, let b1 = ConfigReader.number(b[0]), let b2 = ConfigReader.number(b[1]),
                       (0..<1).contains(b1), (0..<1).contains(b2) else {
                     throw o.error("betas", "must be two numbers in [0, 1), e.g. [0.9, 0.999]")
                 }
