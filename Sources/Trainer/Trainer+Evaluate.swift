@@ -43,8 +43,6 @@ extension Trainer {
         return withoutGrad { model(x) }
     }
 
-    var lastTestStep: Int { lastTestAt ?? -1 }
-
     func evaluateAndLog(epoch: Int) throws {
         let t = try evaluate()
         lastTest = t

@@ -114,7 +114,7 @@ extension Trainer {
         let opt = optimizer.stateDict()
         let snapshot = CheckpointSnapshot(manifest: manifest, model: model.namedParameters.map { ($0.name, $0.tensor.detached()) },
                                           optimizer: opt.tensors, optimizerMetadata: opt.metadata)
-        let isBest = config.checkpoint.keepBest && lastTest != nil && bestAccuracy == lastTest?.accuracy && lastTestStep == step
+        let isBest = config.checkpoint.keepBest && lastTestAt == step && bestAccuracy == lastTest?.accuracy
         let keepLast = config.checkpoint.keepLast
         let step = self.step
         writer.submit(snapshot, into: dir) { [weak self] path in
