@@ -10,8 +10,10 @@ struct ConvGeometry {
     var pixels: Int { ho * wo }
 
     /// For kernel column kj: output columns whose input column is inside the image, [lo, hi).
+    /// Both are clamped to [0, wo]: with padding wide relative to the image (a "same" 5x5 on a
+    /// 1-pixel-wide map) a kernel column can see only padding, and then the range is empty.
     @inline(__always) func validColumns(_ kj: Int) -> (Int, Int) {
-        let lo = Swift.max(0, (pad - kj + stride - 1) / stride)
+        let lo = Swift.min(wo, Swift.max(0, (pad - kj + stride - 1) / stride))
         let hi = Swift.min(wo, (w + pad - kj + stride - 1) / stride)
         return (lo, Swift.max(lo, hi))
     }

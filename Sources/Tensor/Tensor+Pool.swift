@@ -1,6 +1,7 @@
 /// 2-D max and average pooling over NCHW.
 extension Tensor {
     /// Max over each kernel x kernel window; the gradient goes to the window's (first) maximum.
+    /// A NaN in a window wins (the last NaN, as PyTorch's kernel: `val > max || isnan(val)`).
     public func maxPool2d(kernel: Int, stride: Int? = nil, padding: Int = 0) -> Tensor {
         let s = stride ?? kernel
         let outShape = checked { try Shapes.pool2d(shape, kernel: kernel, stride: s, padding: padding, op: "max_pool2d") }
@@ -14,9 +15,12 @@ extension Tensor {
                 let r0 = (pl * h + 2 * oh) * w, r1 = r0 + w, o = (pl * ho + oh) * wo
                 for ow in 0..<wo {
                     var k = r0 + 2 * ow, best = xs[k]
-                    if xs[r0 + 2 * ow + 1] > best { k = r0 + 2 * ow + 1; best = xs[k] }
-                    if xs[r1 + 2 * ow] > best { k = r1 + 2 * ow; best = xs[k] }
-                    if xs[r1 + 2 * ow + 1] > best { k = r1 + 2 * ow + 1; best = xs[k] }
+                    var c = r0 + 2 * ow + 1
+                    if xs[c] > best || xs[c].isNaN { k = c; best = xs[c] }
+                    c = r1 + 2 * ow
+                    if xs[c] > best || xs[c].isNaN { k = c; best = xs[c] }
+                    c = r1 + 2 * ow + 1
+                    if xs[c] > best || xs[c].isNaN { k = c; best = xs[c] }
                     ys[o + ow] = best; at[o + ow] = Int32(k)
                 }
             } }
@@ -31,7 +35,7 @@ extension Tensor {
                             let iw = ow * s - padding + kj
                             if iw < 0 || iw >= w { continue }
                             let idx = (pl * h + ih) * w + iw
-                            if xs[idx] > best || k < 0 { best = xs[idx]; k = idx }
+                            if xs[idx] > best || xs[idx].isNaN || k < 0 { best = xs[idx]; k = idx }
                         }
                     }
                     let o = (pl * ho + oh) * wo + ow

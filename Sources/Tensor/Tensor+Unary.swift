@@ -37,11 +37,13 @@ extension Tensor {
         }
     }
 
-    /// x raised to a constant power.
+    /// x raised to a constant power. The gradient of x^0 is 0 everywhere, x = 0 included
+    /// (0 * 0^-1 would be NaN; PyTorch masks it to 0 too).
     public func pow(_ p: Float) -> Tensor {
         let y = mapped { Glibc.powf($0, p) }, n = count, xs = data
         return Tensor.record(y, "pow", [self]) { out in
             let g = out.grad!.data, gx = self.gradData()
+            guard p != 0 else { return }
             for i in 0..<n { gx[i] += g[i] * p * Glibc.powf(xs[i], p - 1) }
         }
     }
