@@ -24,11 +24,13 @@ public enum MNISTFamily {
                            sampleShape: [1, x.shape[1], x.shape[2]], source: images)
     }
 
-    static func locate(_ directory: String, _ name: String) throws -> String {
+    /// The file `name` (gzip first) in `directory`; the error's hint depends on whether the
+    /// folder is Debian's default (`defaultFolder`, a parameter so tests can stand in for it).
+    static func locate(_ directory: String, _ name: String, defaultFolder: String = defaultPath) throws -> String {
         for candidate in ["\(directory)/\(name).gz", "\(directory)/\(name)"] where FileManager.default.fileExists(atPath: candidate) {
             return candidate
         }
-        let hint = directory == defaultPath
+        let hint = directory == defaultFolder
             ? "install it with `apt-get install dataset-fashion-mnist` or point data.path at a folder with the IDX files"
             : "set data.path to a folder holding the MNIST-style IDX files"
         throw DataError("\(directory)/\(name)[.gz]: no such file; \(hint)")

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import Data
+@testable import Data
 
 @Suite struct ReaderTests {
     @Test(arguments: [true, false])
@@ -44,12 +44,10 @@ import Data
     @Test func badMNISTFolders() throws {
         let missing = temporaryFolder("empty")
         expectDataError("no such file; set data.path") { _ = try MNISTFamily.load(directory: missing, train: true) }
-        expectDataError("apt-get install dataset-fashion-mnist") {
-            // Only meaningful where the package is absent; where present, check the hint text directly.
-            if FileManager.default.fileExists(atPath: MNISTFamily.defaultPath + "/train-images-idx3-ubyte.gz") {
-                throw DataError("apt-get install dataset-fashion-mnist (package installed here)")
-            }
-            _ = try MNISTFamily.load(train: true)
+        // The default folder's hint names Debian's package (an empty folder stands in for it, so
+        // this holds whether or not the package is installed here).
+        expectDataError("\(missing)/train-images-idx3-ubyte[.gz]: no such file; install it with `apt-get install dataset-fashion-mnist`") {
+            _ = try MNISTFamily.locate(missing, "train-images-idx3-ubyte", defaultFolder: missing)
         }
         let dir = temporaryFolder("mismatch")
         try writeMNISTFolder(dir, n: 6, gzip: true)
@@ -72,11 +70,11 @@ import Data
         #expect(dropped.train.count == 4 && dropped.train.classCount == 2)
         let mean = try CSVTable.load(path: "\(dir)/t.csv", target: "label", task: .regression, missing: .mean,
                                      testPath: "\(dir)/t.csv", seed: 1)
-        guard case .floats(let f) = mean.train.features else { Issue.record("floats expected"); return }
+        let f = try #require(floats(mean.train.features))
         #expect(f[3] == 6.5)            // mean of 2, 6, 8, 10
         let median = try CSVTable.load(path: "\(dir)/t.csv", target: "label", task: .regression, missing: .median,
                                        testPath: "\(dir)/t.csv", seed: 1)
-        guard case .floats(let g) = median.train.features else { return }
+        let g = try #require(floats(median.train.features))
         #expect(g[3] == 7)              // median of 2, 6, 8, 10
         write("a,b,label\n1,x,0\n", to: "\(dir)/bad.csv")
         expectDataError("bad.csv:2: column 'b' holds 'x', not a number") {
@@ -101,8 +99,8 @@ import Data
         write("x,y\n,1\n", to: "\(dir)/test.csv")
         let d = try CSVTable.load(path: "\(dir)/train.csv", target: "y", task: .regression, missing: .mean,
                                   testPath: "\(dir)/test.csv", seed: 1)
-        guard case .floats(let f) = d.test.features else { return }
-        #expect(abs(f[0] - 104.0 / 3) < 1e-4)
+        let f = try #require(floats(d.test.features))
+        #expect(f.count == 1 && abs(f[0] - 104.0 / 3) < 1e-4)
     }
 
     @Test func csvQuotedFieldsAndStringLabels() throws {
@@ -115,8 +113,10 @@ import Data
 
     @Test func syntheticSetsAreSeededAndShaped() throws {
         let a = try Synthetic.linearRegression(count: 100, seed: 1), b = try Synthetic.linearRegression(count: 100, seed: 1)
-        guard case .floats(let xa) = a.features, case .floats(let xb) = b.features else { return }
-        #expect(xa == xb)
+        let xa = try #require(floats(a.features)), xb = try #require(floats(b.features))
+        #expect(xa.count == 100 && xa == xb)
+        let other = try #require(floats(try Synthetic.linearRegression(count: 100, seed: 2).features))
+        #expect(other != xa)
         let s = try Synthetic.sineSequences(count: 10, steps: 8, seed: 1)
         #expect(s.sampleShape == [8, 1] && s.count == 10)
     }
@@ -131,13 +131,19 @@ import Data
     func realFashionMNIST() throws {
         let train = try MNISTFamily.load(train: true), test = try MNISTFamily.load(train: false)
         #expect(train.count == 60_000 && test.count == 10_000 && train.sampleShape == [1, 28, 28])
-        guard case let .classes(labels, _) = train.targets else { return }
+        guard case let .classes(labels, _) = train.targets else { Issue.record("class labels expected"); return }
         var histogram = [Int](repeating: 0, count: 10)
         for l in labels { histogram[Int(l)] += 1 }
         #expect(histogram == [Int](repeating: 6_000, count: 10))
         let m = train.featureMoments()
         #expect(abs(m.mean - 0.2860) < 0.001 && abs(m.std - 0.3530) < 0.001)
-        guard case .bytes(let b) = train.features else { return }
+        guard case .bytes(let b) = train.features else { Issue.record("byte images expected"); return }
         #expect(b.count == 60_000 * 784)   // one byte a pixel: 47 MB
     }
+}
+
+/// The float features of a dataset, or nil when it holds bytes.
+func floats(_ f: Dataset.Features) -> [Float]? {
+    if case .floats(let x) = f { return x }
+    return nil
 }

@@ -57,6 +57,12 @@ func train(_ cfg: TrainingConfig, ranks: Int, runDir: String? = nil, resume: Str
     return (weights, events)
 }
 
+/// Two runs' weights: the same number of tensors of the same sizes, and not none.
+func expectSameShapes(_ a: [[Float]], _ b: [[Float]], sourceLocation: SourceLocation = #_sourceLocation) throws {
+    try #require(!a.isEmpty && a.count == b.count, "\(a.count) vs \(b.count) weight tensors", sourceLocation: sourceLocation)
+    #expect(a.map(\.count) == b.map(\.count), sourceLocation: sourceLocation)
+}
+
 func tempDir() -> String {
     let p = NSTemporaryDirectory() + "tandem-trainer-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
     try? FileManager.default.createDirectory(atPath: p, withIntermediateDirectories: true)
@@ -66,11 +72,13 @@ func tempDir() -> String {
 @Suite(.serialized) struct TrainerTests {
     @Test func twoRanksMatchOneRankWithinFloat32Tolerance() throws {
         let one = try train(config(steps: 30), ranks: 1), two = try train(config(steps: 30), ranks: 2)
+        try expectSameShapes(one.weights, two.weights)
         for (a, b) in zip(one.weights, two.weights) {
-            let worst = zip(a, b).map { abs($0 - $1) }.max()!
+            let worst = try #require(zip(a, b).map { abs($0 - $1) }.max())
             #expect(worst < 1e-4, "largest weight difference \(worst)")
         }
-        // Metrics (global sums) agree too.
+        // Metrics (global sums) agree too: six train lines (every 5 steps) and the evaluations.
+        #expect(one.events.filter { $0.split == "train" }.count == 6 && two.events.count == one.events.count)
         for (a, b) in zip(one.events, two.events) {
             #expect(a.step == b.step && abs(a.loss - b.loss) < 1e-4 && a.accuracy == b.accuracy, "\(a.jsonLine) vs \(b.jsonLine)")
         }
@@ -78,6 +86,7 @@ func tempDir() -> String {
 
     @Test func exactModeIsBitIdenticalForOneTwoAndFourRanks() throws {
         let runs = try [1, 2, 4].map { try train(config(steps: 25, exact: true), ranks: $0) }
+        #expect(runs[0].weights.count == 4 && !runs[0].events.isEmpty)
         #expect(runs[0].weights == runs[1].weights)
         #expect(runs[1].weights == runs[2].weights)
         #expect(runs[0].events.map(\.loss) == runs[2].events.map(\.loss))
@@ -88,10 +97,10 @@ func tempDir() -> String {
         let dir = tempDir()
         // The stop is requested at step 15; ranks agree on it at the next step boundary.
         let first = try train(config(steps: 30), ranks: 2, runDir: dir, stopAt: 15)
-        #expect(first.events.last!.step == 15)
-        #expect(Checkpoint.candidates(in: dir + "/checkpoints").first!.hasSuffix("step-00000016"))
+        #expect(try #require(first.events.last).step == 15)
+        #expect(try #require(Checkpoint.candidates(in: dir + "/checkpoints").first).hasSuffix("step-00000016"))
         let resumed = try train(config(steps: 30), ranks: 2, runDir: dir, resume: "auto")
-        #expect(resumed.weights == straight.weights)
+        #expect(!straight.weights.isEmpty && resumed.weights == straight.weights)
         let log = try String(contentsOfFile: dir + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")
         #expect(log.count == straight.events.count)                   // no duplicated lines after resume
     }
@@ -101,7 +110,7 @@ func tempDir() -> String {
         let dir = tempDir()
         _ = try train(config(steps: 20, exact: true), ranks: 4, runDir: dir, stopAt: 10)
         let resumed = try train(config(steps: 20, exact: true), ranks: 2, runDir: dir, resume: "auto")
-        #expect(resumed.weights == straight.weights)
+        #expect(!straight.weights.isEmpty && resumed.weights == straight.weights)
     }
 
     @Test func resumeSkipsDamagedCheckpointsAndDetectsFlippedBytes() throws {
@@ -146,15 +155,27 @@ func tempDir() -> String {
         small.train.batchSize = 16
         small.train.gradAccumulation = 2
         let a = try train(big, ranks: 2), b = try train(small, ranks: 2)
+        try expectSameShapes(a.weights, b.weights)
         for (x, y) in zip(a.weights, b.weights) {
-            #expect(zip(x, y).map { abs($0 - $1) }.max()! < 1e-4)
+            #expect(try #require(zip(x, y).map { abs($0 - $1) }.max()) < 1e-4)
         }
     }
 
     @Test func normalizeAutoRoundTripsAndComputesFromTheTrainingSplit() throws {
+        let dir = tempDir()
+        // Training features 1...4 (mean 2.5, std sqrt(1.25)); the test split is far away on purpose.
+        try "x,y\n1,0\n2,1\n3,0\n4,1\n".write(toFile: dir + "/train.csv", atomically: true, encoding: .utf8)
+        try "x,y\n100,0\n300,1\n".write(toFile: dir + "/test.csv", atomically: true, encoding: .utf8)
         var cfg = config(steps: 1)
+        cfg.data.path = dir + "/train.csv"
+        cfg.data.testPath = dir + "/test.csv"
+        cfg.data.target = "y"
         cfg.data.normalizeAuto = true
         #expect(try TrainingConfig.parse(cfg.configValue, file: "x") == cfg)
+        let data = try TrainingData.load(cfg)
+        #expect(data.train.count == 4 && data.test.count == 2)
+        #expect(abs(data.preprocessing.mean - 2.5) < 1e-6)
+        #expect(abs(data.preprocessing.std - Float(1.25).squareRoot()) < 1e-6)
     }
 
     /// keep_last 1 with keep_best: the newest checkpoint and the best one by test accuracy remain
@@ -166,7 +187,8 @@ func tempDir() -> String {
         cfg.checkpoint.keepBest = true
         let run = try train(cfg, ranks: 1, runDir: dir)
         let tests = run.events.filter { $0.split == "test" }
-        let best = tests.max { ($0.accuracy ?? 0) < ($1.accuracy ?? 0) || (($0.accuracy ?? 0) == ($1.accuracy ?? 0) && $0.step < $1.step) }!
+        #expect(tests.count >= 2)
+        let best = try #require(tests.max { ($0.accuracy ?? 0) < ($1.accuracy ?? 0) || (($0.accuracy ?? 0) == ($1.accuracy ?? 0) && $0.step < $1.step) })
         let left = Set(Checkpoint.candidates(in: dir + "/checkpoints").map { URL(fileURLWithPath: $0).lastPathComponent })
         #expect(left.contains(Checkpoint.folderName(step: best.step)), "best step \(best.step), left \(left)")
         #expect(left.contains(Checkpoint.folderName(step: 42)))
