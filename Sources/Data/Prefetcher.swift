@@ -4,14 +4,19 @@ import Foundation
 public final class Prefetcher {
     private let queue = DispatchQueue(label: "tandem.prefetch")
     private var pending: DispatchWorkItem?
-    private var result: Batch?
+    /// The in-flight batch lands here: the work item owns the box, not the prefetcher, so a
+    /// prefetcher released mid-flight is never touched by its thread.
+    private final class Box: @unchecked Sendable { var batch: Batch? }
+    private var box = Box()
 
     public init() {}
 
     /// Starts preparing a batch; `take()` returns it.
     public func start(_ make: @escaping () -> Batch) {
         precondition(pending == nil, "Prefetcher: a batch is already in flight")
-        let item = DispatchWorkItem { [unowned self] in self.result = make() }
+        let box = Box()
+        let item = DispatchWorkItem { box.batch = make() }
+        self.box = box
         pending = item
         queue.async(execute: item)
     }
@@ -21,9 +26,19 @@ public final class Prefetcher {
         guard let item = pending else { preconditionFailure("Prefetcher: take() without start()") }
         item.wait()
         pending = nil
-        defer { result = nil }
-        return result!
+        defer { box = Box() }
+        guard let batch = box.batch else { preconditionFailure("Prefetcher: the batch was not made") }
+        return batch
     }
+
+    /// Waits for a batch in flight, if any, and drops it (training ended before it was used).
+    public func cancel() {
+        pending?.wait()
+        pending = nil
+        box = Box()
+    }
+
+    deinit { pending?.wait() }
 
     /// Whether a batch is in flight.
     public var isBusy: Bool { pending != nil }

@@ -8,6 +8,9 @@ import Tensor
 /// parameter's gradient is a view into its bucket, so there is no copy before communication.
 /// Buckets are launched strictly in index order so every rank issues the same collectives in the
 /// same order; in-flight requests are tested from the backward hooks to give MPI progress.
+/// Frozen parameters (`requiresGrad == false`) get no bucket: nothing to communicate.
+/// The hooks hold the buckets weakly and `detach()` removes them: a backward outside training
+/// (or after the owner is gone) must not start collectives that only one rank joins.
 public final class GradientBuckets {
     /// One bucket: a flat buffer and the parameters whose gradients live in it.
     public struct Bucket {
@@ -17,6 +20,7 @@ public final class GradientBuckets {
 
     public let buckets: [Bucket]
     let communicator: Communicator
+    private let parameters: [Tensor]
     private var pending: [Int]
     private var bucketOf: [ObjectIdentifier: Int] = [:]
     private var requests: [CommRequest?]
@@ -27,8 +31,10 @@ public final class GradientBuckets {
     public private(set) var completedDuringBackward = 0
 
     /// Packs `parameters` into buckets of about `bucketBytes` and points their gradients into them.
-    public init(parameters: [Tensor], bucketBytes: Int, communicator: Communicator) {
+    public init(parameters all: [Tensor], bucketBytes: Int, communicator: Communicator) {
         self.communicator = communicator
+        let parameters = all.filter(\.requiresGrad)
+        self.parameters = parameters
         var groups: [[Int]] = [[]]
         var bytes = 0
         for i in parameters.indices.reversed() {
@@ -54,7 +60,14 @@ public final class GradientBuckets {
         for (b, bucket) in buckets.enumerated() {
             for i in bucket.parameters { bucketOf[ObjectIdentifier(parameters[i])] = b }
         }
-        for p in parameters { p.onGradReady = { [unowned self] t in self.gradientReady(t) } }
+        for p in parameters { p.onGradReady = { [weak self] t in self?.gradientReady(t) } }
+    }
+
+    deinit { detach() }
+
+    /// Removes the backward hooks; the gradients stay where they are (views into the buckets).
+    public func detach() {
+        for p in parameters { p.onGradReady = nil }
     }
 
     /// Total gradient elements.

@@ -26,6 +26,10 @@ public final class MPICommunicator: Communicator {
         guard rc == cmpi_success() else {
             throw CommError(rank: -1, call: "MPI_Init_thread", message: MPICommunicator.errorString(rc))
         }
+        do { try MPICommunicator.checkThreadLevel(provided: provided) } catch {
+            MPI_Finalize()
+            throw error
+        }
         comm = cmpi_comm_world()
         _ = MPI_Comm_set_errhandler(comm, cmpi_errors_return())
         var r: Int32 = 0, s: Int32 = 0
@@ -39,6 +43,17 @@ public final class MPICommunicator: Communicator {
             MPI_Abort(world, 3)
             _exit(3)
         }
+    }
+
+    /// The watchdog calls MPI_Abort from its own thread, which MPI allows only at
+    /// MPI_THREAD_MULTIPLE; an MPI built without thread support grants less, and then Tandem stops
+    /// instead of risking undefined behaviour when a collective stalls.
+    public static func checkThreadLevel(provided: Int32) throws {
+        guard provided < cmpi_thread_multiple() else { return }
+        let names = ["MPI_THREAD_SINGLE", "MPI_THREAD_FUNNELED", "MPI_THREAD_SERIALIZED"]
+        let granted = names.indices.contains(Int(provided)) ? names[Int(provided)] : "level \(provided)"
+        throw CommError(rank: -1, call: "MPI_Init_thread",
+                        message: "granted \(granted), but Tandem's watchdog needs MPI_THREAD_MULTIPLE (it may call MPI_Abort from its own thread); use an MPI built with thread support (Open MPI: --enable-mpi-thread-multiple, the default since 3.0)")
     }
 
     /// Ends MPI (after a barrier-free shutdown; call once, at the end of the run).

@@ -11,7 +11,8 @@ public struct OptimizerStateError: Error, CustomStringConvertible {
 /// named after it as PyTorch names its state ("1.weight.exp_avg"), so it can be saved and
 /// restored exactly.
 public class Optimizer {
-    /// The parameters, with their model names.
+    /// The trainable parameters, with their model names. Frozen ones (`requiresGrad == false`)
+    /// are left out: never updated (not even by weight decay) and without state.
     public let parameters: [(name: String, tensor: Tensor)]
     /// Learning rate of the next step (a schedule may change it between steps).
     public var learningRate: Float
@@ -22,9 +23,10 @@ public class Optimizer {
 
     init(_ parameters: [(name: String, tensor: Tensor)], learningRate: Float) {
         precondition(learningRate >= 0, "optimizer: learning rate must not be negative, got \(learningRate)")
-        self.parameters = parameters
+        let trainable = parameters.filter { $0.tensor.requiresGrad }
+        self.parameters = trainable
         self.learningRate = learningRate
-        state = parameters.map { p in stateNames.map { _ in Tensor(zeros: p.tensor.shape) } }
+        state = trainable.map { p in stateNames.map { _ in Tensor(zeros: p.tensor.shape) } }
     }
 
     /// Names of the per-parameter state buffers ("exp_avg", ...).

@@ -84,7 +84,7 @@ extension Trainer {
         if agreed[1] > 0 || !finite {
             try handleNonFinite(localBad: localBad)
         } else {
-            if let clip = config.optimizer.clipGradNorm { clipGradientNorm(model.parameters, maxNorm: clip) }
+            if let clip = config.optimizer.clipGradNorm { clipGradientNorm(optimizer.parameters.map(\.tensor), maxNorm: clip) }
             optimizer.step()
         }
         step += 1

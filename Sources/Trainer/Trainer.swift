@@ -96,6 +96,9 @@ public final class Trainer {
         self.config = config; self.model = model; self.data = data
         self.communicator = communicator; self.options = options
         optimizer = Trainer.makeOptimizer(config.optimizer, model.namedParameters)
+        guard !optimizer.parameters.isEmpty else {
+            throw TrainerError("tandem: the model has no trainable parameters (every parameter has requiresGrad == false)")
+        }
         let exactMode = config.determinism.isExact
         func configError(_ path: String, _ message: String) -> ConfigError {
             ConfigError(file: options.configFile, path: path, message: message)
@@ -161,6 +164,7 @@ public final class Trainer {
     @discardableResult
     public func fit() throws -> FitResult {
         try prepare()                       // resume or warm start, broadcast, buckets, logs
+        defer { endTraining() }             // hooks off, prefetch dropped: nothing outlives fit()
         let end = totalSteps
         progress = Progress(totalSteps: end, quiet: options.quiet || !rank0)
         if rank0 { announce() }
@@ -192,6 +196,13 @@ public final class Trainer {
         progress.finish()
         if rank0 { farewell() }
         return FitResult(steps: step, test: lastTest, stoppedBySignal: false, lastCheckpoint: writer?.lastWritten ?? lastCheckpoint)
+    }
+
+    /// Backward hooks come off the model's parameters (a backward outside `fit()` must not start
+    /// collectives) and a prefetched batch is dropped.
+    func endTraining() {
+        buckets?.detach()
+        prefetcher.cancel()
     }
 
     func stop(signal: Int32) throws -> FitResult {

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import Data
 
@@ -52,5 +53,23 @@ import Data
         #expect(p.isBusy)
         #expect(p.take().labels == [2, 1])
         #expect(!p.isBusy)
+    }
+
+    /// A prefetcher released (or cancelled) while its batch is being made is never touched by
+    /// that thread afterwards (it held the prefetcher unowned and trapped).
+    @Test func prefetcherCanGoAwayMidFlight() throws {
+        let b = BatchBuilder(dataset: try images(), preprocessing: Preprocessing(), seed: 1)
+        let made = DispatchSemaphore(value: 0)
+        do {
+            let p = Prefetcher()
+            p.start { Thread.sleep(forTimeInterval: 0.05); defer { made.signal() }; return b.make(ids: [1], epoch: 0, augment: false) }
+        }
+        #expect(made.wait(timeout: .now() + 5) == .success)
+        let p = Prefetcher()
+        p.start { b.make(ids: [2], epoch: 0, augment: false) }
+        p.cancel()
+        #expect(!p.isBusy)
+        p.start { b.make(ids: [3], epoch: 0, augment: false) }
+        #expect(p.take().ids == [3])
     }
 }

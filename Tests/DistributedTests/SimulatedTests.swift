@@ -68,3 +68,15 @@ import Tensor
         #expect(results[0] == results[1] && results[1] == results[2])
     }
 }
+
+@Suite struct MPIThreadLevelTests {
+    /// The watchdog calls MPI_Abort from its own thread: anything below MPI_THREAD_MULTIPLE is refused.
+    @Test func lessThanThreadMultipleIsRefusedByName() throws {
+        for (level, name) in [(Int32(0), "MPI_THREAD_SINGLE"), (1, "MPI_THREAD_FUNNELED"), (2, "MPI_THREAD_SERIALIZED")] {
+            #expect { try MPICommunicator.checkThreadLevel(provided: level) } throws: { e in
+                "\(e)".contains("MPI_Init_thread failed: granted \(name), but Tandem's watchdog needs MPI_THREAD_MULTIPLE")
+            }
+        }
+        try MPICommunicator.checkThreadLevel(provided: 3)
+    }
+}

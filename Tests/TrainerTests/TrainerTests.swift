@@ -204,3 +204,55 @@ func tempDir() -> String {
         #expect(again == cfg)
     }
 }
+
+/// What training leaves on the user's model: frozen parameters untouched, no hooks behind.
+@Suite(.serialized) struct ModelLifetimeTests {
+    /// A frozen first layer stays bit-for-bit as it was under AdamW's decoupled weight decay, on
+    /// two ranks; it has no optimizer state and no room in the gradient buckets.
+    @Test func frozenParametersStayExactlyAsTheyWere() throws {
+        var cfg = config(steps: 10, optimizer: "adamw")
+        cfg.optimizer.weightDecay = 0.5
+        let data = TrainingData(train: try blobs(count: 200, seed: 1), test: try blobs(count: 90, seed: 2))
+        let lock = NSLock()
+        var results: [(frozenBefore: [[Float]], frozenAfter: [[Float]], trainedMoved: Bool, state: [String], stateSize: Int)] = []
+        try SimulatedWorld.run(size: 2, timeout: 60) { comm in
+            let model = try ModelBuilder.build(cfg.model, sampleShape: [8], seed: cfg.seed)
+            let named = model.namedParameters
+            let frozen = named.filter { $0.name.hasPrefix("0.") }.map(\.tensor)
+            for p in frozen { p.requiresGrad = false }
+            let before = frozen.map(\.scalars), trainedBefore = named.last!.tensor.scalars
+            let t = try Trainer(model: model, data: data, config: cfg, communicator: comm,
+                                options: RunOptions(quiet: true))
+            try t.fit()
+            let state = t.optimizer.stateDict().tensors.map(\.name)
+            lock.lock()
+            results.append((before, frozen.map(\.scalars), named.last!.tensor.scalars != trainedBefore, state,
+                            t.optimizer.parameters.count))
+            lock.unlock()
+        }
+        #expect(results.count == 2)
+        for r in results {
+            #expect(r.frozenBefore.count == 2 && r.frozenBefore == r.frozenAfter)
+            #expect(r.trainedMoved)
+            #expect(!r.state.isEmpty && !r.state.contains { $0.hasPrefix("0.") }, "\(r.state)")
+            #expect(r.stateSize == 2)   // the last linear's weight and bias
+        }
+    }
+
+    /// After `fit()` the parameters carry no backward hooks; a backward through the model after
+    /// the trainer is gone works (it trapped on an unowned reference).
+    @Test func trainingLeavesNoHooksBehind() throws {
+        let cfg = config(steps: 3)
+        let data = TrainingData(train: try blobs(count: 200, seed: 1), test: try blobs(count: 90, seed: 2))
+        let model = try ModelBuilder.build(cfg.model, sampleShape: [8], seed: cfg.seed)
+        do {
+            let t = try Trainer(model: model, data: data, config: cfg, communicator: LocalCommunicator(),
+                                options: RunOptions(quiet: true))
+            try t.fit()
+            #expect(model.parameters.allSatisfy { $0.onGradReady == nil })
+        }
+        let x = Tensor.randomNormal([4, 8], seed: 5)
+        model(x).sum().backward()
+        #expect(model.parameters.allSatisfy { $0.grad != nil })
+    }
+}
