@@ -4,10 +4,17 @@ public struct WeightsMismatch: Error, CustomStringConvertible {
     public let missing: [String], unexpected: [String], misshaped: [String]
     public var description: String {
         var parts: [String] = []
-        if !missing.isEmpty { parts.append("missing " + missing.joined(separator: ", ")) }
-        if !unexpected.isEmpty { parts.append("unexpected " + unexpected.joined(separator: ", ")) }
-        if !misshaped.isEmpty { parts.append("wrong shape " + misshaped.joined(separator: ", ")) }
+        if !missing.isEmpty { parts.append("missing " + WeightsMismatch.list(missing)) }
+        if !unexpected.isEmpty { parts.append("unexpected " + WeightsMismatch.list(unexpected)) }
+        if !misshaped.isEmpty { parts.append("wrong shape " + WeightsMismatch.list(misshaped)) }
         return "\(source): weights do not fit the model: " + parts.joined(separator: "; ")
+    }
+
+    /// Up to 12 names (each cut to 80 characters), then how many more: a hostile file with
+    /// 200,000 names still gets a one-line error of readable length.
+    static func list(_ names: [String]) -> String {
+        let shown = names.prefix(12).map { $0.count > 80 ? $0.prefix(80) + "..." : $0 }
+        return shown.joined(separator: ", ") + (names.count > 12 ? " and \(names.count - 12) more" : "")
     }
 }
 

@@ -9,7 +9,7 @@ public struct SafetensorsError: Error, CustomStringConvertible, Equatable {
         self.file = file; self.tensor = tensor; self.message = message
     }
     public var description: String {
-        "\(file): " + (tensor.map { "tensor '\($0)': " } ?? "") + message
+        "\(file): " + (tensor.map { "tensor '\($0.count > 80 ? $0.prefix(80) + "..." : $0)': " } ?? "") + message
     }
 }
 
@@ -66,37 +66,35 @@ public enum Safetensors {
             throw fail("header length \(headerLength) exceeds the file (\(bytes.count) bytes) or the \(maxHeaderBytes)-byte limit")
         }
         let dataStart = 8 + Int(headerLength)
-        guard let json = try? JSONSerialization.jsonObject(with: Data(bytes[8..<dataStart])),
-              let header = json as? [String: Any] else {
-            throw fail("header is not a JSON object")
-        }
-        var metadata: [String: String] = [:]
-        if let meta = header["__metadata__"] {
-            guard let m = meta as? [String: Any], let strings = m as? [String: String] else {
-                throw fail("__metadata__ must map strings to strings")
+        let header: SafetensorsHeader
+        do {
+            header = try bytes.withUnsafeBufferPointer { all throws(SafetensorsHeader.HeaderError) in
+                try SafetensorsHeader.parse(UnsafeBufferPointer(rebasing: all[8..<dataStart]))
             }
-            metadata = strings
-        }
+        } catch { throw fail(error.message, error.tensor) }
+        let metadata = header.metadata
         let dataBytes = bytes.count - dataStart
         var entries: [(name: String, shape: [Int], begin: Int, end: Int)] = []
-        for (name, value) in header where name != "__metadata__" {
-            guard let info = value as? [String: Any] else { throw fail("entry is not an object", name) }
-            guard let dtype = info["dtype"] as? String else { throw fail("missing dtype", name) }
-            guard dtype == "F32" else { throw fail("dtype \(dtype) is not supported (Tandem reads F32)", name) }
-            guard let shapeAny = info["shape"] as? [Any], let shape = intList(shapeAny), shape.allSatisfy({ $0 >= 0 }) else {
-                throw fail("shape must be a list of non-negative integers", name)
+        entries.reserveCapacity(header.entries.count)
+        for e in header.entries {
+            guard e.dtype == "F32" else { throw fail("dtype \(e.dtype.prefix(20)) is not supported (Tandem reads F32)", e.name) }
+            guard e.begin <= e.end, e.end <= dataBytes else {
+                throw fail("data_offsets [\(e.begin), \(e.end)] outside the \(dataBytes) data bytes (file truncated?)", e.name)
             }
-            guard let offAny = info["data_offsets"] as? [Any], let off = intList(offAny), off.count == 2 else {
-                throw fail("data_offsets must be [begin, end]", name)
+            // Overflow-checked: extents come from the file. Any product beyond the data is wrong anyway.
+            var elements = 1, overflow = false
+            for d in e.shape where !overflow {
+                (elements, overflow) = elements.multipliedReportingOverflow(by: d)
+                overflow = overflow || elements > dataBytes
             }
-            guard off[0] >= 0, off[0] <= off[1], off[1] <= dataBytes else {
-                throw fail("data_offsets [\(off[0]), \(off[1])] outside the \(dataBytes) data bytes (file truncated?)", name)
+            let span = e.end - e.begin
+            guard !overflow else {
+                throw fail("shape \(e.shape) has more elements than the file's \(dataBytes) data bytes can hold", e.name)
             }
-            let expected = shape.reduce(1, *) * 4
-            guard off[1] - off[0] == expected else {
-                throw fail("shape \(shape) needs \(expected) bytes but data_offsets span \(off[1] - off[0])", name)
+            guard elements * 4 == span else {
+                throw fail("shape \(e.shape) needs \(elements * 4) bytes but data_offsets span \(span)", e.name)
             }
-            entries.append((name, shape, off[0], off[1]))
+            entries.append((e.name, e.shape, e.begin, e.end))
         }
         entries.sort { ($0.begin, $0.end) < ($1.begin, $1.end) }
         var covered = 0
@@ -138,17 +136,6 @@ public enum Safetensors {
         guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
             throw SafetensorsError(file: path, tensor: nil, message: "cannot be written")
         }
-    }
-
-    private static func intList(_ xs: [Any]) -> [Int]? {
-        var out: [Int] = []
-        for x in xs {
-            // JSON true/false arrive as NSNumber too; their objCType is "c".
-            guard let n = x as? NSNumber, String(cString: n.objCType) != "c",
-                  let d = Optional(n.doubleValue), d == d.rounded(), abs(d) < 1e15 else { return nil }
-            out.append(Int(d))
-        }
-        return out
     }
 
     static func jsonString(_ s: String) -> String {

@@ -35,8 +35,10 @@ import NN
         }
     }
 
-    func file(header: String, data: Int) -> [UInt8] {
-        var h = Array(header.utf8)
+    func file(header: String, data: Int) -> [UInt8] { file(header: Array(header.utf8), data: data) }
+
+    func file(header: [UInt8], data: Int) -> [UInt8] {
+        var h = header
         while h.count % 8 != 0 { h.append(0x20) }
         var out = [UInt8]()
         withUnsafeBytes(of: UInt64(h.count).littleEndian) { out += $0 }
@@ -58,6 +60,44 @@ import NN
         // Truncated: a valid file with its last bytes cut off.
         let good = Safetensors.encode([("w", a)])
         expectError(Array(good.dropLast(5)), "outside", tensor: "w")
+    }
+
+    /// Hostile headers: sizes that overflow, encodings that are not UTF-8, numbers that are not
+    /// integers, and huge tensor counts. Each is an error (or a bounded result), never a trap.
+    @Test func hostileHeadersAreRefused() {
+        expectError(file(header: #"{"a":{"dtype":"F32","shape":[100000000000000,100000000000000],"data_offsets":[0,0]}}"#, data: 0),
+                    "has more elements than the file's 0 data bytes can hold", tensor: "a")
+        expectError(file(header: #"{"a":{"dtype":"F32","shape":[3000000000,1000000000],"data_offsets":[0,0]}}"#, data: 0),
+                    "has more elements", tensor: "a")
+        expectError(file(header: #"{"a":{"dtype":"F32","shape":[99999999999999999999],"data_offsets":[0,0]}}"#, data: 0),
+                    "larger than", tensor: "a")
+        expectError(file(header: #"{"a":{"dtype":"F32","shape":[2.0],"data_offsets":[0,8]}}"#, data: 8), "integers", tensor: "a")
+        expectError(file(header: #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8e0]}}"#, data: 8), "integers", tensor: "a")
+        expectError(file(header: #"{"a":{"dtype":"F32","shape":[true],"data_offsets":[0,4]}}"#, data: 4), "integers", tensor: "a")
+        var utf16 = [UInt8](#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#.utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] })
+        expectError(file(header: String(decoding: utf16, as: UTF8.self), data: 8), "not UTF-8")
+        utf16.insert(contentsOf: [0xFF, 0xFE], at: 0)
+        var raw = [UInt8]()
+        withUnsafeBytes(of: UInt64(utf16.count).littleEndian) { raw += $0 }
+        expectError(raw + utf16 + [UInt8](repeating: 0, count: 8), "not UTF-8")
+        expectError(file(header: Array(#"{"a"#.utf8) + [0xFF] + Array(#"":{}}"#.utf8), data: 0), "not valid UTF-8")
+        expectError(file(header: #"{"a":{"dtype":"F32","shape":[],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[],"data_offsets":[4,8]}}"#, data: 8), "twice")
+        expectError(file(header: String(repeating: "[", count: 200), data: 0), "JSON object")
+        expectError(file(header: #"{"a":{"dtype":"F32","shape":[],"data_offsets":[0,4],"x":"# + String(repeating: "[", count: 100) + "}}", data: 4), "nested", tensor: "a")
+    }
+
+    /// 200,000 empty tensors decode in bounded memory, and a model that does not want them
+    /// reports them in one short line.
+    @Test func manyEmptyTensorsStayCheap() throws {
+        let entries = (0..<200_000).map { #""t\#($0)":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}"# }
+        let bytes = file(header: "{" + entries.joined(separator: ",") + "}", data: 0)
+        let contents = try Safetensors.decode(bytes, file: "many.safetensors")
+        #expect(contents.tensors.count == 200_000)
+        let model = Linear(inFeatures: 2, outFeatures: 1)
+        #expect { try model.load(contents.tensors, source: "many.safetensors") } throws: { e in
+            let line = "\(e)"
+            return line.count < 600 && line.contains("and 199988 more") && !line.contains("\n")
+        }
     }
 
     @Test func missingFileNamesThePath() {
