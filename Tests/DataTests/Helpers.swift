@@ -1,5 +1,6 @@
 import Foundation
 import Data
+import CZlib
 
 /// A fresh temporary folder for one test.
 func temporaryFolder(_ name: String) -> String {
@@ -19,4 +20,18 @@ func writeMNISTFolder(_ dir: String, n: Int, h: Int = 4, w: Int = 3, gzip: Bool,
         try IDX.write(shape: [n], bytes: labels ?? (0..<n).map { UInt8($0 % 10) },
                       to: "\(dir)/\(stem)-labels-idx1-ubyte\(suffix)", gzip: gzip)
     }
+}
+
+/// Raw bytes gzip-compressed into `path` (for IDX files with hand-made headers).
+func writeGzip(_ bytes: [UInt8], to path: String) throws {
+    guard let f = gzopen(path, "wb") else { throw DataError("\(path): cannot create") }
+    _ = bytes.withUnsafeBytes { gzwrite(f, $0.baseAddress, UInt32($0.count)) }
+    gzclose(f)
+}
+
+/// The process's resident set size now (Linux /proc/self/statm), in bytes.
+func residentBytes() -> Int {
+    guard let s = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+    let fields = s.split(separator: " ")
+    return fields.count > 1 ? (Int(fields[1]) ?? 0) * Int(sysconf(Int32(_SC_PAGESIZE))) : 0
 }

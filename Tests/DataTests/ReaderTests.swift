@@ -41,6 +41,25 @@ import Testing
         expectDataError("cannot open") { _ = try IDX.read("\(dir)/absent") }
     }
 
+    /// Extents from the file never size an allocation unchecked: a product that overflows is an
+    /// error, and a 60-byte gzip file declaring 2 GiB fails as truncated without allocating it.
+    @Test func hostileIDXExtents() throws {
+        let dir = temporaryFolder("hostileidx")
+        try Data([0, 0, 8, 2] + [UInt8](repeating: 0xFF, count: 8)).write(to: URL(fileURLWithPath: "\(dir)/overflow"))
+        expectDataError("declare more than 2147483648 bytes") { _ = try IDX.read("\(dir)/overflow") }
+        try Data([0, 0, 8, 4, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0]).write(to: URL(fileURLWithPath: "\(dir)/huge"))
+        expectDataError("declare more than") { _ = try IDX.read("\(dir)/huge") }   // 2^32 bytes
+        // [1, 32768, 65536] = exactly 2 GiB declared, 16 bytes present, gzip-compressed.
+        try IDX.write(shape: [16], bytes: [UInt8](repeating: 7, count: 16), to: "\(dir)/seed.gz", gzip: true)
+        let header: [UInt8] = [0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0x80, 0, 0, 1, 0, 0]
+        try writeGzip(header + [UInt8](repeating: 0, count: 16), to: "\(dir)/big.gz")
+        let before = residentBytes()
+        expectDataError("truncated: data of shape [1, 32768, 65536] needs 2147483648 bytes, file ends after 16") {
+            _ = try IDX.read("\(dir)/big.gz")
+        }
+        #expect(residentBytes() - before < 256 << 20, "reading a tiny file grew the process by \(residentBytes() - before) bytes")
+    }
+
     @Test func badMNISTFolders() throws {
         let missing = temporaryFolder("empty")
         expectDataError("no such file; set data.path") { _ = try MNISTFamily.load(directory: missing, train: true) }
