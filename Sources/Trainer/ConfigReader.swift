@@ -75,6 +75,16 @@ public final class ConfigReader {
         return x
     }
 
+    /// A number that must also fit Float32 (settings the math uses as Float): 1e300 is refused
+    /// here rather than becoming infinity later.
+    public func float(_ key: String, default d: Double? = nil, _ requirement: String = "", _ valid: (Double) -> Bool = { _ in true }) throws -> Float {
+        let x = try double(key, default: d, requirement, valid)
+        guard abs(x) <= Double(Float.greatestFiniteMagnitude) else {
+            throw error(key, "must be \(requirement.isEmpty ? "" : requirement + " and ")at most \(Float.greatestFiniteMagnitude) (Float32), got \(x)")
+        }
+        return Float(x)
+    }
+
     public func bool(_ key: String, default d: Bool) throws -> Bool {
         guard let v = raw(key) else { return d }
         if let n = v as? NSNumber, String(cString: n.objCType) == "c" { return n.boolValue }

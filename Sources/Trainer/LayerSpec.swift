@@ -95,10 +95,19 @@ public enum LayerSpec: Equatable, Sendable, Encodable {
 /// Builds the network a list of specs describes, inferring each layer's input size from the
 /// sample shape; a layer that does not fit is a config error naming it.
 public enum ModelBuilder {
-    public static func build(_ specs: [LayerSpec], sampleShape: [Int], seed: UInt64, file: String = "config") throws -> Sequential {
+    /// `batchSize` (the largest batch one process will run) adds activations to the memory
+    /// estimate that is checked against the machine before any layer is allocated.
+    public static func build(_ specs: [LayerSpec], sampleShape: [Int], seed: UInt64, file: String = "config",
+                             batchSize: Int = 1) throws -> Sequential {
         var shape = [1] + sampleShape
         var layers: [Module] = []
+        var memory = MemoryEstimate()
+        let available = MemoryEstimate.physicalBytes
         for (i, spec) in specs.enumerated() {
+            memory.parameters += spec.parameterCount(input: shape)
+            guard memory.bytes <= available else {
+                throw ConfigError(file: file, path: "model[\(i)]", message: "the model would need at least \(MemoryEstimate.gigabytes(memory.bytes)) for its \(memory.parameters) parameters (weights, gradients, optimizer state, checkpoint copy); this machine has \(MemoryEstimate.gigabytes(available))")
+            }
             let key = InitKey(seed: seed, layer: UInt32(i))
             let layer: Module
             func need(_ rank: Int, _ what: String) throws {
@@ -129,6 +138,10 @@ public enum ModelBuilder {
             }
             do { shape = try layer.outputShape(for: shape) } catch let e as ShapeError {
                 throw ConfigError(file: file, path: "model[\(i)]", message: "does not fit its input: \(e.message)")
+            }
+            memory.activationsPerSample += shape.dropFirst().reduce(1, *)
+            guard memory.bytes(batch: batchSize) <= available else {
+                throw ConfigError(file: file, path: "model[\(i)]", message: "with a batch of \(batchSize), training would need at least \(MemoryEstimate.gigabytes(memory.bytes(batch: batchSize))) (\(memory.parameters) parameters and \(memory.activationsPerSample) activations per sample); this machine has \(MemoryEstimate.gigabytes(available)): use a smaller model or batch")
             }
             layers.append(layer)
         }

@@ -85,7 +85,9 @@ public final class Trainer {
     /// Builds the model, optimizer and data the config describes.
     public convenience init(config: TrainingConfig, communicator: Communicator, options: RunOptions = RunOptions()) throws {
         let data = try TrainingData.load(config)
-        let model = try ModelBuilder.build(config.model, sampleShape: data.train.sampleShape, seed: config.seed, file: options.configFile)
+        let share = (config.train.batchSize + communicator.size - 1) / communicator.size
+        let model = try ModelBuilder.build(config.model, sampleShape: data.train.sampleShape, seed: config.seed,
+                                           file: options.configFile, batchSize: share)
         try self.init(model: model, data: data, config: config, communicator: communicator, options: options)
     }
 
@@ -123,9 +125,7 @@ public final class Trainer {
         trainBatches = BatchBuilder(dataset: data.train, preprocessing: data.preprocessing, seed: config.seed)
         testBatches = BatchBuilder(dataset: data.test, preprocessing: data.preprocessing, seed: config.seed)
         writer = communicator.rank == 0 && options.runDirectory != nil ? CheckpointWriter() : nil
-        if data.train.classCount == nil && config.loss == .crossEntropy {
-            throw configError("loss", "cross_entropy needs class labels, but \(data.train.source) has regression targets (use mse)")
-        }
+        try checkModelFitsData()
     }
 
     static func makeOptimizer(_ c: OptimizerConfig, _ params: [(name: String, tensor: Tensor)]) -> Optimizer {

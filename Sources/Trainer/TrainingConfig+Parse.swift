@@ -26,8 +26,8 @@ extension TrainingConfig {
             data.normalizeAuto = true
         } else if d.has("normalize") {
             let n = try d.section("normalize")
-            data.normalizeMean = Float(try n.double("mean"))
-            data.normalizeStd = Float(try n.double("std", default: nil, "positive") { $0 > 0 })
+            data.normalizeMean = try n.float("mean")
+            data.normalizeStd = try n.float("std", default: nil, "positive") { $0 > 0 }
             try n.finish()
         } else { d.accept("normalize") }
         data.limit = try d.optionalInt("limit", range: 1...Int.max)
@@ -65,19 +65,19 @@ extension TrainingConfig {
 
         let o = try r.section("optimizer", optional: false)
         let optName = try o.string("name", choices: ["sgd", "adam", "adamw", "rmsprop"])
-        var opt = OptimizerConfig(name: optName, lr: Float(try o.double("lr", default: nil, "positive") { $0 > 0 }))
+        var opt = OptimizerConfig(name: optName, lr: try o.float("lr", default: nil, "positive") { $0 > 0 })
         if optName == "sgd" || optName == "rmsprop" {
-            opt.momentum = Float(try o.double("momentum", default: 0, "in [0, 1)") { $0 >= 0 && $0 < 1 })
+            opt.momentum = try o.float("momentum", default: 0, "in [0, 1)") { $0 >= 0 && $0 < 1 }
         }
         if optName == "sgd" {
-            opt.dampening = Float(try o.double("dampening", default: 0, "in [0, 1]") { $0 >= 0 && $0 <= 1 })
+            opt.dampening = try o.float("dampening", default: 0, "in [0, 1]") { $0 >= 0 && $0 <= 1 }
             opt.nesterov = try o.bool("nesterov", default: false)
             if opt.nesterov && (opt.momentum == 0 || opt.dampening != 0) {
                 throw o.error("nesterov", "needs momentum > 0 and dampening 0")
             }
         }
         if o.has("weight_decay") || optName == "adamw" {
-            opt.weightDecay = Float(try o.double("weight_decay", default: optName == "adamw" ? 0.01 : 0, "at least 0") { $0 >= 0 })
+            opt.weightDecay = try o.float("weight_decay", default: optName == "adamw" ? 0.01 : 0, "at least 0") { $0 >= 0 }
         } else { o.accept("weight_decay") }
         if optName == "adam" || optName == "adamw" {
             if o.has("betas") {
@@ -89,19 +89,19 @@ extension TrainingConfig {
                 opt.beta1 = Float(b1); opt.beta2 = Float(b2)
             } else { o.accept("betas") }
         }
-        if optName != "sgd" { opt.eps = Float(try o.double("eps", default: 1e-8, "positive") { $0 > 0 }) }
-        if optName == "rmsprop" { opt.alpha = Float(try o.double("alpha", default: 0.99, "in [0, 1)") { $0 >= 0 && $0 < 1 }) }
+        if optName != "sgd" { opt.eps = try o.float("eps", default: 1e-8, "positive") { $0 > 0 } }
+        if optName == "rmsprop" { opt.alpha = try o.float("alpha", default: 0.99, "in [0, 1)") { $0 >= 0 && $0 < 1 } }
         opt.schedule = try o.string("schedule", default: "constant", choices: ["constant", "step", "cosine"])
         if opt.schedule == "step" {
             opt.stepEvery = try o.int("step_every", range: 1...Int.max)
-            opt.gamma = Float(try o.double("gamma", default: 0.1, "in (0, 1]") { $0 > 0 && $0 <= 1 })
+            opt.gamma = try o.float("gamma", default: 0.1, "in (0, 1]") { $0 > 0 && $0 <= 1 }
         }
         if opt.schedule == "cosine" {
             opt.warmupSteps = try o.int("warmup_steps", default: 0, range: 0...Int.max)
-            opt.minLR = Float(try o.double("min_lr", default: 0, "at least 0") { $0 >= 0 })
+            opt.minLR = try o.float("min_lr", default: 0, "at least 0") { $0 >= 0 }
         }
         if o.has("clip_grad_norm") {
-            opt.clipGradNorm = Float(try o.double("clip_grad_norm", default: nil, "positive") { $0 > 0 })
+            opt.clipGradNorm = try o.float("clip_grad_norm", default: nil, "positive") { $0 > 0 }
         } else { o.accept("clip_grad_norm") }
         try o.finish()
 
@@ -145,7 +145,7 @@ extension TrainingConfig {
         let ds = try r.section("distributed")
         var dist = DistributedConfig()
         dist.bucketMB = try ds.double("bucket_mb", default: 1, "between 0.001 and 1024") { $0 >= 0.001 && $0 <= 1024 }
-        dist.timeoutS = try ds.double("timeout_s", default: 300, "positive") { $0 > 0 }
+        dist.timeoutS = try ds.double("timeout_s", default: 300, "between 0.001 and 1000000 (11.6 days)") { $0 >= 0.001 && $0 <= 1e6 }
         try ds.finish()
         try r.finish()
 
@@ -155,8 +155,11 @@ extension TrainingConfig {
 
     /// The config as plain values (the form `parse` reads), for trainer.json and `--set`.
     public var configValue: [String: Any] {
-        let data = try! JSONSerialization.jsonObject(with: JSONEncoder.tandem.encode(self))
-        return data as! [String: Any]
+        // Every value parse accepts is finite and fits its type, so encoding cannot fail; an empty
+        // mapping (which parse then refuses) is the safe answer if it ever did.
+        guard let json = try? JSONEncoder.tandem.encode(self),
+              let data = try? JSONSerialization.jsonObject(with: json) as? [String: Any] else { return [:] }
+        return data
     }
 }
 

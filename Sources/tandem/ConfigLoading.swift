@@ -10,7 +10,9 @@ enum ConfigLoading {
         }
         var root: Any
         do {
-            guard let parsed = try Yams.load(yaml: text) else { throw ConfigError(file: file, path: "", message: "the file is empty") }
+            guard let parsed = try boundedLoad(text, file: file, what: "the config") else {
+                throw ConfigError(file: file, path: "", message: "the file is empty")
+            }
             root = parsed
         } catch let e as ConfigError { throw e } catch let e as YamlError {
             throw ConfigError(file: file, path: "", message: "not valid YAML: \(oneLine("\(e)"))")
@@ -26,7 +28,9 @@ enum ConfigLoading {
         }
         let keys = assignment[..<eq].split(separator: ".").map(String.init)
         let raw = String(assignment[assignment.index(after: eq)...])
-        let parsed: Any? = (try? Yams.load(yaml: raw)) ?? nil
+        let parsed: Any? = try { () throws -> Any? in
+            do { return try boundedLoad(raw, file: file, what: "--set \(keys.joined(separator: "."))") } catch let e as ConfigError { throw e } catch { return nil }
+        }()
         let value: Any = parsed ?? (raw.isEmpty ? NSNull() : raw)
         func set(_ node: Any?, _ path: ArraySlice<String>) throws -> Any {
             guard let key = path.first else { return value }
@@ -44,5 +48,33 @@ enum ConfigLoading {
         return try set(root, keys[...])
     }
 
-    static func oneLine(_ s: String) -> String { s.split(whereSeparator: \.isNewline).joined(separator: " ") }
+    /// Most values a config may expand to. YAML aliases share nodes, so a few hundred bytes can
+    /// name billions of values ("billion laughs"); the count is taken on the shared node graph
+    /// and stops at the limit, before anything is expanded.
+    static let maxValues = 100_000
+
+    /// YAML text to plain values, refusing documents that expand beyond `maxValues`.
+    static func boundedLoad(_ text: String, file: String, what: String) throws -> Any? {
+        guard let node = try Yams.compose(yaml: text) else { return nil }
+        var count = 0
+        func walk(_ n: Node) throws {
+            count += 1
+            guard count <= maxValues else {
+                throw ConfigError(file: file, path: "", message: "\(what) expands to more than \(maxValues) values (YAML aliases repeated inside each other?)")
+            }
+            switch n {
+            case .mapping(let m): for (k, v) in m { try walk(k); try walk(v) }
+            case .sequence(let s): for v in s { try walk(v) }
+            default: break
+            }
+        }
+        try walk(node)
+        return node.any
+    }
+
+    /// One line of at most 300 characters (YAML errors quote the offending line, which may be huge).
+    static func oneLine(_ s: String) -> String {
+        let line = s.split(whereSeparator: \.isNewline).joined(separator: " ")
+        return line.count > 300 ? line.prefix(300) + "..." : line
+    }
 }

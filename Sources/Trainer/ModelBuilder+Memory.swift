@@ -1,0 +1,36 @@
+import Foundation
+import Glibc
+
+extension LayerSpec {
+    /// Parameters this layer will hold on an input of `shape` ([N, ...]), counted before anything
+    /// is allocated (so an impossible size is an error, not a crash in the allocator).
+    func parameterCount(input shape: [Int]) -> Int {
+        switch self {
+        case let .linear(out, bias): return (shape.last ?? 0) * out + (bias ? out : 0)
+        case let .conv2d(out, kernel, _, _): return shape.count == 4 ? out * shape[1] * kernel * kernel + out : 0
+        case let .rnn(hidden, _): return shape.count == 3 ? hidden * (shape[2] + hidden) + 2 * hidden : 0
+        case let .lstm(hidden, _): return shape.count == 3 ? 4 * hidden * (shape[2] + hidden) + 8 * hidden : 0
+        case .flatten, .maxPool2d, .avgPool2d, .activation, .dropout: return 0
+        }
+    }
+}
+
+/// What a model will need in memory, estimated from its specs, against what the machine has.
+struct MemoryEstimate {
+    /// Bytes per parameter while training: the weight, its gradient, up to two optimizer
+    /// buffers (Adam) and the checkpoint's copy.
+    static let bytesPerParameter = 5 * 4
+    /// Bytes per activation element: the output and its gradient.
+    static let bytesPerActivation = 2 * 4
+
+    var parameters = 0
+    var activationsPerSample = 0
+
+    var bytes: Int { parameters * Self.bytesPerParameter }
+    func bytes(batch: Int) -> Int { bytes + activationsPerSample * batch * Self.bytesPerActivation }
+
+    /// Physical memory of this machine.
+    static var physicalBytes: Int { sysconf(Int32(_SC_PHYS_PAGES)) * sysconf(Int32(_SC_PAGESIZE)) }
+
+    static func gigabytes(_ b: Int) -> String { String(format: "%.1f GB", Double(b) / 1e9) }
+}
