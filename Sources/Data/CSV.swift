@@ -9,6 +9,15 @@ public enum CSVTable {
     /// Whether the target is a class or a number.
     public enum Task: String, CaseIterable, Sendable { case classification, regression }
 
+    /// What a model trained on a CSV expects of new rows: its feature columns by name, how
+    /// missing values were handled and the training split's fill value for each column.
+    public struct Schema: Sendable, Equatable {
+        public let featureNames: [String]
+        public let target: String
+        public let missing: MissingPolicy
+        public let fills: [Float]
+    }
+
     /// Parsed rows before any split: features with NaN where missing.
     struct Table {
         var features: [[Float]]
@@ -20,7 +29,8 @@ public enum CSVTable {
     /// Loads `path` and returns (train, test): the test rows are `testPath`'s, or a seeded
     /// `testFraction` of `path`'s rows. Missing values are filled from training rows only.
     public static func load(path: String, target: String, task: Task, missing: MissingPolicy,
-                            testPath: String? = nil, testFraction: Double = 0.2, seed: UInt64) throws -> (train: Dataset, test: Dataset) {
+                            testPath: String? = nil, testFraction: Double = 0.2, seed: UInt64)
+        throws -> (train: Dataset, test: Dataset, schema: Schema) {
         var train = try parse(path, target: target)
         var test: Table
         if let testPath {
@@ -47,28 +57,81 @@ public enum CSVTable {
         try applyMissing(&train, fills, missing, file: path)
         try applyMissing(&test, fills, missing, file: testPath ?? path)
         let classes = task == .classification ? try classIndex(train.targets + test.targets, file: path) : nil
-        return (try dataset(train, task, classes, file: path), try dataset(test, task, classes, file: testPath ?? path))
+        let schema = Schema(featureNames: train.featureNames, target: target, missing: missing, fills: fills)
+        return (try dataset(train, task, classes, file: path), try dataset(test, task, classes, file: testPath ?? path), schema)
     }
 
     static func isMissing(_ s: String) -> Bool { ["", "NA", "NaN", "nan", "?", "null"].contains(s) }
 
-    static func parse(_ path: String, target: String) throws -> Table {
+    /// Rows to predict on, read directly: columns are matched to the training features by name
+    /// (any order; the target column, if present, is ignored whatever it holds), and missing
+    /// values are filled as training filled them (with `missing: mean|median`; otherwise an error,
+    /// since dropping a row would shift every later prediction's index).
+    public static func predictionRows(path: String, schema: Schema) throws -> Dataset {
+        let (header, rows) = try records(path)
+        let wanted = Set(schema.featureNames)
+        if let extra = header.first(where: { !wanted.contains($0) && $0 != schema.target }) {
+            throw DataError("\(path): column '\(extra)' is not one of the model's features (\(schema.featureNames.joined(separator: ", ")))")
+        }
+        var columns: [Int] = []
+        for name in schema.featureNames {
+            guard let k = header.firstIndex(of: name) else {
+                throw DataError("\(path): no column named '\(name)'; the model was trained on \(schema.featureNames.joined(separator: ", "))")
+            }
+            columns.append(k)
+        }
+        var features: [Float] = []
+        features.reserveCapacity(rows.count * columns.count)
+        for (line, fields) in rows {
+            for (j, k) in columns.enumerated() {
+                let f = fields[k]
+                if isMissing(f) {
+                    guard schema.missing == .mean || schema.missing == .median else {
+                        throw DataError("\(path):\(line): missing value in column '\(header[k])' (the model was trained with data.missing: \(schema.missing.rawValue); fill it)")
+                    }
+                    features.append(schema.fills[j])
+                    continue
+                }
+                guard let v = Float(f), v.isFinite else {
+                    throw DataError("\(path):\(line): column '\(header[k])' holds '\(f.prefix(40))', not a number")
+                }
+                features.append(v)
+            }
+        }
+        return try Dataset(features: .floats(features), targets: .values([Float](repeating: 0, count: rows.count), width: 1),
+                           sampleShape: [columns.count], source: path)
+    }
+
+    /// A CSV's header and its data rows (with line numbers), each row as wide as the header.
+    static func records(_ path: String) throws -> (header: [String], rows: [(line: Int, fields: [String])]) {
         guard let data = FileManager.default.contents(atPath: path) else { throw DataError("\(path): cannot read (missing file?)") }
         guard let text = String(data: data, encoding: .utf8) else { throw DataError("\(path): not UTF-8 text") }
         var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
         while let last = lines.last, last.trimmingCharacters(in: .whitespaces).isEmpty { lines.removeLast() }
         guard let headerLine = lines.first else { throw DataError("\(path): empty file (a header row is required)") }
         let header = splitRow(String(headerLine)).map { $0.trimmingCharacters(in: .whitespaces) }
+        if let dup = header.enumerated().first(where: { header[..<$0.offset].contains($0.element) }) {
+            throw DataError("\(path): column '\(dup.element.prefix(40))' appears twice in the header")
+        }
+        var rows: [(line: Int, fields: [String])] = []
+        for (i, raw) in lines.enumerated().dropFirst() {
+            let fields = splitRow(String(raw)).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard fields.count == header.count else {
+                throw DataError("\(path):\(i + 1): \(fields.count) fields, the header has \(header.count)")
+            }
+            rows.append((i + 1, fields))
+        }
+        guard !rows.isEmpty else { throw DataError("\(path): no data rows after the header") }
+        return (header, rows)
+    }
+
+    static func parse(_ path: String, target: String) throws -> Table {
+        let (header, rows) = try records(path)
         guard let targetIndex = header.firstIndex(of: target) else {
             throw DataError("\(path): no column named '\(target)' (columns: \(header.joined(separator: ", ")))")
         }
         var table = Table(features: [], targets: [], lines: [], featureNames: header.enumerated().filter { $0.offset != targetIndex }.map(\.element))
-        for (i, raw) in lines.enumerated().dropFirst() {
-            let lineNo = i + 1
-            let fields = splitRow(String(raw)).map { $0.trimmingCharacters(in: .whitespaces) }
-            guard fields.count == header.count else {
-                throw DataError("\(path):\(lineNo): \(fields.count) fields, the header has \(header.count)")
-            }
+        for (lineNo, fields) in rows {
             var row: [Float] = []
             for (k, f) in fields.enumerated() where k != targetIndex {
                 if isMissing(f) { row.append(.nan); continue }
@@ -81,7 +144,6 @@ public enum CSVTable {
             table.targets.append(fields[targetIndex])
             table.lines.append(lineNo)
         }
-        guard !table.features.isEmpty else { throw DataError("\(path): no data rows after the header") }
         return table
     }
 

@@ -18,6 +18,8 @@ public enum Permutation {
 /// Where a run is in its data: the epoch and how many samples of that epoch's order are used.
 /// Independent of the number of ranks, so a run can resume with another world size.
 public struct Cursor: Codable, Equatable, Sendable {
+    /// Largest epoch number accepted from a file (far beyond any run, far from overflow).
+    public static let maxEpoch = 1 << 40
     public var epoch: Int
     public var offset: Int
     public init(epoch: Int = 0, offset: Int = 0) { self.epoch = epoch; self.offset = offset }
@@ -42,6 +44,16 @@ public struct ShardedSampler {
         }
         self.count = count; self.batchSize = batchSize; self.rank = rank; self.worldSize = worldSize
         self.seed = seed; self.shuffle = shuffle; self.dropLast = dropLast
+    }
+
+    /// Why `cursor` (read from a checkpoint) is not a position this sampler can reach, or nil.
+    public func problem(with cursor: Cursor) -> String? {
+        guard cursor.epoch >= 0, cursor.epoch <= Cursor.maxEpoch else { return "epoch \(cursor.epoch) is outside 0...\(Cursor.maxEpoch)" }
+        guard cursor.offset >= 0, cursor.offset % batchSize == 0,
+              cursor.offset + (dropLast ? batchSize : 1) <= count else {
+            return "offset \(cursor.offset) is not the start of a batch of \(batchSize) among \(count) samples"
+        }
+        return nil
     }
 
     /// Global steps in one epoch.

@@ -72,8 +72,9 @@ public class Optimizer {
         guard metadata["optimizer"] == name else {
             throw OptimizerStateError(message: "\(source): optimizer state is for '\(metadata["optimizer"] ?? "?")', this run uses '\(name)'")
         }
-        guard let steps = metadata["step"].flatMap(Int.init), steps >= 0 else {
-            throw OptimizerStateError(message: "\(source): optimizer step count missing or invalid")
+        // Bounded: the count travels as a Double in the resume broadcast and feeds bias corrections.
+        guard let steps = metadata["step"].flatMap(Int.init), (0...(1 << 40)).contains(steps) else {
+            throw OptimizerStateError(message: "\(source): optimizer step count '\(metadata["step"]?.prefix(40) ?? "")' is missing or outside 0...\(1 << 40)")
         }
         let byName = Dictionary(tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
         var expected = Set<String>()

@@ -29,6 +29,27 @@ public struct CheckpointManifest: Codable {
 
     public struct FileRecord: Codable, Equatable { public var bytes: Int; public var crc32: String }
 
+    /// Largest step accepted from a file: far beyond any run, exact as a Double (steps travel
+    /// in the Float64 resume broadcast), far from Int overflow.
+    public static let maxStep = 1 << 40
+
+    /// Every field's range, checked before anything is sized or converted from it.
+    public func problems() -> [String] {
+        var p: [String] = []
+        if !(0...Self.maxStep).contains(step) { p.append("step \(step) is outside 0...\(Self.maxStep)") }
+        if !(0...Cursor.maxEpoch).contains(cursor.epoch) { p.append("cursor.epoch \(cursor.epoch) is outside 0...\(Cursor.maxEpoch)") }
+        if !(0...Self.maxStep).contains(cursor.offset) { p.append("cursor.offset \(cursor.offset) is outside 0...\(Self.maxStep)") }
+        if !(1...(1 << 24)).contains(worldSize) { p.append("world_size \(worldSize) is outside 1...\(1 << 24)") }
+        if pendingMetrics.count != MetricSums().values.count {
+            p.append("pending_metrics has \(pendingMetrics.count) values, not \(MetricSums().values.count) (loss, correct, count)")
+        } else if !pendingMetrics.allSatisfy(\.isFinite) || pendingMetrics[1] < 0 || pendingMetrics[2] < pendingMetrics[1] {
+            p.append("pending_metrics \(pendingMetrics) are not finite sums with 0 <= correct <= count")
+        }
+        if let b = bestAccuracy, !(0...1).contains(b) { p.append("best_accuracy \(b) is outside [0, 1]") }
+        for (name, f) in files.sorted(by: { $0.key < $1.key }) where f.bytes < 0 { p.append("files.\(name).bytes is negative") }
+        return p
+    }
+
     enum CodingKeys: String, CodingKey {
         case format, version, step, cursor, seed, worldSize = "world_size", pendingMetrics = "pending_metrics",
              lastTest = "last_test", bestAccuracy = "best_accuracy", files, config
@@ -100,22 +121,32 @@ public enum Checkpoint {
         return final
     }
 
-    /// Reads and verifies a checkpoint folder: manifest, version, every file's size and checksum.
-    public static func read(_ path: String) throws -> (manifest: CheckpointManifest, model: Safetensors.Contents, optimizer: Safetensors.Contents) {
+    /// Reads and validates a folder's trainer.json: format, version, every field's range.
+    public static func manifest(in path: String) throws -> CheckpointManifest {
         let folder = path.hasSuffix("/") ? String(path.dropLast()) : path
         guard let json = FileManager.default.contents(atPath: folder + "/trainer.json") else {
             throw CheckpointError(path: folder, message: "no trainer.json (not a checkpoint, or an incomplete one)")
         }
         let manifest: CheckpointManifest
         do { manifest = try JSONDecoder().decode(CheckpointManifest.self, from: json) } catch {
-            throw CheckpointError(path: folder + "/trainer.json", message: "unreadable: \(error)")
+            throw CheckpointError(path: folder + "/trainer.json", message: "unreadable: \(Checkpoint.describe(error))")
         }
         guard manifest.format == CheckpointManifest.formatName else {
-            throw CheckpointError(path: folder + "/trainer.json", message: "format is '\(manifest.format)', not a Tandem checkpoint")
+            throw CheckpointError(path: folder + "/trainer.json", message: "format is '\(manifest.format.prefix(40))', not a Tandem checkpoint")
         }
         guard manifest.version == CheckpointManifest.currentVersion else {
             throw CheckpointError(path: folder + "/trainer.json", message: "checkpoint version \(manifest.version); this Tandem reads version \(CheckpointManifest.currentVersion)")
         }
+        if let problem = manifest.problems().first {
+            throw CheckpointError(path: folder + "/trainer.json", message: "damaged or hand-edited: \(problem)")
+        }
+        return manifest
+    }
+
+    /// Reads and verifies a checkpoint folder: manifest, version, every file's size and checksum.
+    public static func read(_ path: String) throws -> (manifest: CheckpointManifest, model: Safetensors.Contents, optimizer: Safetensors.Contents) {
+        let folder = path.hasSuffix("/") ? String(path.dropLast()) : path
+        let manifest = try self.manifest(in: folder)
         for name in ["model.safetensors", "optimizer.safetensors"] {
             guard let record = manifest.files[name] else { throw CheckpointError(path: folder, message: "trainer.json lists no checksum for \(name)") }
             guard let actual = Checksum.crc32(file: folder + "/" + name) else {
@@ -130,10 +161,30 @@ public enum Checkpoint {
         return (manifest, model, optimizer)
     }
 
+    /// A JSONDecoder error in one line: which field, and what was wrong with it.
+    static func describe(_ error: Error) -> String {
+        func path(_ keys: [CodingKey]) -> String {
+            keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".").replacingOccurrences(of: ".[", with: "[")
+        }
+        switch error as? DecodingError {
+        case .typeMismatch(_, let c), .valueNotFound(_, let c), .dataCorrupted(let c):
+            return (c.codingPath.isEmpty ? "" : path(c.codingPath) + ": ") + c.debugDescription
+        case .keyNotFound(let key, let c):
+            return "missing field \(path(c.codingPath + [key]))"
+        default:
+            return "\(error)".split(whereSeparator: \.isNewline).joined(separator: " ")
+        }
+    }
+
     /// Checkpoint folders under `directory`, newest step first (temporary ones excluded).
+    /// Ordered by the parsed step, not as text: past step 10^8 the names grow a digit.
     public static func candidates(in directory: String) -> [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        return names.filter { $0.hasPrefix("step-") && !$0.hasSuffix(".tmp") }.sorted(by: >).map { directory + "/" + $0 }
+        let steps = names.compactMap { name -> (step: Int, name: String)? in
+            guard name.hasPrefix("step-"), let n = Int(name.dropFirst(5)), n >= 0 else { return nil }
+            return (n, name)
+        }
+        return steps.sorted { $0.step > $1.step }.map { directory + "/" + $0.name }
     }
 
     /// The newest checkpoint that verifies; each skipped folder is reported through `warn`.

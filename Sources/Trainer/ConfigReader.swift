@@ -32,13 +32,22 @@ public final class ConfigReader {
         return v
     }
 
+    /// A required key is absent: if a present key looks like a misspelling of it, that key is the
+    /// mistake to report ("modle: unknown key (did you mean 'model'?)"), not the absence.
+    func missing(_ key: String) -> ConfigError {
+        for other in values.keys.sorted() where values[other] != nil && !known.contains(other) {
+            if !suggestion(other, [key]).isEmpty { return error(other, "unknown key" + suggestion(other, [key])) }
+        }
+        return error(key, "is required")
+    }
+
     public func has(_ key: String) -> Bool { values[key] != nil && !(values[key] is NSNull) }
 
     /// A string, or `default`; when `choices` is given the value must be one of them.
     public func string(_ key: String, default d: String? = nil, choices: [String]? = nil) throws -> String {
         guard let v = raw(key) else {
             if let d { return d }
-            throw error(key, "is required")
+            throw missing(key)
         }
         guard let s = v as? String else { throw error(key, "must be a string, got \(describe(v))") }
         if let choices, !choices.contains(s) {
@@ -53,7 +62,7 @@ public final class ConfigReader {
     public func int(_ key: String, default d: Int? = nil, range: ClosedRange<Int> = Int.min...Int.max) throws -> Int {
         guard let v = raw(key) else {
             if let d { return d }
-            throw error(key, "is required")
+            throw missing(key)
         }
         guard let n = Self.integer(v) else { throw error(key, "must be an integer, got \(describe(v))") }
         guard range.contains(n) else { throw error(key, "must be \(describeRange(range)), got \(n)") }
@@ -68,7 +77,7 @@ public final class ConfigReader {
     public func double(_ key: String, default d: Double? = nil, _ requirement: String = "", _ valid: (Double) -> Bool = { _ in true }) throws -> Double {
         guard let v = raw(key) else {
             if let d { return d }
-            throw error(key, "is required")
+            throw missing(key)
         }
         guard let x = Self.number(v) else { throw error(key, "must be a number, got \(describe(v))") }
         guard x.isFinite, valid(x) else { throw error(key, "must be \(requirement), got \(x)") }
@@ -96,7 +105,7 @@ public final class ConfigReader {
     public func section(_ key: String, optional: Bool = true) throws -> ConfigReader {
         guard let v = raw(key) else {
             if optional { return ConfigReader([:], file: file, path: keyPath(key)) }
-            throw error(key, "is required")
+            throw missing(key)
         }
         guard let m = v as? [String: Any] else { throw error(key, "must be a mapping, got \(describe(v))") }
         return ConfigReader(m, file: file, path: keyPath(key))
@@ -104,7 +113,7 @@ public final class ConfigReader {
 
     /// A list.
     public func list(_ key: String) throws -> [Any] {
-        guard let v = raw(key) else { throw error(key, "is required") }
+        guard let v = raw(key) else { throw missing(key) }
         guard let l = v as? [Any] else { throw error(key, "must be a list, got \(describe(v))") }
         return l
     }

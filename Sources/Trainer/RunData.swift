@@ -6,6 +6,8 @@ public struct TrainingData {
     public var train: Dataset
     public var test: Dataset
     public var preprocessing: Preprocessing
+    /// For CSV data: the feature columns and fill values new rows must be read with.
+    public var csvSchema: CSVTable.Schema?
 
     public init(train: Dataset, test: Dataset, preprocessing: Preprocessing = Preprocessing()) {
         self.train = train; self.test = test; self.preprocessing = preprocessing
@@ -14,7 +16,7 @@ public struct TrainingData {
     /// Loads what `config.data` names; errors name the file and say what to do.
     public static func load(_ config: TrainingConfig) throws -> TrainingData {
         let d = config.data
-        var train: Dataset, test: Dataset
+        var train: Dataset, test: Dataset, schema: CSVTable.Schema? = nil
         switch d.dataset {
         case "fashion-mnist", "mnist":
             let dir = d.path ?? MNISTFamily.defaultPath
@@ -22,7 +24,7 @@ public struct TrainingData {
             test = try MNISTFamily.load(directory: dir, train: false)
         case "csv":
             guard let path = d.path, let target = d.target else { throw DataError("data.path and data.target are required for csv") }
-            (train, test) = try CSVTable.load(path: path, target: target, task: CSVTable.Task(rawValue: d.task ?? "classification")!,
+            (train, test, schema) = try CSVTable.load(path: path, target: target, task: CSVTable.Task(rawValue: d.task ?? "classification")!,
                                               missing: CSVTable.MissingPolicy(rawValue: d.missing)!, testPath: d.testPath,
                                               testFraction: d.testFraction, seed: config.seed)
         case "linear-regression":
@@ -43,6 +45,8 @@ public struct TrainingData {
         }
         let p = Preprocessing(mean: mean, std: std, oneHot: d.oneHot,
                               horizontalFlip: d.horizontalFlip, cropPadding: d.cropPadding)
-        return TrainingData(train: train, test: test, preprocessing: p)
+        var loaded = TrainingData(train: train, test: test, preprocessing: p)
+        loaded.csvSchema = schema
+        return loaded
     }
 }

@@ -49,7 +49,9 @@ extension Trainer {
 
     /// Restores model, optimizer and loop state; returns the step resumed at, or nil (nothing found).
     func resumeFrom(_ spec: String) throws -> Int? {
-        var state = [Double](repeating: 0, count: 9)   // found, step, epoch, offset, pending x3, best, optimizer steps
+        // found, step, epoch, offset, pending x3, best, optimizer steps: the same 9 on every rank.
+        let stateCount = 9
+        var state = [Double](repeating: 0, count: stateCount)
         try loadOnRank0("--resume \(spec)") {
             var path: String? = spec
             if spec == "auto" {
@@ -63,8 +65,15 @@ extension Trainer {
             try model.load(ck.model.tensors, source: path + "/model.safetensors")
             try optimizer.loadStateDict(ck.optimizer.tensors, metadata: ck.optimizer.metadata, source: path + "/optimizer.safetensors")
             let m = ck.manifest
-            state = [1, Double(m.step), Double(m.cursor.epoch), Double(m.cursor.offset)] + m.pendingMetrics
+            if let problem = sampler.problem(with: m.cursor) {
+                throw CheckpointError(path: path + "/trainer.json", message: "damaged or hand-edited: cursor \(problem)")
+            }
+            let loaded = [1, Double(m.step), Double(m.cursor.epoch), Double(m.cursor.offset)] + m.pendingMetrics
                 + [m.bestAccuracy ?? -1, Double(optimizer.stepCount)]
+            guard loaded.count == stateCount else {   // Checkpoint.read checked the parts; this keeps the broadcast honest
+                throw CheckpointError(path: path + "/trainer.json", message: "resume state has \(loaded.count) values, expected \(stateCount)")
+            }
+            state = loaded
             lastCheckpoint = path
             do {
                 var note = "tandem: resuming from \(path) (step \(m.step), epoch \(m.cursor.epoch + 1))"

@@ -20,6 +20,9 @@ public struct RunOptions {
     public var command: String?
     /// The config's file name, for config errors found when the run is set up.
     public var configFile = "config"
+    /// Evaluation and prediction only (`tandem eval`, `predict`): any number of ranks, since the
+    /// training batch is never split; `fit()` refuses to run.
+    public var evaluationOnly = false
 
     public init(runDirectory: String? = nil, resume: String? = nil, initFrom: String? = nil, debug: Bool = false, quiet: Bool = false) {
         self.runDirectory = runDirectory; self.resume = resume; self.initFrom = initFrom; self.debug = debug; self.quiet = quiet
@@ -105,7 +108,7 @@ public final class Trainer {
         func configError(_ path: String, _ message: String) -> ConfigError {
             ConfigError(file: options.configFile, path: path, message: message)
         }
-        if exactMode {
+        if exactMode && !options.evaluationOnly {
             let v = config.determinism.virtualShards, n = communicator.size
             guard v % n == 0 && n & (n - 1) == 0 else {
                 throw configError("determinism.virtual_shards", "\(v) needs a power-of-two number of ranks that divides it; this run has \(n) ranks")
@@ -116,8 +119,9 @@ public final class Trainer {
         }
         do {
             // Exact mode cuts micro-shards itself from the whole global batch.
+            let whole = exactMode || options.evaluationOnly
             sampler = try ShardedSampler(count: data.train.count, batchSize: config.train.batchSize,
-                                         rank: exactMode ? 0 : communicator.rank, worldSize: exactMode ? 1 : communicator.size,
+                                         rank: whole ? 0 : communicator.rank, worldSize: whole ? 1 : communicator.size,
                                          seed: config.seed, shuffle: config.data.shuffle, dropLast: config.data.dropLast)
         } catch let e as DataError {
             throw configError("train.batch_size", e.message.replacingOccurrences(of: "train.batch_size ", with: ""))
@@ -163,6 +167,7 @@ public final class Trainer {
     /// at the end; checkpoints as configured. The whole loop, top to bottom.
     @discardableResult
     public func fit() throws -> FitResult {
+        guard !options.evaluationOnly else { throw TrainerError("tandem: this trainer was set up for evaluation only") }
         try prepare()                       // resume or warm start, broadcast, buckets, logs
         defer { endTraining() }             // hooks off, prefetch dropped: nothing outlives fit()
         let end = totalSteps

@@ -12,8 +12,14 @@ extension TrainingConfig {
         }
         let r = ConfigReader(top, file: file)
         let name = try r.string("name")
-        guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
-            throw r.error("name", "must be a non-empty name of letters, digits, '-', '_' or '.', got '\(name)'")
+        // One path component (the default run directory is runs/<name>): ASCII letters and digits
+        // first, then also '-', '_', '.'; never '.', '..' or a hidden name.
+        func safe(_ c: Character, first: Bool) -> Bool {
+            c.isASCII && (c.isLetter || c.isNumber || (!first && "-_.".contains(c)))
+        }
+        guard let head = name.first, safe(head, first: true), name.count <= 128,
+              name.dropFirst().allSatisfy({ safe($0, first: false) }) else {
+            throw r.error("name", "must be 1 to 128 ASCII letters, digits, '-', '_' or '.', starting with a letter or digit, got '\(name.prefix(80))'")
         }
         let seed = try r.int("seed", default: 1, range: 0...Int.max)
 

@@ -13,6 +13,7 @@ struct CheckpointModel {
         config = try TrainingConfig.parse(ck.manifest.config.value, file: path + "/trainer.json")
         var options = RunOptions(quiet: true)
         options.configFile = path + "/trainer.json"
+        options.evaluationOnly = true
         trainer = try Trainer(config: config, communicator: communicator, options: options)
         try trainer.model.load(ck.model.tensors, source: path + "/model.safetensors")
         self.path = path

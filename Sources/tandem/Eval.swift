@@ -26,14 +26,46 @@ struct Eval: ParsableCommand {
             let m = try CheckpointModel(path: checkpoint, communicator: c)
             let sums = try m.trainer.evaluate(split: split == "train" ? .train : .test)
             if c.rank == 0 {
-                var fields = ["\"checkpoint\":\"\(checkpoint)\"", "\"split\":\"\(split)\"", "\"loss\":\(sums.meanLoss)"]
-                if m.trainer.data.test.classCount != nil { fields.append("\"accuracy\":\(sums.accuracy)") }
-                fields.append("\"samples\":\(Int(sums.count))")
-                print("{" + fields.joined(separator: ",") + "}")
+                let result = Result(checkpoint: checkpoint, split: split, loss: sums.meanLoss,
+                                    accuracy: m.trainer.data.test.classCount != nil ? sums.accuracy : nil, samples: Int(sums.count))
+                print(String(decoding: try JSONEncoder.sorted.encode(result), as: UTF8.self))
             }
             Launch.finish(c)
         } catch {
             Launch.fail(error, comm: comm)
         }
+    }
+
+    /// The printed JSON: a non-finite loss or accuracy is null (JSON has no NaN).
+    struct Result: Encodable {
+        let checkpoint: String, split: String
+        let loss: Double?, accuracy: Double?, samples: Int
+        /// Classification results carry accuracy (null if not finite); regression ones do not.
+        let classification: Bool
+        init(checkpoint: String, split: String, loss: Double, accuracy: Double?, samples: Int) {
+            self.checkpoint = checkpoint; self.split = split
+            self.loss = loss.isFinite ? loss : nil
+            self.accuracy = accuracy.flatMap { $0.isFinite ? $0 : nil }
+            self.classification = accuracy != nil
+            self.samples = samples
+        }
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(checkpoint, forKey: .checkpoint)
+            try c.encode(split, forKey: .split)
+            try c.encode(loss, forKey: .loss)            // null, not absent, when not finite
+            if classification { try c.encode(accuracy, forKey: .accuracy) }
+            try c.encode(samples, forKey: .samples)
+        }
+        enum CodingKeys: String, CodingKey { case checkpoint, split, loss, accuracy, samples }
+    }
+}
+
+extension JSONEncoder {
+    /// Sorted keys, no escaped slashes: output people and tools read.
+    static var sorted: JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return e
     }
 }

@@ -17,8 +17,7 @@ struct Inspect: ParsableCommand {
 
     func run() throws {
         let folder = path.hasSuffix("/") ? String(path.dropLast()) : path
-        let manifest = FileManager.default.contents(atPath: folder + "/trainer.json")
-            .flatMap { try? JSONDecoder().decode(CheckpointManifest.self, from: $0) }
+        let manifest = try? Checkpoint.manifest(in: folder)
         var verdict = "ok", tensors: [(String, String, [Int])] = []
         do {
             let ck = try Checkpoint.read(folder)
@@ -37,7 +36,7 @@ struct Inspect: ParsableCommand {
         } else {
             print("checkpoint  \(folder)")
             if let m = manifest {
-                print("step        \(m.step)  (epoch \(m.cursor.epoch + 1), \(m.cursor.offset) samples into it)")
+                print("step        \(m.step)  (\(Inspect.position(m.cursor)))")
                 print("world size  \(m.worldSize) at save; seed \(m.seed); format version \(m.version)")
                 if let t = m.lastTest {
                     print("last test   loss \(String(format: "%.4f", t["loss"] ?? .nan))" + (t["accuracy"].map { $0.isNaN ? "" : String(format: ", accuracy %.4f", $0) } ?? ""))
@@ -49,5 +48,12 @@ struct Inspect: ParsableCommand {
             }
         }
         if verdict != "ok" { throw ExitCode(1) }
+    }
+
+    /// Where the run stands, as a user counts epochs (from 1): a cursor at the start of epoch e
+    /// means epoch e (0-based) has not begun, so the run is "after epoch e".
+    static func position(_ c: Cursor) -> String {
+        if c.offset == 0 { return c.epoch == 0 ? "before the first epoch" : "after epoch \(c.epoch)" }
+        return "in epoch \(c.epoch + 1), \(c.offset) samples into it"
     }
 }

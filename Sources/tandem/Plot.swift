@@ -86,11 +86,12 @@ enum SVGChart {
 
     static func panel(x0: Double, y0: Double, w: Double, h: Double, label: String,
                       train: [(Double, Double)], test: [(Double, Double)]) -> String {
+        let train = train.filter { $0.0.isFinite && $0.1.isFinite }, test = test.filter { $0.0.isFinite && $0.1.isFinite }
         let all = train + test
         let left = x0 + 55, right = x0 + w - 10, top = y0 + 10, bottom = y0 + h - 35
         let xs = niceTicks(0, all.map(\.0).max() ?? 1)
         var lo = all.map(\.1).min() ?? 0, hi = all.map(\.1).max() ?? 1
-        if hi - lo < 1e-9 { lo -= 0.5; hi += 0.5 }
+        if hi - lo < 1e-9 && abs(hi) < 1e6 { lo -= 0.5; hi += 0.5 }
         let ys = niceTicks(lo, hi)
         let (xMin, xMax) = (xs.first!, xs.last!), (yMin, yMax) = (ys.first!, ys.last!)
         func px(_ v: Double) -> Double { left + (v - xMin) / max(xMax - xMin, 1e-12) * (right - left) }
@@ -98,7 +99,7 @@ enum SVGChart {
         var s = "<g font-size=\"11\" fill=\"#555\">\n"
         // One number format per axis, with as many decimals as the tick step needs.
         let yStep = ys.count > 1 ? ys[1] - ys[0] : 1
-        let decimals = max(0, Int(ceil(-log10(yStep) - 1e-9)))
+        let decimals = yStep > 0 && yStep.isFinite ? min(12, max(0, Int(ceil(-log10(yStep) - 1e-9)))) : 2
         for y in ys {
             s += "  <line x1=\"\(f(left))\" y1=\"\(f(py(y)))\" x2=\"\(f(right))\" y2=\"\(f(py(y)))\" stroke=\"#e5e7eb\"/>\n"
             s += "  <text x=\"\(f(left - 6))\" y=\"\(f(py(y) + 4))\" text-anchor=\"end\">\(String(format: "%.\(decimals)f", y))</text>\n"
@@ -123,12 +124,20 @@ enum SVGChart {
     }
 
     /// About five round-numbered ticks covering [lo, hi].
+    /// Values anywhere in Double's range give a bounded list: a span that overflows, or one too
+    /// small to step through at that magnitude, falls back to the ends (a stride whose step is
+    /// below the values' ulp never ended).
     static func niceTicks(_ lo: Double, _ hi: Double) -> [Double] {
-        let span = max(hi - lo, 1e-12)
+        guard lo.isFinite, hi.isFinite, lo <= hi else { return [0, 1] }
+        let span = hi - lo
+        guard span.isFinite else { return [lo, lo / 2 + hi / 2, hi] }
+        guard span > max(abs(lo), abs(hi)) * 1e-9, span > 1e-12 else { return lo == hi ? [lo] : [lo, hi] }
         let raw = span / 5, mag = pow(10, floor(log10(raw)))
         let step = [1.0, 2, 2.5, 5, 10].map { $0 * mag }.first { $0 >= raw } ?? 10 * mag
         let start = floor(lo / step) * step, end = ceil(hi / step) * step
-        return stride(from: start, through: end + step / 2, by: step).map { $0 }
+        let count = ((end - start) / step).rounded()
+        guard start.isFinite, end.isFinite, count >= 1, count <= 20 else { return [lo, hi] }
+        return (0...Int(count)).map { start + Double($0) * step }
     }
 
     static func tick(_ v: Double) -> String {

@@ -7,7 +7,8 @@ struct Predict: ParsableCommand {
         abstract: "Predict a class or value for each image or row of an input file; writes CSV.",
         discussion: """
             The input is an IDX image file (gzip or not, like the MNIST family's) for image models,
-            or a CSV with the training features' columns (the target column, if present, is ignored).
+            or a CSV with the training features' columns by name, in any order (the target column, if
+            present, is ignored; missing values are filled as training filled them).
             Examples:
               tandem predict --checkpoint runs/fashion-mlp/checkpoints/step-00004685 \\
                   --input /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz --output predictions.csv
@@ -54,17 +55,8 @@ struct Predict: ParsableCommand {
     /// The input as a dataset shaped like the training samples.
     func loadInput(_ m: CheckpointModel) throws -> Dataset {
         let shape = m.trainer.data.train.sampleShape
-        if input.hasSuffix(".csv") {
-            let header = String(decoding: (FileManager.default.contents(atPath: input) ?? Data()).prefix { $0 != 10 }, as: UTF8.self)
-            let target = m.config.data.target ?? "__none__"
-            let hasTarget = header.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.contains(target)
-            let table = hasTarget ? input : try withDummyTarget(input, name: target)
-            let loaded = try CSVTable.load(path: table, target: target, task: .regression, missing: .error,
-                                           testPath: table, seed: 0)
-            guard loaded.test.sampleShape == shape else {
-                throw DataError("\(input): \(loaded.test.sampleShape[0]) feature columns, the model takes \(shape[0])")
-            }
-            return loaded.test
+        if let schema = m.trainer.data.csvSchema {
+            return try CSVTable.predictionRows(path: input, schema: schema)
         }
         let idx = try IDX.read(input)
         guard Array(idx.shape.dropFirst()) == Array(shape.dropFirst()) || Array(idx.shape.dropFirst()) == shape else {
@@ -72,16 +64,5 @@ struct Predict: ParsableCommand {
         }
         return try Dataset(features: .bytes(idx.bytes), targets: .classes([Int32](repeating: 0, count: idx.shape[0]), classes: 1),
                            sampleShape: shape, source: input)
-    }
-
-    /// A copy of the CSV with a zero target column appended (the reader expects one).
-    func withDummyTarget(_ path: String, name: String) throws -> String {
-        guard let text = FileManager.default.contents(atPath: path).flatMap({ String(data: $0, encoding: .utf8) }) else {
-            throw DataError("\(path): cannot read")
-        }
-        let rows = text.split(whereSeparator: \.isNewline).enumerated().map { $0.offset == 0 ? $0.element + "," + name : $0.element + ",0" }
-        let tmp = NSTemporaryDirectory() + "tandem-predict-\(getpid()).csv"
-        _ = FileManager.default.createFile(atPath: tmp, contents: Data((rows.joined(separator: "\n") + "\n").utf8))
-        return tmp
     }
 }

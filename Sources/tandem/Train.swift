@@ -62,16 +62,31 @@ struct Train: ParsableCommand {
         }
     }
 
+    /// --fresh: removes what Tandem writes there and nothing else: checkpoint folders holding only
+    /// Tandem's files, metrics.jsonl, config.json. Anything else (a user's file, a folder that
+    /// only looks like a checkpoint) stays, and so does the folder.
+    func clearTandemFiles(in dir: String) {
+        let fm = FileManager.default
+        let ckpt = dir + "/checkpoints", ours: Set<String> = ["model.safetensors", "optimizer.safetensors", "trainer.json"]
+        for name in (try? fm.contentsOfDirectory(atPath: ckpt)) ?? [] where name.hasPrefix("step-") {
+            let folder = ckpt + "/" + name
+            guard let files = try? fm.contentsOfDirectory(atPath: folder), Set(files).isSubset(of: ours) else {
+                fputs("tandem: warning: --fresh leaves \(folder): it holds files Tandem did not write\n", stderr)
+                continue
+            }
+            try? fm.removeItem(atPath: folder)
+        }
+        rmdir(ckpt)   // only if now empty
+        for name in ["metrics.jsonl", "config.json"] { try? fm.removeItem(atPath: dir + "/" + name) }
+    }
+
     /// A new run must not silently mix with an old one's checkpoints.
     func checkRunDirectory(_ dir: String) throws {
         let ckpt = dir + "/checkpoints"
         let existing = Checkpoint.candidates(in: ckpt)
         if fresh {
             // Rank 0 clears; the others must not judge the folder while it does.
-            if Launch.launcherRank == 0 {
-                try? FileManager.default.removeItem(atPath: ckpt)
-                try? FileManager.default.removeItem(atPath: dir + "/metrics.jsonl")
-            }
+            if Launch.launcherRank == 0 { clearTandemFiles(in: dir) }
         } else if resume == nil && !existing.isEmpty {
             throw ConfigError(file: dir, path: "", message: "this run directory already holds checkpoints: add --resume auto to continue it, --fresh to start over, or --run-dir for a new one")
         }

@@ -35,6 +35,7 @@ import TestSupport
         let make = Self.cases.first { $0.0 == name }!.1
         let c = Fixtures.named(name)
         let p = c.initial!.tensor
+        p.requiresGrad = true
         var opt = make([("w", p)])
         for (k, g) in c.grads!.enumerated() {
             if k == 2 {
@@ -61,6 +62,7 @@ import TestSupport
 
     @Test func mismatchedStateIsRefused() {
         let p = Tensor(zeros: [2, 2])
+        p.requiresGrad = true
         let saved = Adam([("w", p)]).stateDict()
         #expect(throws: OptimizerStateError.self) {
             try SGD([("w", p)], learningRate: 0.1, momentum: 0.9).loadStateDict(saved.tensors, metadata: saved.metadata, source: "x")
@@ -68,6 +70,18 @@ import TestSupport
         #expect(throws: OptimizerStateError.self) {
             try Adam([("v", p)]).loadStateDict(saved.tensors, metadata: saved.metadata, source: "x")
         }
+    }
+
+    /// A parameter with requiresGrad == false is not the optimizer's: no state, never updated,
+    /// even by weight decay and even if it holds a gradient.
+    @Test func frozenParametersAreLeftAlone() {
+        let frozen = Tensor([1, 2], shape: [2]), live = Tensor([1, 2], shape: [2])
+        live.requiresGrad = true
+        frozen.grad = Tensor([1, 1], shape: [2]); live.grad = Tensor([1, 1], shape: [2])
+        let opt = Adam.adamW([("frozen", frozen), ("live", live)], learningRate: 0.1, weightDecay: 0.5)
+        opt.step()
+        #expect(frozen.scalars == [1, 2] && live.scalars != [1, 2])
+        #expect(opt.stateDict().tensors.map(\.name) == ["live.exp_avg", "live.exp_avg_sq"])
     }
 
     @Test func schedules() {
