@@ -37,8 +37,10 @@ let package = Package(
         .target(name: "Trainer", dependencies: ["Tensor", "NN", "Optim", "Data", "Distributed", "CZlib"]),
         // One import for Swift users: re-exports every layer of the stack.
         .target(name: "Tandem", dependencies: ["Tensor", "NN", "Optim", "Data", "Distributed", "Trainer"]),
+        // YAML configs and `--set` overrides (the CLI's reader; a library so tests and fuzzers reach it).
+        .target(name: "TandemConfig", dependencies: ["Trainer", "Yams"]),
         .executableTarget(name: "tandem", dependencies: [
-            "Tandem", .product(name: "ArgumentParser", package: "swift-argument-parser"), "Yams",
+            "Tandem", "TandemConfig", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // The README's custom-model example (a Swift program using the Trainer API).
         .executableTarget(name: "tandem-example", dependencies: ["Tandem"]),
@@ -51,6 +53,11 @@ let package = Package(
         .target(name: "CommChecks", dependencies: ["Distributed", "Tensor"], path: "Tests/CommChecks"),
         .testTarget(name: "TrainerTests", dependencies: ["Tandem"]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "CommChecks", "Tensor"]),
+        // Every reader of untrusted input behind one entry point: bounded mutation tests in the
+        // suite, and the libFuzzer harness (built with -sanitize=fuzzer, see docs/RELIABILITY.md).
+        .target(name: "FuzzTargets", dependencies: ["Tandem", "TandemConfig", "CZlib"], path: "Tests/FuzzTargets"),
+        .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets"]),
+        .executableTarget(name: "tandem-fuzz", dependencies: ["FuzzTargets"], path: "Tests/FuzzHarness"),
         // Driven under mpirun by launch/test.
         .executableTarget(name: "tandem-mpi-check", dependencies: ["Distributed", "CommChecks"], path: "Tests/MPICheck"),
     ],

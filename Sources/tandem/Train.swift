@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Tandem
+import TandemConfig
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(

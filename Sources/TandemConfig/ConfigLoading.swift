@@ -1,13 +1,19 @@
 import Foundation
-import Tandem
+import Trainer
 import Yams
 
 /// Reads a YAML config, applies `--set key.path=value` overrides, and validates it strictly.
-enum ConfigLoading {
-    static func load(_ file: String, overrides: [String]) throws -> TrainingConfig {
+public enum ConfigLoading {
+    /// Reads `file`, applies the overrides and parses the result strictly.
+    public static func load(_ file: String, overrides: [String]) throws -> TrainingConfig {
         guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
             throw ConfigError(file: file, path: "", message: "cannot read the config file")
         }
+        return try parse(text, file: file, overrides: overrides)
+    }
+
+    /// A config's YAML text (named `file` in errors), with `--set` overrides applied.
+    public static func parse(_ text: String, file: String, overrides: [String] = []) throws -> TrainingConfig {
         var root: Any
         do {
             guard let parsed = try boundedLoad(text, file: file, what: "the config") else {
@@ -22,7 +28,7 @@ enum ConfigLoading {
     }
 
     /// `a.b.c=value` with the value read as YAML (numbers, booleans, lists); list items by index.
-    static func apply(_ assignment: String, to root: Any, file: String) throws -> Any {
+    public static func apply(_ assignment: String, to root: Any, file: String) throws -> Any {
         guard let eq = assignment.firstIndex(of: "="), eq != assignment.startIndex else {
             throw ConfigError(file: file, path: "", message: "--set \(assignment): expected KEY=VALUE, e.g. --set optimizer.lr=0.01")
         }

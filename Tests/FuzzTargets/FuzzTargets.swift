@@ -1,0 +1,99 @@
+import CZlib
+import Foundation
+import Tandem
+import TandemConfig
+
+/// One entry point per reader of untrusted input, shared by the bounded mutation tests in the
+/// suite (Tests/FuzzTests) and the coverage-guided libFuzzer harness (Tests/FuzzHarness).
+/// An input must end in an error or a valid result; a trap, a hang or a runaway allocation is
+/// the finding. Valid results are checked for internal consistency, not just accepted.
+public enum FuzzTargets {
+    public enum Reader: String, CaseIterable, Sendable {
+        case safetensors, idx, idxGzip = "idx-gz", csv, yaml, trainerJSON = "trainer-json"
+    }
+
+    /// A folder for the files a reader needs on disk (one per process).
+    public static let scratch: String = {
+        let path = NSTemporaryDirectory() + "tandem-fuzz-\(getpid())"
+        try? FileManager.default.createDirectory(atPath: path + "/ck", withIntermediateDirectories: true)
+        return path
+    }()
+
+    /// Runs one input; returns whether the reader accepted it.
+    @discardableResult
+    public static func run(_ reader: Reader, _ bytes: [UInt8]) -> Bool {
+        switch reader {
+        case .safetensors: return safetensors(bytes)
+        case .idx: return idx(bytes, gzip: false)
+        case .idxGzip: return idx(bytes, gzip: true)
+        case .csv: return csv(bytes)
+        case .yaml: return yaml(bytes)
+        case .trainerJSON: return trainerJSON(bytes)
+        }
+    }
+
+    static func check(_ condition: Bool, _ what: @autoclosure () -> String) {
+        if !condition { fatalError("fuzz: accepted an inconsistent result: \(what())") }
+    }
+
+    static func safetensors(_ bytes: [UInt8]) -> Bool {
+        guard let c = try? Safetensors.decode(bytes, file: "fuzz.safetensors") else { return false }
+        for (name, t) in c.tensors { check(t.count == t.shape.reduce(1, *), "\(name) count") }
+        return true
+    }
+
+    static func idx(_ bytes: [UInt8], gzip: Bool) -> Bool {
+        let path = scratch + (gzip ? "/x.idx.gz" : "/x.idx")
+        guard let f = gzopen(path, gzip ? "wb1" : "wbT") else { return false }
+        _ = bytes.withUnsafeBytes { gzwrite(f, $0.baseAddress, UInt32($0.count)) }
+        gzclose(f)
+        guard let c = try? IDX.read(path) else { return false }
+        check(c.shape.reduce(1, *) == c.bytes.count, "IDX shape \(c.shape) vs \(c.bytes.count) bytes")
+        return true
+    }
+
+    static func csv(_ bytes: [UInt8]) -> Bool {
+        let path = scratch + "/x.csv"
+        guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else { return false }
+        var accepted = false
+        for (task, missing) in [(CSVTable.Task.classification, CSVTable.MissingPolicy.mean), (.regression, .median), (.classification, .drop)] {
+            guard let d = try? CSVTable.load(path: path, target: "label", task: task, missing: missing, testFraction: 0.3, seed: 1) else { continue }
+            accepted = true
+            check(d.train.count > 0 && d.test.count > 0, "empty split")
+            if let rows = try? CSVTable.predictionRows(path: path, schema: d.schema) {
+                check(rows.sampleShape == d.train.sampleShape, "prediction rows shape")
+            }
+        }
+        return accepted
+    }
+
+    /// The input as a config file, and its first line as a `--set` value on a valid config.
+    static func yaml(_ bytes: [UInt8]) -> Bool {
+        let text = String(decoding: bytes, as: UTF8.self)
+        let parsed = (try? ConfigLoading.parse(text, file: "fuzz.yaml")) != nil
+        let line = text.split(separator: "\n", maxSplits: 1).first.map(String.init) ?? ""
+        let set = (try? ConfigLoading.parse(baseConfig, file: "base.yaml", overrides: [line])) != nil
+        return parsed || set
+    }
+
+    static func trainerJSON(_ bytes: [UInt8]) -> Bool {
+        guard FileManager.default.createFile(atPath: scratch + "/ck/trainer.json", contents: Data(bytes)),
+              let m = try? Checkpoint.manifest(in: scratch + "/ck") else { return false }
+        check(m.problems().isEmpty, "manifest with problems \(m.problems())")
+        _ = try? TrainingConfig.parse(m.config.value, file: "trainer.json")
+        return true
+    }
+
+    /// A valid config for `--set` inputs.
+    public static let baseConfig = """
+        name: fuzz
+        seed: 1
+        data: {dataset: linear-regression, samples: 64, test_samples: 16}
+        model: [{linear: {out: 8}}, relu, {linear: {out: 1}}]
+        loss: mse
+        optimizer: {name: adamw, lr: 0.01, schedule: cosine, warmup_steps: 2}
+        train: {epochs: 2, batch_size: 16}
+        checkpoint: {every_steps: 10, keep_last: 2}
+        determinism: {mode: exact, virtual_shards: 4}
+        """
+}

@@ -1,0 +1,45 @@
+import CZlib
+import Foundation
+import Tandem
+
+extension FuzzTargets {
+    /// Valid inputs for each reader: where mutation starts.
+    public static func seeds(_ reader: Reader) -> [[UInt8]] {
+        switch reader {
+        case .safetensors:
+            let a = Tensor([1, 2, 3, 4, 5, 6], shape: [2, 3]), b = Tensor([0.5], shape: [1])
+            return [Safetensors.encode([("weight", a), ("bias", b)], metadata: ["format": "pt", "step": "3"]),
+                    Safetensors.encode([("0.weight", Tensor(zeros: [4, 2])), ("empty", Tensor(zeros: [0, 3]))]),
+                    Safetensors.encode([])]
+        case .idx, .idxGzip:
+            let images: [UInt8] = [0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 2] + (0..<12).map { UInt8($0 * 20) }
+            let labels: [UInt8] = [0, 0, 8, 1, 0, 0, 0, 5, 1, 2, 3, 4, 9]
+            return [images, labels]
+        case .csv:
+            return [Array("a,b,label\n1,2,x\n3,,y\n5,6,x\n7,8,y\n9,10,x\n\"1.5\",NA,y\n".utf8),
+                    Array("f1,label,f2\n0.1,3,1e3\n-2,1,4\n5,2,NaN\n6,3,7\n1,1,1\n".utf8)]
+        case .yaml:
+            return [Array(baseConfig.utf8), Array("seed=7\n".utf8), Array("optimizer.lr=0.5\n".utf8),
+                    Array("model.1=gelu\n".utf8), Array("optimizer.betas=[&b 0.9, 0.999]\n".utf8)]
+        case .trainerJSON:
+            return [Array(trainerJSON.utf8)]
+        }
+    }
+
+    /// trainer.json as a real run wrote it (fashion-mlp, step 6).
+    static let trainerJSON = """
+        {"best_accuracy": 0.555, "config": {"checkpoint": {"every_steps": 500, "keep_best": false, "keep_last": 3}, \
+        "data": {"dataset": "fashion-mnist", "drop_last": true, "limit": 500, "normalize": {"mean": 0.286, "std": 0.353}, \
+        "one_hot": false, "path": "/usr/share/datasets/fashion-mnist", "prefetch": false, "shuffle": true, "test_limit": 200}, \
+        "determinism": {"mode": "fast", "virtual_shards": 4}, "distributed": {"bucket_mb": 1, "timeout_s": 300}, \
+        "loss": "cross_entropy", "model": ["flatten", {"linear": {"bias": true, "out": 128}}, "relu", \
+        {"dropout": {"p": 0.20000000298023232}}, {"linear": {"bias": true, "out": 10}}], "name": "fashion-mlp", \
+        "optimizer": {"betas": [0.9, 0.999], "eps": 1e-08, "lr": 0.001, "min_lr": 0, "name": "adam", "schedule": "cosine", \
+        "warmup_steps": 0}, "seed": 1, "train": {"batch_size": 64, "epochs": 5, "eval_batch_size": 1000, \
+        "grad_accumulation": 1, "log_every_steps": 50, "max_steps": 6, "on_nonfinite": "abort"}}, \
+        "cursor": {"epoch": 0, "offset": 384}, "files": {"model.safetensors": {"bytes": 407408, "crc32": "2bf8c1c8"}, \
+        "optimizer.safetensors": {"bytes": 814872, "crc32": "49564e05"}}, "format": "tandem-checkpoint", \
+        "last_test": {"accuracy": 0.555, "loss": 1.5256451416015624, "samples": 200}, "pending_metrics": [0, 0, 0], \
+        "seed": 1, "step": 6, "version": 1, "world_size": 1}
+        """
+}
