@@ -30,6 +30,15 @@ typealias Callback = @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32
 typealias Driver = @convention(c) (UnsafeMutablePointer<Int32>,
                                    UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
                                    Callback) -> Int32
+// `--write-seeds DIR`: the valid starting inputs, one file each (a fresh corpus).
+if CommandLine.arguments.dropFirst().first == "--write-seeds", CommandLine.arguments.count == 3 {
+    let dir = CommandLine.arguments[2]
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    for (i, seed) in FuzzTargets.seeds(reader).enumerated() {
+        FileManager.default.createFile(atPath: dir + "/seed-\(i)", contents: Data(seed))
+    }
+    exit(0)
+}
 if let symbol = dlsym(nil, "LLVMFuzzerRunDriver") {   // RTLD_DEFAULT (glibc: NULL)
     var argc = CommandLine.argc
     var argv = CommandLine.unsafeArgv
