@@ -99,22 +99,27 @@ public enum Checkpoint {
     @discardableResult
     public static func write(_ snapshot: CheckpointSnapshot, in directory: String) throws -> String {
         let fm = FileManager.default
-        try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try makeDirectory(directory)
         let final = directory + "/" + folderName(step: snapshot.manifest.step)
         let tmp = final + ".tmp"
         try? fm.removeItem(atPath: tmp)
-        try fm.createDirectory(atPath: tmp, withIntermediateDirectories: false)
+        try makeDirectory(tmp)
+        // A failed write leaves no half-written folder behind to hold the disk space.
+        var finished = false
+        defer { if !finished { try? fm.removeItem(atPath: tmp) } }
         var manifest = snapshot.manifest
         let model = Safetensors.encode(snapshot.model, metadata: ["format": "pt"])
         let optimizer = Safetensors.encode(snapshot.optimizer, metadata: snapshot.optimizerMetadata)
         for (name, bytes) in [("model.safetensors", model), ("optimizer.safetensors", optimizer)] {
             try writeSynced(bytes, to: tmp + "/" + name)
             manifest.files[name] = .init(bytes: bytes.count, crc32: Checksum.crc32(of: bytes))
+            if FaultInjection.checkpointDelay > 0 { Thread.sleep(forTimeInterval: FaultInjection.checkpointDelay) }
         }
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
         try writeSynced([UInt8](try enc.encode(manifest)), to: tmp + "/trainer.json")
         try syncDirectory(tmp)
+        finished = true
         if fm.fileExists(atPath: final) { try fm.removeItem(atPath: final) }   // same step written again (resume)
         guard rename(tmp, final) == 0 else { throw CheckpointError(path: final, message: "rename failed: \(String(cString: strerror(errno)))") }
         try syncDirectory(directory)
@@ -172,6 +177,13 @@ public enum Checkpoint {
         case .keyNotFound(let key, let c):
             return "missing field \(path(c.codingPath + [key]))"
         default:
+            // Foundation's file errors wrap errno: say it as the C library does ("No space left on device").
+            let ns = error as NSError
+            let file = (ns.userInfo[NSFilePathErrorKey] as? String).map { $0 + ": " } ?? ""
+            if let posix = (ns.userInfo[NSUnderlyingErrorKey] as? NSError), posix.domain == NSPOSIXErrorDomain {
+                return file + String(cString: strerror(Int32(posix.code)))
+            }
+            if ns.domain == NSPOSIXErrorDomain { return file + String(cString: strerror(Int32(ns.code))) }
             return "\(error)".split(whereSeparator: \.isNewline).joined(separator: " ")
         }
     }
@@ -218,10 +230,17 @@ public enum Checkpoint {
         guard fsync(fd) == 0 else { throw CheckpointError(path: path, message: "fsync failed: \(String(cString: strerror(errno)))") }
     }
 
+    /// mkdir that accepts an existing folder and reports errno in its own words.
+    static func makeDirectory(_ path: String) throws {
+        if mkdir(path, 0o755) != 0 && errno != EEXIST {
+            throw CheckpointError(path: path, message: "cannot create the folder: \(String(cString: strerror(errno)))")
+        }
+    }
+
     static func syncDirectory(_ path: String) throws {
         let fd = open(path, O_RDONLY | O_DIRECTORY)
-        guard fd >= 0 else { throw CheckpointError(path: path, message: "cannot open folder to fsync") }
+        guard fd >= 0 else { throw CheckpointError(path: path, message: "cannot open folder to fsync: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
-        _ = fsync(fd)
+        guard fsync(fd) == 0 else { throw CheckpointError(path: path, message: "fsync failed: \(String(cString: strerror(errno)))") }
     }
 }

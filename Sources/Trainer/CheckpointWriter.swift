@@ -8,6 +8,10 @@ final class CheckpointWriter {
     private var written: String?
     private var failure: String?
 
+    /// The first write that failed (its message names the path), if any; the trainer stops every
+    /// rank at the next step boundary when it sees one.
+    var firstFailure: String? { lock.lock(); defer { lock.unlock() }; return failure }
+
     /// The newest folder fully written.
     var lastWritten: String? { lock.lock(); defer { lock.unlock() }; return written }
 
@@ -19,8 +23,9 @@ final class CheckpointWriter {
                 self.lock.lock(); self.written = path; self.lock.unlock()
                 then(path)
             } catch {
-                self.lock.lock(); self.failure = "\(error)"; self.lock.unlock()
-                fputs("tandem: checkpoint at step \(snapshot.manifest.step) failed: \(error)\n", stderr)
+                self.lock.lock()
+                if self.failure == nil { self.failure = "checkpoint at step \(snapshot.manifest.step) could not be written: \(error)" }
+                self.lock.unlock()
             }
         }
     }

@@ -72,8 +72,16 @@ final class MetricsLog {
         handle.seekToEndOfFile()
     }
 
+    /// The first write error (disk full, read-only file system): logging stops after one
+    /// warning; the checkpoint writer's failure is what stops training.
+    private(set) var failed = false
+
     func append(_ r: MetricsRecord) {
-        handle.write(Data((r.jsonLine + "\n").utf8))
+        guard !failed else { return }
+        do { try handle.write(contentsOf: Data((r.jsonLine + "\n").utf8)) } catch {
+            failed = true
+            fputs("tandem: warning: \(path): cannot append metrics (\(Checkpoint.describe(error))); metrics are no longer logged\n", stderr)
+        }
     }
 
     deinit { try? handle.close() }

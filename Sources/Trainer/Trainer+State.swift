@@ -31,18 +31,24 @@ extension Trainer {
                 return p
             }
         }
-        if rank0, let dir = options.runDirectory {
-            try FileManager.default.createDirectory(atPath: dir + "/checkpoints", withIntermediateDirectories: true)
-            metricsLog = try MetricsLog(path: dir + "/metrics.jsonl", resumingAt: resumedAt)
-            let json = try JSONSerialization.data(withJSONObject: config.configValue, options: [.prettyPrinted, .sortedKeys])
-            _ = FileManager.default.createFile(atPath: dir + "/config.json", contents: json)
+        // Rank 0's files; a failure (read-only or full disk) ends every rank with its message.
+        if let dir = options.runDirectory {
+            try loadOnRank0("run directory") {
+                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+                try Checkpoint.makeDirectory(dir + "/checkpoints")
+                self.metricsLog = try MetricsLog(path: dir + "/metrics.jsonl", resumingAt: resumedAt)
+                let json = try JSONSerialization.data(withJSONObject: self.config.configValue, options: [.prettyPrinted, .sortedKeys])
+                guard FileManager.default.createFile(atPath: dir + "/config.json", contents: json) else {
+                    throw CheckpointError(path: dir + "/config.json", message: "cannot be written")
+                }
+            }
         }
     }
 
     /// Runs `body` on rank 0; a failure there ends every rank with rank 0's message (no hang).
     func loadOnRank0(_ what: String, _ body: () throws -> Void) throws {
         var message = ""
-        if rank0 { do { try body() } catch { message = "\(error)" } }
+        if rank0 { do { try body() } catch { message = error is CocoaError ? Checkpoint.describe(error) : "\(error)" } }
         let failed = try communicator.at().allreduce([message.isEmpty ? 0 : 1])[0] > 0
         if failed { throw TrainerError(rank0 ? "tandem: \(what): \(message)" : "tandem: \(what) failed on rank 0") }
     }

@@ -42,7 +42,11 @@ extension Trainer {
         sums.loss = Double(loss.item) / Double(lossTermsPerSample)   // per-sample loss, as PyTorch's mean
         sums.correct = correct
         sums.count = Double(batch.count)
-        loss.backward()
+        if FaultInjection.poisonsGradient(step: step, rank: communicator.rank) {
+            loss.backward(seed: Tensor([.nan], shape: loss.shape))   // NaN gradients, finite loss
+        } else {
+            loss.backward()
+        }
         return sums
     }
 
@@ -60,29 +64,33 @@ extension Trainer {
     /// on non-finite values and stop signals, then the update.
     func trainStep() throws -> StepOutcome {
         optimizer.learningRate = learningRate(at: step)
+        let start = cursor
         let (local, finite) = config.determinism.isExact ? try exactGradients() : try fastGradients()
-        // One small allreduce: stop flag, non-finite flag, this step's metric sums. In exact mode
-        // each virtual shard's loss has its own slot (x + 0 is exact), summed in shard order
-        // afterwards, so the logged loss too is the same for every world size.
+        // One small allreduce: stop flag, non-finite flag, checkpoint failure, this step's metric
+        // sums. In exact mode each virtual shard's loss has its own slot (x + 0 is exact), summed
+        // in shard order afterwards, so the logged loss too is the same for every world size.
         let localBad = !local.loss.isFinite
         let slots = config.determinism.isExact ? config.determinism.virtualShards : 1
-        var message = [Double](repeating: 0, count: 4 + slots)
+        let losses = 5
+        var message = [Double](repeating: 0, count: losses + slots)
         message[0] = StopSignal.received != 0 ? 1 : 0
         message[1] = localBad ? 1 : 0
         message[2] = local.correct
         message[3] = local.count
+        message[4] = writer?.firstFailure != nil ? 1 : 0
         if config.determinism.isExact {
-            for (k, loss) in zip(exact!.localShards, shardLosses) { message[4 + k] = loss }
+            for (k, loss) in zip(exact!.localShards, shardLosses) { message[losses + k] = loss }
         } else {
-            message[4] = local.loss
+            message[losses] = local.loss
         }
         let agreed = try communicator.at().allreduce(message)
+        if agreed[4] > 0 { throw checkpointFailure() }
         var globalSums = MetricSums()
         globalSums.correct = agreed[2]
         globalSums.count = agreed[3]
-        for k in 0..<slots { globalSums.loss += agreed[4 + k] }
+        for k in 0..<slots { globalSums.loss += agreed[losses + k] }
         if agreed[1] > 0 || !finite {
-            try handleNonFinite(localBad: localBad)
+            try handleNonFinite(localBad: localBad, from: start)
         } else {
             if let clip = config.optimizer.clipGradNorm { clipGradientNorm(optimizer.parameters.map(\.tensor), maxNorm: clip) }
             optimizer.step()
@@ -154,19 +162,65 @@ extension Trainer {
     var flatGradient: UnsafeMutablePointer<Float> { buckets.buckets[0].storage.base }
     var flatGradientCount: Int { buckets.elementCount }
 
-    /// A skipped step, or the end of the run, as on_nonfinite says; every rank decides alike.
-    func handleNonFinite(localBad: Bool) throws {
-        if config.train.onNonfinite == "skip" {
-            if rank0 && !options.quiet { progress.line("tandem: non-finite loss or gradient at step \(step + 1): step skipped (on_nonfinite: skip)") }
-            return
-        }
-        let flags = try communicator.at().allgather(localBad ? 1 : 0)
+    /// A skipped step, or the end of the run, as on_nonfinite says; every rank decides alike and
+    /// every rank's message names the ranks whose own loss or gradient was not finite.
+    func handleNonFinite(localBad: Bool, from start: Cursor) throws {
+        // A finite loss with non-finite reduced gradients: the reduction mixed every rank's
+        // gradients, so each rank replays its share of the step without communicating to see
+        // whether its own were finite (a rare path; the normal step pays nothing for it).
+        var bad = localBad
+        if !bad { bad = !replayedLocalGradientsAreFinite(from: start) }
+        let flags = try communicator.at().allgather(bad ? 1 : 0)
         let ranks = flags.enumerated().filter { $0.element != 0 }.map { String($0.offset) }
         var message = "tandem: non-finite loss or gradient at step \(step + 1)"
         message += ranks.isEmpty ? " (in the reduced gradients)" : " on rank \(ranks.joined(separator: ", "))"
+        if config.train.onNonfinite == "skip" {
+            // Even with --quiet: a skipped step changes the run, the user must hear of it.
+            if rank0 { fputs(message + ": step skipped (on_nonfinite: skip)\n", stderr) }
+            return
+        }
         if let op = AnomalyDetection.firstNonFiniteOp { message += "; first produced by \(op)" }
         else if !options.debug { message += "; run with --debug to find the op that produced it" }
         message += " (set train.on_nonfinite: skip to skip such steps)"
         throw TrainerError(message)
+    }
+
+    /// This rank's gradients for the step that began at `start`, recomputed with communication
+    /// held back; whether they are all finite. Batches and dropout masks are keyed by step and
+    /// sample, so the replay computes what the step computed.
+    func replayedLocalGradientsAreFinite(from start: Cursor) -> Bool {
+        let saved = cursor
+        defer { cursor = saved; buckets.holdCommunication = false }
+        cursor = start
+        buckets.holdCommunication = true
+        buckets.zero()
+        let epoch = start.epoch, ord = order(for: epoch)
+        if config.determinism.isExact {
+            let s = sampler.step(at: start, order: ord), v = config.determinism.virtualShards
+            for shard in exact!.localShards {
+                let ids = Array(s.ids[Partition.share(s.globalCount, part: shard, parts: v)])
+                _ = forwardBackward(makeBatch(ids, epoch: epoch), randomStep: step)
+            }
+        } else {
+            let k = config.train.gradAccumulation
+            for micro in 0..<k {
+                let s = sampler.step(at: cursor, order: ord)
+                _ = forwardBackward(makeBatch(s.ids, epoch: epoch), randomStep: step * k + micro)
+                cursor = s.next
+                if s.next.epoch != epoch { break }
+            }
+        }
+        return buckets.buckets.allSatisfy { VectorOps.scale($0.storage.base, $0.storage.count, by: 1) }
+    }
+
+    /// Rank 0 could not write a checkpoint: every rank stops at this step boundary with an error;
+    /// the checkpoints written before stay valid and `--resume auto` continues from the last one.
+    func checkpointFailure() -> TrainerError {
+        guard rank0, let failure = writer?.firstFailure else {
+            return TrainerError("tandem: stopped at step \(step): rank 0 could not write a checkpoint (its message says why)")
+        }
+        let last = writer?.lastWritten ?? lastCheckpoint
+        return TrainerError("tandem: \(failure); stopped at step \(step)" + (last.map { "; the last good checkpoint is \($0)" } ?? "")
+                            + "; free space or fix the folder, then resume with --resume auto")
     }
 }

@@ -197,7 +197,7 @@ public final class Trainer {
             }
             if outcome.stop != 0 { return try stop(signal: outcome.stop) }
         }
-        writer?.drain()
+        try finishCheckpoints()
         progress.finish()
         if rank0 { farewell() }
         return FitResult(steps: step, test: lastTest, stoppedBySignal: false, lastCheckpoint: writer?.lastWritten ?? lastCheckpoint)
@@ -210,8 +210,15 @@ public final class Trainer {
         prefetcher.cancel()
     }
 
-    func stop(signal: Int32) throws -> FitResult {
+    /// Waits for rank 0's queued checkpoint writes; if one failed, every rank ends with an error.
+    func finishCheckpoints() throws {
         writer?.drain()
+        let failed = try communicator.at().allreduce([writer?.firstFailure != nil ? 1 : 0])[0] > 0
+        if failed { throw checkpointFailure() }
+    }
+
+    func stop(signal: Int32) throws -> FitResult {
+        try finishCheckpoints()
         progress.finish()
         onEvent?(.stopped(step: step, signal: signal))
         if rank0 {   // even with --quiet: this is what the user must know to continue
