@@ -25,6 +25,23 @@ public struct Cursor: Codable, Equatable, Sendable {
     public init(epoch: Int = 0, offset: Int = 0) { self.epoch = epoch; self.offset = offset }
 }
 
+/// Why a sampler cannot be made, with the numbers (callers phrase it in their own terms).
+public enum SamplerError: Error, Equatable, CustomStringConvertible {
+    case emptyBatch
+    /// Ranks take equal shares of every global batch.
+    case batchNotDivisible(batch: Int, ranks: Int)
+    /// With drop_last, an epoch needs at least one whole batch.
+    case batchLargerThanData(batch: Int, samples: Int)
+
+    public var description: String {
+        switch self {
+        case .emptyBatch: return "a batch must hold at least one sample"
+        case let .batchNotDivisible(b, n): return "a batch of \(b) does not split evenly among \(n) ranks"
+        case let .batchLargerThanData(b, n): return "a batch of \(b) is larger than the \(n) samples"
+        }
+    }
+}
+
 /// Splits each global batch among ranks. Global step s covers positions [s*B, (s+1)*B) of the
 /// epoch's order; rank r of N takes its contiguous share of those positions.
 public struct ShardedSampler {
@@ -33,15 +50,9 @@ public struct ShardedSampler {
 
     public init(count: Int, batchSize: Int, rank: Int, worldSize: Int, seed: UInt64,
                 shuffle: Bool = true, dropLast: Bool = true) throws {
-        guard batchSize > 0 else { throw DataError("train.batch_size must be positive, got \(batchSize)") }
-        guard batchSize % worldSize == 0 else {
-            let ranks = (1...batchSize).filter { batchSize % $0 == 0 && $0 <= 64 }.map(String.init).joined(separator: ", ")
-            let lower = batchSize / worldSize * worldSize, upper = lower + worldSize
-            throw DataError("train.batch_size \(batchSize) is not divisible by \(worldSize) ranks: use a batch size of \(lower > 0 ? "\(lower) or " : "")\(upper), or \(ranks) ranks")
-        }
-        guard count >= (dropLast ? batchSize : 1) else {
-            throw DataError("train.batch_size \(batchSize) is larger than the \(count) training samples (with drop_last)")
-        }
+        guard batchSize > 0 else { throw SamplerError.emptyBatch }
+        guard batchSize % worldSize == 0 else { throw SamplerError.batchNotDivisible(batch: batchSize, ranks: worldSize) }
+        guard count >= (dropLast ? batchSize : 1) else { throw SamplerError.batchLargerThanData(batch: batchSize, samples: count) }
         self.count = count; self.batchSize = batchSize; self.rank = rank; self.worldSize = worldSize
         self.seed = seed; self.shuffle = shuffle; self.dropLast = dropLast
     }

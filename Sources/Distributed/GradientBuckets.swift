@@ -44,16 +44,7 @@ public final class GradientBuckets {
             bytes += b
         }
         buckets = groups.filter { !$0.isEmpty }.map { idx in
-            let storage = TensorStorage(count: idx.reduce(0) { $0 + parameters[$1].count })
-            var offset = 0
-            for i in idx {
-                let p = parameters[i]
-                let view = TensorStorage(viewing: storage, offset: offset, count: p.count)
-                if let old = p.grad { view.base.update(from: old.data, count: p.count) }
-                p.grad = Tensor(shape: p.shape, storage: view)
-                offset += p.count
-            }
-            return Bucket(storage: storage, parameters: idx)
+            Bucket(storage: GradientBuckets.pack(idx.map { parameters[$0] }), parameters: idx)
         }
         pending = buckets.map(\.parameters.count)
         requests = Array(repeating: nil, count: buckets.count)
@@ -69,6 +60,24 @@ public final class GradientBuckets {
     public func detach() {
         for p in parameters { p.onGradReady = nil }
     }
+
+    /// One flat buffer holding `parameters`' gradients in the given order; each `grad` becomes a
+    /// view into it (an existing gradient is copied in).
+    static func pack(_ parameters: [Tensor]) -> TensorStorage {
+        let storage = TensorStorage(count: parameters.reduce(0) { $0 + $1.count })
+        var offset = 0
+        for p in parameters {
+            let view = TensorStorage(viewing: storage, offset: offset, count: p.count)
+            if let old = p.grad { view.base.update(from: old.data, count: p.count) }
+            p.grad = Tensor(shape: p.shape, storage: view)
+            offset += p.count
+        }
+        return storage
+    }
+
+    /// Every gradient of `parameters` in one flat buffer, last parameter first (backward's
+    /// order), without hooks or communication: exact mode reduces it itself.
+    public static func packFlat(_ parameters: [Tensor]) -> TensorStorage { pack(parameters.reversed()) }
 
     /// Total gradient elements.
     public var elementCount: Int { buckets.reduce(0) { $0 + $1.storage.count } }

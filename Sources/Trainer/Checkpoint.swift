@@ -56,23 +56,6 @@ public struct CheckpointManifest: Codable {
     }
 }
 
-/// Arbitrary JSON carried through Codable (the config inside trainer.json).
-public struct JSONAny: Codable {
-    public let value: Any
-    public init(_ v: Any) { value = v }
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        if c.decodeNil() { value = NSNull() }
-        else if let i = try? c.decode(Int.self) { value = i }       // before Bool: 1 must stay a number
-        else if let d = try? c.decode(Double.self) { value = d }
-        else if let b = try? c.decode(Bool.self) { value = b }
-        else if let s = try? c.decode(String.self) { value = s }
-        else if let a = try? c.decode([JSONAny].self) { value = a.map(\.value) }
-        else { value = try c.decode([String: JSONAny].self).mapValues(\.value) }
-    }
-    public func encode(to encoder: Encoder) throws { try JSONValue(value).encode(to: encoder) }
-}
-
 /// A checkpoint in memory: copies taken at a step boundary, written later on a background thread.
 public struct CheckpointSnapshot {
     public var manifest: CheckpointManifest

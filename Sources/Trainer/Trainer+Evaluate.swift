@@ -45,9 +45,8 @@ extension Trainer {
 
     func evaluateAndLog(epoch: Int) throws {
         let t = try evaluate()
-        lastTest = t
-        lastTestAt = step
-        if data.test.classCount != nil, bestAccuracy == nil || t.accuracy > bestAccuracy! { bestAccuracy = t.accuracy }
+        lastTest = (t, step)
+        if data.test.classCount != nil { keeper?.recordTest(accuracy: t.accuracy, step: step) }
         let r = MetricsRecord(step: step, epoch: epoch, split: "test", loss: t.meanLoss,
                               accuracy: data.test.classCount != nil ? t.accuracy : nil, samplesPerSecond: nil, lr: nil,
                               time: ProcessInfo.processInfo.systemUptime - startTime, samples: Int(t.count))

@@ -19,17 +19,9 @@ extension Trainer {
         // Every replica starts from rank 0's parameters (equal by construction; this makes sure).
         for p in model.parameters { try communicator.at().broadcast(p.storage.buffer, root: 0) }
         if options.debug { try checkReplicasAgree() }
-        let exactMode = config.determinism.isExact
-        buckets = GradientBuckets(parameters: model.parameters,
-                                  bucketBytes: exactMode ? Int.max : max(1, Int(config.distributed.bucketMB * 1_048_576)),
-                                  communicator: exactMode ? LocalCommunicator() : communicator)
-        if exactMode {
-            exact = ExactReducer(length: buckets.elementCount, virtualShards: config.determinism.virtualShards, communicator: communicator)
-            exactSlots = exact!.localShards.map { _ in
-                let p = UnsafeMutablePointer<Float>.allocate(capacity: buckets.elementCount)
-                p.initialize(repeating: 0, count: buckets.elementCount)
-                return p
-            }
+        switch config.determinism {
+        case .fast: sync = BucketedSync(parameters: model.parameters, bucketMB: config.distributed.bucketMB, communicator: communicator)
+        case let .exact(v): sync = ExactSync(parameters: model.parameters, virtualShards: v, communicator: communicator)
         }
         // Rank 0's files; a failure (read-only or full disk) ends every rank with its message.
         if let dir = options.runDirectory {
@@ -80,7 +72,7 @@ extension Trainer {
                 throw CheckpointError(path: path + "/trainer.json", message: "resume state has \(loaded.count) values, expected \(stateCount)")
             }
             state = loaded
-            lastCheckpoint = path
+            keeper?.resumedFrom = path
             do {
                 var note = "tandem: resuming from \(path) (step \(m.step), epoch \(m.cursor.epoch + 1))"
                 if m.worldSize != communicator.size {
@@ -100,7 +92,7 @@ extension Trainer {
         step = Int(state[1])
         cursor = Cursor(epoch: Int(state[2]), offset: Int(state[3]))
         pending = MetricSums(Array(state[4...6]))
-        bestAccuracy = state[7] >= 0 ? state[7] : nil
+        keeper?.bestAccuracy = state[7] >= 0 ? state[7] : nil
         optimizer.stepCount = Int(state[8])
         return step
     }
@@ -110,7 +102,7 @@ extension Trainer {
         let saved = try TrainingConfig.parse(m.config.value, file: path + "/trainer.json")
         var problems: [String] = []
         if saved.train.batchSize != config.train.batchSize { problems.append("train.batch_size \(saved.train.batchSize) vs \(config.train.batchSize)") }
-        if saved.data.dataset != config.data.dataset || saved.data.limit != config.data.limit { problems.append("data") }
+        if saved.data.source.name != config.data.source.name || saved.data.limit != config.data.limit { problems.append("data") }
         if saved.seed != config.seed { problems.append("seed \(saved.seed) vs \(config.seed)") }
         if saved.optimizer.name != config.optimizer.name { problems.append("optimizer \(saved.optimizer.name) vs \(config.optimizer.name)") }
         if saved.determinism != config.determinism { problems.append("determinism") }
@@ -121,22 +113,18 @@ extension Trainer {
 
     /// Rank 0 snapshots the state in memory and queues the write; other ranks go on at once.
     func saveCheckpoint() {
-        guard rank0, let writer, let dir = checkpointDirectory else { return }
+        guard let keeper else { return }
+        let test = lastTest?.sums
         let manifest = CheckpointManifest(step: step, cursor: cursor, seed: config.seed, worldSize: communicator.size,
                                           pendingMetrics: pending.values,
-                                          lastTest: lastTest.map { ["loss": $0.meanLoss, "accuracy": $0.accuracy, "samples": $0.count] },
-                                          bestAccuracy: bestAccuracy, files: [:], config: JSONAny(config.configValue))
+                                          lastTest: test.map { ["loss": $0.meanLoss, "accuracy": $0.accuracy, "samples": $0.count] },
+                                          bestAccuracy: keeper.bestAccuracy, files: [:], config: JSONAny(config.configValue))
         let opt = optimizer.stateDict()
         let snapshot = CheckpointSnapshot(manifest: manifest, model: model.namedParameters.map { ($0.name, $0.tensor.detached()) },
                                           optimizer: opt.tensors, optimizerMetadata: opt.metadata)
-        let isBest = config.checkpoint.keepBest && lastTestAt == step && bestAccuracy == lastTest?.accuracy
-        let keepLast = config.checkpoint.keepLast
         let step = self.step
-        writer.submit(snapshot, into: dir) { [weak self] path in
-            guard let self else { return }
-            if isBest { self.bestCheckpoint = path }
-            Checkpoint.prune(in: dir, keepLast: keepLast, keep: self.bestCheckpoint)
-            self.onEvent?(.checkpoint(path: path, step: step))
+        keeper.save(snapshot, isBest: keeper.bestStep == step) { [weak self] path in
+            self?.onEvent?(.checkpoint(path: path, step: step))
         }
     }
 

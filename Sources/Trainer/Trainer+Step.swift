@@ -10,26 +10,23 @@ struct StepOutcome {
     var stop: Int32
 }
 
-extension Trainer {
-    /// Loss of a batch, summed over its samples (ranks weigh by real counts), and its correct count.
+extension Trainer: StepWork {
+    var gradAccumulation: Int { config.train.gradAccumulation }
+
+    /// Loss terms per sample: 1 for cross-entropy, the target width for elementwise losses.
+    var lossTermsPerSample: Int {
+        if case let .values(_, w) = data.train.targets { return config.loss.termsPerSample(targetWidth: w) }
+        return config.loss.termsPerSample(targetWidth: data.train.classCount ?? 1)
+    }
+
+    /// Loss of a batch, summed over its samples, and its correct count.
     func lossSum(_ out: Tensor, _ batch: Batch) -> (Tensor, Double) {
         var correct = 0.0
         if !batch.labels.isEmpty {
             let predicted = out.argmax(alongAxis: -1)
             for (p, l) in zip(predicted, batch.labels) where p == l { correct += 1 }
         }
-        switch config.loss {
-        case .crossEntropy: return (Tensor.crossEntropy(logits: out, labels: batch.labels, reduction: .sum), correct)
-        case .mse: return (Tensor.meanSquaredError(out, batch.targets!, reduction: .sum), correct)
-        case .bceWithLogits: return (Tensor.binaryCrossEntropyWithLogits(out, batch.targets!, reduction: .sum), correct)
-        }
-    }
-
-    /// Loss terms per sample: 1 for cross-entropy, the target width for elementwise losses.
-    var lossTermsPerSample: Int {
-        if config.loss == .crossEntropy { return 1 }
-        if case let .values(_, w) = data.train.targets { return w }
-        return data.train.classCount ?? 1
+        return (config.loss.sum(out, batch), correct)
     }
 
     /// Forward and backward of one local batch; returns its local sums.
@@ -57,110 +54,46 @@ extension Trainer {
         return o
     }
 
-    func makeBatch(_ ids: [Int], epoch: Int) -> Batch { trainBatches.make(ids: ids, epoch: epoch, augment: true) }
-
-    /// One optimizer step: grad_accumulation global batches (fast mode) or the virtual shards of
-    /// one global batch (exact mode), averaged over the real global sample count, then agreement
-    /// on non-finite values and stop signals, then the update.
-    func trainStep() throws -> StepOutcome {
-        optimizer.learningRate = learningRate(at: step)
-        let start = cursor
-        let (local, finite) = config.determinism.isExact ? try exactGradients() : try fastGradients()
-        // One small allreduce: stop flag, non-finite flag, checkpoint failure, this step's metric
-        // sums. In exact mode each virtual shard's loss has its own slot (x + 0 is exact), summed
-        // in shard order afterwards, so the logged loss too is the same for every world size.
-        let localBad = !local.loss.isFinite
-        let slots = config.determinism.isExact ? config.determinism.virtualShards : 1
-        let losses = 5
-        var message = [Double](repeating: 0, count: losses + slots)
-        message[0] = StopSignal.received != 0 ? 1 : 0
-        message[1] = localBad ? 1 : 0
-        message[2] = local.correct
-        message[3] = local.count
-        message[4] = writer?.firstFailure != nil ? 1 : 0
-        if config.determinism.isExact {
-            for (k, loss) in zip(exact!.localShards, shardLosses) { message[losses + k] = loss }
-        } else {
-            message[losses] = local.loss
-        }
-        let agreed = try communicator.at().allreduce(message)
-        if agreed[4] > 0 { throw checkpointFailure() }
-        var globalSums = MetricSums()
-        globalSums.correct = agreed[2]
-        globalSums.count = agreed[3]
-        for k in 0..<slots { globalSums.loss += agreed[losses + k] }
-        if agreed[1] > 0 || !finite {
-            try handleNonFinite(localBad: localBad, from: start)
-        } else {
-            if let clip = config.optimizer.clipGradNorm { clipGradientNorm(optimizer.parameters.map(\.tensor), maxNorm: clip) }
-            optimizer.step()
-        }
-        step += 1
-        return StepOutcome(sums: globalSums, stop: agreed[0] > 0 ? (StopSignal.received != 0 ? StopSignal.received : SIGTERM) : 0)
+    func trainBatch(_ ids: [Int], epoch: Int) -> Batch {
+        if prefetcher.isBusy { return prefetcher.take() }
+        return trainBatches.make(ids: ids, epoch: epoch, augment: true)
     }
 
-    /// Fast mode: local share, backward with overlapped bucket allreduce.
-    func fastGradients() throws -> (MetricSums, Bool) {
-        buckets.zero()
-        var sums = MetricSums(), globalCount = 0
-        let epoch = cursor.epoch
-        let k = config.train.gradAccumulation
-        for micro in 0..<k {
-            let ord = order(for: epoch)
-            let s = sampler.step(at: cursor, order: ord)
-            let last = micro == k - 1 || s.next.epoch != epoch
-            let batch: Batch
-            if prefetcher.isBusy { batch = prefetcher.take() } else { batch = makeBatch(s.ids, epoch: epoch) }
-            // Prepare the next step's batch while this one computes.
-            if last && config.data.prefetch && k == 1 && step + 1 < totalSteps {
-                let next = s.next, nextIDs = sampler.step(at: next, order: order(for: next.epoch)).ids
-                let builder = trainBatches
-                prefetcher.start { builder.make(ids: nextIDs, epoch: next.epoch, augment: true) }
-            }
-            buckets.holdCommunication = !last
-            buckets.rearm()
-            sums += forwardBackward(batch, randomStep: step * k + micro)
-            globalCount += s.globalCount
-            cursor = s.next
-            if last { break }
-        }
-        let finite = try buckets.finish(scale: gradientScale(globalCount))
-        commWait += buckets.waitSeconds
-        commOverlap += Double(buckets.completedDuringBackward) / Double(max(buckets.buckets.count, 1))
-        commSteps += 1
-        return (sums, finite)
+    func prefetch(after next: Cursor) {
+        guard config.data.prefetch && step + 1 < totalSteps else { return }
+        let ids = sampler.step(at: next, order: order(for: next.epoch)).ids, builder = trainBatches
+        prefetcher.start { builder.make(ids: ids, epoch: next.epoch, augment: true) }
     }
 
     /// Gradients are sums over samples (and loss terms); this makes them the global mean.
     func gradientScale(_ globalCount: Int) -> Float { 1 / Float(max(globalCount * lossTermsPerSample, 1)) }
 
-    /// Exact mode: this rank's virtual shards one by one, each gradient kept apart, then the
-    /// fixed-order tree reduction across shards and ranks.
-    func exactGradients() throws -> (MetricSums, Bool) {
-        let epoch = cursor.epoch
-        let ord = order(for: epoch)
-        let s = sampler.step(at: cursor, order: ord)   // the whole global batch (sampler sees 1 rank)
-        let v = config.determinism.virtualShards
-        var sums = MetricSums()
-        shardLosses.removeAll(keepingCapacity: true)
-        for (slot, shard) in exact!.localShards.enumerated() {
-            buckets.zero()
-            let range = Partition.share(s.globalCount, part: shard, parts: v)
-            let ids = Array(s.ids[range])
-            let shardSums = forwardBackward(makeBatch(ids, epoch: epoch), randomStep: step)
-            shardLosses.append(shardSums.loss)
-            sums += shardSums
-            exactSlots[slot].update(from: flatGradient, count: flatGradientCount)
+    /// One optimizer step: gradients reduced by the sync strategy, then one agreement on stop
+    /// signals, non-finite values, checkpoint failures and metric sums, then the update.
+    func trainStep() throws -> StepOutcome {
+        guard let sync else { preconditionFailure("trainStep before prepare") }
+        optimizer.learningRate = schedule.learningRate(base: config.optimizer.lr, step: step)
+        let start = cursor
+        let local = try sync.gradients(from: start, step: step, work: self)
+        cursor = local.next
+        var mine = StepAgreement(slots: sync.lossSlots)
+        mine.stop = StopSignal.received != 0
+        mine.nonFinite = !local.sums.loss.isFinite
+        mine.checkpointFailed = keeper?.firstFailure != nil
+        mine.correct = local.sums.correct
+        mine.count = local.sums.count
+        mine.slotLosses = local.slotLosses
+        let agreed = StepAgreement(decoding: try communicator.at().allreduce(mine.encoded))
+        if agreed.checkpointFailed { throw checkpointFailure() }
+        if agreed.nonFinite || !local.finite {
+            try handleNonFinite(localBad: mine.nonFinite, from: start)
+        } else {
+            if let clip = config.optimizer.clipGradNorm { clipGradientNorm(optimizer.parameters.map(\.tensor), maxNorm: clip) }
+            optimizer.step()
         }
-        try exact!.reduce(exactSlots)
-        flatGradient.update(from: exactSlots[0], count: flatGradientCount)
-        cursor = s.next
-        return (sums, VectorOps.scale(flatGradient, flatGradientCount, by: gradientScale(s.globalCount)))
+        step += 1
+        return StepOutcome(sums: agreed.sums, stop: agreed.stop ? (StopSignal.received != 0 ? StopSignal.received : SIGTERM) : 0)
     }
-
-    /// Exact mode keeps all gradients in one bucket: this is it.
-    var flatGradient: UnsafeMutablePointer<Float> { buckets.buckets[0].storage.base }
-    var flatGradientCount: Int { buckets.elementCount }
 
     /// A skipped step, or the end of the run, as on_nonfinite says; every rank decides alike and
     /// every rank's message names the ranks whose own loss or gradient was not finite.
@@ -169,12 +102,12 @@ extension Trainer {
         // gradients, so each rank replays its share of the step without communicating to see
         // whether its own were finite (a rare path; the normal step pays nothing for it).
         var bad = localBad
-        if !bad { bad = !replayedLocalGradientsAreFinite(from: start) }
+        if !bad, let sync { bad = !sync.localGradientsAreFinite(from: start, step: step, work: self) }
         let flags = try communicator.at().allgather(bad ? 1 : 0)
         let ranks = flags.enumerated().filter { $0.element != 0 }.map { String($0.offset) }
         var message = "tandem: non-finite loss or gradient at step \(step + 1)"
         message += ranks.isEmpty ? " (in the reduced gradients)" : " on rank \(ranks.joined(separator: ", "))"
-        if config.train.onNonfinite == "skip" {
+        if config.train.onNonfinite == .skip {
             // Even with --quiet: a skipped step changes the run, the user must hear of it.
             if rank0 { fputs(message + ": step skipped (on_nonfinite: skip)\n", stderr) }
             return
@@ -185,42 +118,13 @@ extension Trainer {
         throw TrainerError(message)
     }
 
-    /// This rank's gradients for the step that began at `start`, recomputed with communication
-    /// held back; whether they are all finite. Batches and dropout masks are keyed by step and
-    /// sample, so the replay computes what the step computed.
-    func replayedLocalGradientsAreFinite(from start: Cursor) -> Bool {
-        let saved = cursor
-        defer { cursor = saved; buckets.holdCommunication = false }
-        cursor = start
-        buckets.holdCommunication = true
-        buckets.zero()
-        let epoch = start.epoch, ord = order(for: epoch)
-        if config.determinism.isExact {
-            let s = sampler.step(at: start, order: ord), v = config.determinism.virtualShards
-            for shard in exact!.localShards {
-                let ids = Array(s.ids[Partition.share(s.globalCount, part: shard, parts: v)])
-                _ = forwardBackward(makeBatch(ids, epoch: epoch), randomStep: step)
-            }
-        } else {
-            let k = config.train.gradAccumulation
-            for micro in 0..<k {
-                let s = sampler.step(at: cursor, order: ord)
-                _ = forwardBackward(makeBatch(s.ids, epoch: epoch), randomStep: step * k + micro)
-                cursor = s.next
-                if s.next.epoch != epoch { break }
-            }
-        }
-        return buckets.buckets.allSatisfy { VectorOps.scale($0.storage.base, $0.storage.count, by: 1) }
-    }
-
     /// Rank 0 could not write a checkpoint: every rank stops at this step boundary with an error;
     /// the checkpoints written before stay valid and `--resume auto` continues from the last one.
     func checkpointFailure() -> TrainerError {
-        guard rank0, let failure = writer?.firstFailure else {
+        guard let keeper, let failure = keeper.firstFailure else {
             return TrainerError("tandem: stopped at step \(step): rank 0 could not write a checkpoint (its message says why)")
         }
-        let last = writer?.lastWritten ?? lastCheckpoint
-        return TrainerError("tandem: \(failure); stopped at step \(step)" + (last.map { "; the last good checkpoint is \($0)" } ?? "")
+        return TrainerError("tandem: \(failure); stopped at step \(step)" + (keeper.last.map { "; the last good checkpoint is \($0)" } ?? "")
                             + "; free space or fix the folder, then resume with --resume auto")
     }
 }

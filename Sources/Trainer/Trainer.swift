@@ -62,22 +62,18 @@ public final class Trainer {
     public internal(set) var step = 0
     /// Where the data stream is.
     public internal(set) var cursor = Cursor()
+    /// Training sums since the last log line, and the last test result (with its step).
     var pending = MetricSums()
-    var lastTest: MetricSums?
-    var lastTestAt: Int?
-    var bestAccuracy: Double?
-    var bestCheckpoint: String?
-    var lastCheckpoint: String?
+    var lastTest: (sums: MetricSums, step: Int)?
 
     let sampler: ShardedSampler
     let trainBatches: BatchBuilder
     let testBatches: BatchBuilder
-    var buckets: GradientBuckets!
-    var exact: ExactReducer?
-    var exactSlots: [UnsafeMutablePointer<Float>] = []
-    var shardLosses: [Double] = []
-    var commWait = 0.0, commOverlap = 0.0, commSteps = 0
-    let writer: CheckpointWriter?
+    /// The learning rate of every step, built once from the config.
+    let schedule: LRSchedule
+    /// Set up by `fit()`: how gradients are reduced; rank 0's checkpoints and metrics log.
+    var sync: GradientSync?
+    let keeper: CheckpointKeeper?
     var metricsLog: MetricsLog?
     var progress: Progress!
     let prefetcher = Prefetcher()
@@ -100,68 +96,59 @@ public final class Trainer {
                 options: RunOptions = RunOptions()) throws {
         self.config = config; self.model = model; self.data = data
         self.communicator = communicator; self.options = options
-        optimizer = Trainer.makeOptimizer(config.optimizer, model.namedParameters)
+        optimizer = config.optimizer.make(model.namedParameters)
         guard !optimizer.parameters.isEmpty else {
             throw TrainerError("tandem: the model has no trainable parameters (every parameter has requiresGrad == false)")
         }
-        let exactMode = config.determinism.isExact
         func configError(_ path: String, _ message: String) -> ConfigError {
             ConfigError(file: options.configFile, path: path, message: message)
         }
-        if exactMode && !options.evaluationOnly {
-            let v = config.determinism.virtualShards, n = communicator.size
-            guard v % n == 0 && n & (n - 1) == 0 else {
-                throw configError("determinism.virtual_shards", "\(v) needs a power-of-two number of ranks that divides it; this run has \(n) ranks")
+        if !options.evaluationOnly {
+            if let problem = config.determinism.problem(ranks: communicator.size) {
+                throw configError("determinism.virtual_shards", problem)
             }
-            guard config.train.gradAccumulation == 1 else {
+            if config.determinism.isExact && config.train.gradAccumulation != 1 {
                 throw configError("train.grad_accumulation", "must be 1 in exact mode (use more virtual shards instead)")
             }
         }
+        // Exact mode cuts virtual shards from the whole global batch itself; evaluation never splits it.
+        let whole = config.determinism.isExact || options.evaluationOnly
+        let ranks = whole ? 1 : communicator.size
         do {
-            // Exact mode cuts micro-shards itself from the whole global batch.
-            let whole = exactMode || options.evaluationOnly
             sampler = try ShardedSampler(count: data.train.count, batchSize: config.train.batchSize,
-                                         rank: whole ? 0 : communicator.rank, worldSize: whole ? 1 : communicator.size,
+                                         rank: whole ? 0 : communicator.rank, worldSize: ranks,
                                          seed: config.seed, shuffle: config.data.shuffle, dropLast: config.data.dropLast)
-        } catch let e as DataError {
-            throw configError("train.batch_size", e.message.replacingOccurrences(of: "train.batch_size ", with: ""))
+        } catch let e as SamplerError {
+            throw configError("train.batch_size", Trainer.batchSizeProblem(e))
         }
         trainBatches = BatchBuilder(dataset: data.train, preprocessing: data.preprocessing, seed: config.seed)
         testBatches = BatchBuilder(dataset: data.test, preprocessing: data.preprocessing, seed: config.seed)
-        writer = communicator.rank == 0 && options.runDirectory != nil ? CheckpointWriter() : nil
+        keeper = communicator.rank == 0 ? options.runDirectory.map {
+            CheckpointKeeper(directory: $0 + "/checkpoints", config: config.checkpoint)
+        } : nil
+        let batches = sampler.stepsPerEpoch, k = config.train.gradAccumulation
+        let total = min(config.train.maxSteps ?? Int.max, (batches + k - 1) / k * config.train.epochs)
+        schedule = config.optimizer.schedule.make(totalSteps: total)
         try checkModelFitsData()
     }
 
-    static func makeOptimizer(_ c: OptimizerConfig, _ params: [(name: String, tensor: Tensor)]) -> Optimizer {
-        switch c.name {
-        case "sgd": return SGD(params, learningRate: c.lr, momentum: c.momentum, dampening: c.dampening,
-                               nesterov: c.nesterov, weightDecay: c.weightDecay ?? 0)
-        case "rmsprop": return RMSprop(params, learningRate: c.lr, alpha: c.alpha, epsilon: c.eps,
-                                       weightDecay: c.weightDecay ?? 0, momentum: c.momentum)
-        case "adamw": return Adam.adamW(params, learningRate: c.lr, beta1: c.beta1, beta2: c.beta2, epsilon: c.eps,
-                                        weightDecay: c.weightDecay ?? 0.01)
-        default: return Adam(params, learningRate: c.lr, beta1: c.beta1, beta2: c.beta2, epsilon: c.eps,
-                             weightDecay: c.weightDecay ?? 0)
+    /// A sampler's refusal in the config's terms, with sizes that would work.
+    static func batchSizeProblem(_ e: SamplerError) -> String {
+        switch e {
+        case .emptyBatch: return "must be positive"
+        case let .batchNotDivisible(b, n):
+            let ranks = (1...b).filter { b % $0 == 0 && $0 <= 64 }.map(String.init).joined(separator: ", ")
+            let lower = b / n * n, upper = lower + n
+            return "\(b) is not divisible by \(n) ranks: use a batch size of \(lower > 0 ? "\(lower) or " : "")\(upper), or \(ranks) ranks"
+        case let .batchLargerThanData(b, n):
+            return "\(b) is larger than the \(n) training samples (with drop_last)"
         }
     }
 
-    /// Global batches per epoch, and optimizer steps per epoch (a step takes grad_accumulation batches).
-    var batchesPerEpoch: Int { sampler.stepsPerEpoch }
-    var stepsPerEpoch: Int { (batchesPerEpoch + config.train.gradAccumulation - 1) / config.train.gradAccumulation }
+    /// Optimizer steps per epoch (a step takes grad_accumulation global batches).
+    var stepsPerEpoch: Int { (sampler.stepsPerEpoch + config.train.gradAccumulation - 1) / config.train.gradAccumulation }
     /// The step at which the run ends.
     public var totalSteps: Int { min(config.train.maxSteps ?? Int.max, stepsPerEpoch * config.train.epochs) }
-
-    /// The learning rate for a step under the configured schedule.
-    func learningRate(at step: Int) -> Float {
-        let o = config.optimizer
-        let schedule: LRSchedule
-        switch o.schedule {
-        case "step": schedule = .stepDecay(every: o.stepEvery, gamma: o.gamma)
-        case "cosine": schedule = .cosine(warmup: o.warmupSteps, total: totalSteps, minimum: o.minLR)
-        default: schedule = .constant
-        }
-        return schedule.learningRate(base: o.lr, step: step)
-    }
 
     /// Trains until the last epoch or max_steps, or until a stop signal; evaluates every epoch and
     /// at the end; checkpoints as configured. The whole loop, top to bottom.
@@ -200,20 +187,20 @@ public final class Trainer {
         try finishCheckpoints()
         progress.finish()
         if rank0 { farewell() }
-        return FitResult(steps: step, test: lastTest, stoppedBySignal: false, lastCheckpoint: writer?.lastWritten ?? lastCheckpoint)
+        return FitResult(steps: step, test: lastTest?.sums, stoppedBySignal: false, lastCheckpoint: keeper?.last)
     }
 
     /// Backward hooks come off the model's parameters (a backward outside `fit()` must not start
     /// collectives) and a prefetched batch is dropped.
     func endTraining() {
-        buckets?.detach()
+        sync?.detach()
         prefetcher.cancel()
     }
 
     /// Waits for rank 0's queued checkpoint writes; if one failed, every rank ends with an error.
     func finishCheckpoints() throws {
-        writer?.drain()
-        let failed = try communicator.at().allreduce([writer?.firstFailure != nil ? 1 : 0])[0] > 0
+        keeper?.drain()
+        let failed = try communicator.at().allreduce([keeper?.firstFailure != nil ? 1 : 0])[0] > 0
         if failed { throw checkpointFailure() }
     }
 
@@ -223,9 +210,9 @@ public final class Trainer {
         onEvent?(.stopped(step: step, signal: signal))
         if rank0 {   // even with --quiet: this is what the user must know to continue
             let how = options.command.map { "resume with: \($0) --resume auto" } ?? "resume with --resume auto"
-            fputs("tandem: stopped by \(signal == SIGINT ? "SIGINT" : "SIGTERM") at step \(step); checkpoint \(writer?.lastWritten ?? "?"); \(how)\n", stderr)
+            fputs("tandem: stopped by \(signal == SIGINT ? "SIGINT" : "SIGTERM") at step \(step); checkpoint \(keeper?.last ?? "?"); \(how)\n", stderr)
         }
-        return FitResult(steps: step, test: lastTest, stoppedBySignal: true, lastCheckpoint: writer?.lastWritten)
+        return FitResult(steps: step, test: lastTest?.sums, stoppedBySignal: true, lastCheckpoint: keeper?.last)
     }
 
     func announce() {
@@ -237,13 +224,13 @@ public final class Trainer {
 
     func farewell() {
         var s = "tandem: done after \(step) steps in \(clock(ProcessInfo.processInfo.systemUptime - startTime))"
-        if let t = lastTest {
+        if let t = lastTest?.sums {
             s += "; test loss \(fmt(t.meanLoss, 4))"
             if data.test.classCount != nil { s += ", accuracy \(fmt(t.accuracy, 4))" }
         }
         if let dir = options.runDirectory {
             s += "\n  metrics:    \(dir)/metrics.jsonl"
-            if let c = writer?.lastWritten { s += "\n  checkpoint: \(c)" }
+            if let c = keeper?.last { s += "\n  checkpoint: \(c)" }
             s += "\n  plot:       tandem plot \(dir)"
         }
         progress.line(s)
@@ -254,11 +241,10 @@ public final class Trainer {
                               accuracy: data.train.classCount != nil ? pending.accuracy : nil,
                               samplesPerSecond: samplesPerSecond, lr: Double(optimizer.learningRate),
                               time: ProcessInfo.processInfo.systemUptime - startTime, samples: Int(pending.count))
-        if communicator.size > 1 && commSteps > 0 {
-            r.commWaitMs = commWait / Double(commSteps) * 1000
-            r.overlapped = commOverlap / Double(commSteps)
+        if let c = sync?.takeStatistics() {
+            r.commWaitMs = c.waitMs
+            r.overlapped = c.overlapped
         }
-        commWait = 0; commOverlap = 0; commSteps = 0
         pending = MetricSums()
         metricsLog?.append(r)
         onEvent?(.train(r))

@@ -25,8 +25,8 @@ let model = Sequential(Flatten(), Linear(inFeatures: 784, outFeatures: 256, key:
 let data = TrainingData(train: try MNISTFamily.load(train: true), test: try MNISTFamily.load(train: false),
                         preprocessing: Preprocessing(mean: 0.286, std: 0.353))
 
-var config = TrainingConfig(name: "residual", seed: 7, data: DataConfig(dataset: "fashion-mnist"), model: [],
-                            loss: .crossEntropy, optimizer: OptimizerConfig(name: "adamw", lr: 1e-3),
+var config = TrainingConfig(name: "residual", seed: 7, data: DataConfig(.fashionMNIST()), model: [],
+                            loss: .crossEntropy, optimizer: OptimizerSpec(.adamw(), lr: 1e-3),
                             train: TrainConfig(epochs: 2, batchSize: 128))
 config.train.maxSteps = CommandLine.arguments.dropFirst().first.flatMap(Int.init)
 

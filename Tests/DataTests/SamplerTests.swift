@@ -57,10 +57,13 @@ import Data
         #expect(try sequence(from: Cursor(epoch: 0, offset: 60), ranks: 4, steps: 9) == resumed)
     }
 
-    @Test func indivisibleBatchSaysWhatWouldWork() {
-        #expect { try ShardedSampler(count: 100, batchSize: 64, rank: 0, worldSize: 3, seed: 1) } throws: { e in
-            let m = (e as? DataError)?.message ?? ""
-            return m.contains("64 is not divisible by 3 ranks") && m.contains("63 or 66") && m.contains("1, 2, 4, 8, 16, 32, 64 ranks")
+    /// The sampler says what is wrong with numbers; the trainer phrases it with config keys.
+    @Test func indivisibleOrOversizedBatchesAreRefusedWithTheirNumbers() {
+        #expect(throws: SamplerError.batchNotDivisible(batch: 64, ranks: 3)) {
+            try ShardedSampler(count: 100, batchSize: 64, rank: 0, worldSize: 3, seed: 1)
+        }
+        #expect(throws: SamplerError.batchLargerThanData(batch: 64, samples: 50)) {
+            try ShardedSampler(count: 50, batchSize: 64, rank: 0, worldSize: 1, seed: 1)
         }
     }
 

@@ -15,18 +15,17 @@ func blobs(count: Int, seed: UInt64, poison: Int? = nil) throws -> Dataset {
     return try Dataset(features: .floats(features), targets: .classes(labels, classes: 3), sampleShape: [8], source: "blobs")
 }
 
-func config(steps: Int, exact: Bool = false, optimizer: String = "adam") -> TrainingConfig {
-    var data = DataConfig(dataset: "csv")
-    data.path = "blobs.csv"; data.target = "label"; data.task = "classification"
+func config(steps: Int, exact: Bool = false, optimizer: OptimizerSpec.Algorithm = .adam()) -> TrainingConfig {
+    let data = DataConfig(.csv(.init(path: "blobs.csv", target: "label")))
     var c = TrainingConfig(name: "test", seed: 3, data: data,
                            model: [.linear(out: 16, bias: true), .activation(.tanh), .dropout(p: 0.1), .linear(out: 3, bias: true)],
-                           loss: .crossEntropy, optimizer: OptimizerConfig(name: optimizer, lr: 0.01),
+                           loss: .crossEntropy, optimizer: OptimizerSpec(optimizer, lr: 0.01),
                            train: TrainConfig(epochs: 100, batchSize: 32))
     c.train.maxSteps = steps
     c.train.logEverySteps = 5
     c.checkpoint.everySteps = 1000
     c.data.prefetch = false
-    if exact { c.determinism.mode = "exact"; c.determinism.virtualShards = 4 }
+    if exact { c.determinism = .exact(virtualShards: 4) }
     return c
 }
 
@@ -142,7 +141,7 @@ func tempDir() -> String {
             let m = "\(e)"
             return m.contains("non-finite loss or gradient at step") && m.contains(" on rank ")
         }
-        cfg.train.onNonfinite = "skip"
+        cfg.train.onNonfinite = .skip
         let r = try train(cfg, ranks: 2, poison: 7)
         #expect(r.events.contains { $0.split == "test" })   // ran to the end, skipping bad steps
     }
@@ -167,10 +166,10 @@ func tempDir() -> String {
         try "x,y\n1,0\n2,1\n3,0\n4,1\n".write(toFile: dir + "/train.csv", atomically: true, encoding: .utf8)
         try "x,y\n100,0\n300,1\n".write(toFile: dir + "/test.csv", atomically: true, encoding: .utf8)
         var cfg = config(steps: 1)
-        cfg.data.path = dir + "/train.csv"
-        cfg.data.testPath = dir + "/test.csv"
-        cfg.data.target = "y"
-        cfg.data.normalizeAuto = true
+        var csv = DatasetSpec.CSVSource(path: dir + "/train.csv", target: "y")
+        csv.testPath = dir + "/test.csv"
+        cfg.data = DataConfig(.csv(csv))
+        cfg.data.normalization = .auto
         #expect(try TrainingConfig.parse(cfg.configValue, file: "x") == cfg)
         let data = try TrainingData.load(cfg)
         #expect(data.train.count == 4 && data.test.count == 2)
@@ -197,11 +196,27 @@ func tempDir() -> String {
 
     @Test func configRoundTripsThroughItsSavedForm() throws {
         var cfg = config(steps: 7)
-        cfg.optimizer.schedule = "cosine"
-        cfg.optimizer.warmupSteps = 3
+        cfg.optimizer.schedule = .cosine(warmup: 3, minLR: 0.001)
+        cfg.optimizer.clipGradNorm = 2.5
         cfg.data.horizontalFlip = true
+        cfg.data.limit = 100
         let again = try TrainingConfig.parse(cfg.configValue, file: "x")
         #expect(again == cfg)
+        // Every algorithm, schedule, dataset and determinism mode survives its saved form.
+        let algorithms: [OptimizerSpec.Algorithm] = [.sgd(momentum: 0.9, dampening: 0, nesterov: true), .adam(beta1: 0.8, beta2: 0.99, eps: 1e-6),
+                                                     .adamw(), .rmsprop(alpha: 0.9, eps: 1e-7, momentum: 0.5)]
+        let schedules: [ScheduleSpec] = [.constant, .step(every: 10, gamma: 0.5), .cosine(warmup: 0, minLR: 0)]
+        let sources: [DatasetSpec] = [.fashionMNIST(), .mnist(path: "/data/mnist"), .linearRegression(samples: 10, testSamples: 5),
+                                      .sine(samples: 8, testSamples: 4, steps: 3)]
+        for (i, algorithm) in algorithms.enumerated() {
+            var c = config(steps: 3, exact: i % 2 == 0, optimizer: algorithm)
+            c.optimizer.schedule = schedules[i % schedules.count]
+            c.optimizer.weightDecay = i == 1 ? 0.25 : nil
+            c.data = DataConfig(sources[i])
+            c.data.normalization = i == 2 ? .fixed(mean: 0.286, std: 0.353) : .none
+            c.train.onNonfinite = i == 3 ? .skip : .abort
+            #expect(try TrainingConfig.parse(c.configValue, file: "x") == c, "\(c.configValue)")
+        }
     }
 }
 
@@ -210,7 +225,7 @@ func tempDir() -> String {
     /// A frozen first layer stays bit-for-bit as it was under AdamW's decoupled weight decay, on
     /// two ranks; it has no optimizer state and no room in the gradient buckets.
     @Test func frozenParametersStayExactlyAsTheyWere() throws {
-        var cfg = config(steps: 10, optimizer: "adamw")
+        var cfg = config(steps: 10, optimizer: .adamw())
         cfg.optimizer.weightDecay = 0.5
         let data = TrainingData(train: try blobs(count: 200, seed: 1), test: try blobs(count: 90, seed: 2))
         let lock = NSLock()

@@ -177,3 +177,7 @@ func editDistance(_ a: String, _ b: String) -> Int {
     }
     return a.isEmpty ? b.count : prev[b.count]
 }
+
+/// A Float setting as the Double JSON writes: its shortest decimal form (0.286, not
+/// 0.28600001335144043), which reads back as the same Float.
+func decimal(_ f: Float) -> Double { Double("\(f)") ?? Double(f) }

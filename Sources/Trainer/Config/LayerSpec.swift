@@ -1,8 +1,9 @@
+import Foundation
 import NN
 
 /// One entry of the config's `model:` list, in PyTorch's nn.Sequential order. Input sizes are
 /// inferred from the data, so a spec gives only output sizes.
-public enum LayerSpec: Equatable, Sendable, Encodable {
+public enum LayerSpec: Equatable, Sendable {
     case flatten
     case linear(out: Int, bias: Bool)
     case conv2d(out: Int, kernel: Int, stride: Int, padding: Int)
@@ -86,10 +87,6 @@ public enum LayerSpec: Equatable, Sendable, Encodable {
         }
     }
 
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(JSONValue(configValue))
-    }
 }
 
 /// Builds the network a list of specs describes, inferring each layer's input size from the
@@ -148,37 +145,3 @@ public enum ModelBuilder {
         return Sequential(layers)
     }
 }
-
-/// Plain values as JSON for Encodable.
-struct JSONValue: Encodable {
-    let value: Any
-    init(_ v: Any) { value = v }
-    struct Key: CodingKey {
-        var stringValue: String; var intValue: Int? { nil }
-        init(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
-    func encode(to encoder: Encoder) throws {
-        switch value {
-        case let m as [String: Any]:
-            var c = encoder.container(keyedBy: Key.self)
-            for k in m.keys.sorted() { try c.encode(JSONValue(m[k]!), forKey: Key(stringValue: k)) }
-        case let a as [Any]:
-            var c = encoder.unkeyedContainer()
-            for v in a { try c.encode(JSONValue(v)) }
-        case let n as NSNumber:
-            // Every number (Swift or JSONSerialization's) bridges to NSNumber; its objCType tells
-            // a Bool ("c") from a floating-point value ("d", "f") from an integer.
-            var c = encoder.singleValueContainer()
-            switch String(cString: n.objCType) {
-            case "c": try c.encode(n.boolValue)
-            case "d", "f": try c.encode(n.doubleValue)
-            default: try c.encode(n.int64Value)
-            }
-        case let s as String: var c = encoder.singleValueContainer(); try c.encode(s)
-        default: var c = encoder.singleValueContainer(); try c.encodeNil()
-        }
-    }
-}
-
-import Foundation

@@ -1,0 +1,99 @@
+import Data
+
+/// Where a run's samples come from (`data.dataset` and the keys that belong to it), and how to
+/// load both splits. Adding a dataset touches this file only.
+public enum DatasetSpec: Equatable, Sendable {
+    /// Fashion-MNIST (Debian's `dataset-fashion-mnist` by default) or any MNIST-style IDX folder.
+    case fashionMNIST(path: String? = nil)
+    case mnist(path: String? = nil)
+    case csv(CSVSource)
+    /// y = 3x + 2 + noise.
+    case linearRegression(samples: Int = 1024, testSamples: Int = 256)
+    /// Next value of a sine wave from `steps` previous ones.
+    case sine(samples: Int = 1024, testSamples: Int = 256, steps: Int = 20)
+
+    /// A CSV file with a header row and a target column.
+    public struct CSVSource: Equatable, Sendable {
+        public var path: String
+        public var target: String
+        public var task: CSVTable.Task = .classification
+        public var missing: CSVTable.MissingPolicy = .error
+        /// A separate test file; otherwise `testFraction` of the rows, seeded.
+        public var testPath: String?
+        public var testFraction: Double = 0.2
+        public init(path: String, target: String) { self.path = path; self.target = target }
+    }
+
+    public static let names = ["fashion-mnist", "mnist", "csv", "linear-regression", "sine"]
+
+    public var name: String {
+        switch self {
+        case .fashionMNIST: return "fashion-mnist"
+        case .mnist: return "mnist"
+        case .csv: return "csv"
+        case .linearRegression: return "linear-regression"
+        case .sine: return "sine"
+        }
+    }
+
+    /// Both splits, and for CSV the schema new rows are read with; errors name the file.
+    func load(seed: UInt64) throws -> (train: Dataset, test: Dataset, schema: CSVTable.Schema?) {
+        switch self {
+        case let .fashionMNIST(path), let .mnist(path):
+            let dir = path ?? MNISTFamily.defaultPath
+            return (try MNISTFamily.load(directory: dir, train: true), try MNISTFamily.load(directory: dir, train: false), nil)
+        case let .csv(c):
+            let t = try CSVTable.load(path: c.path, target: c.target, task: c.task, missing: c.missing,
+                                      testPath: c.testPath, testFraction: c.testFraction, seed: seed)
+            return (t.train, t.test, t.schema)
+        case let .linearRegression(samples, testSamples):
+            return (try Synthetic.linearRegression(count: samples, seed: seed, split: 0),
+                    try Synthetic.linearRegression(count: testSamples, seed: seed, split: 1), nil)
+        case let .sine(samples, testSamples, steps):
+            return (try Synthetic.sineSequences(count: samples, steps: steps, seed: seed, split: 0),
+                    try Synthetic.sineSequences(count: testSamples, steps: steps, seed: seed, split: 1), nil)
+        }
+    }
+
+    /// Reads `dataset` and the keys that belong to it from the data section.
+    static func parse(_ d: ConfigReader) throws -> DatasetSpec {
+        let name = try d.string("dataset", choices: names)
+        switch name {
+        case "fashion-mnist", "mnist":
+            let path = try d.optionalString("path")
+            return name == "mnist" ? .mnist(path: path) : .fashionMNIST(path: path)
+        case "csv":
+            guard d.has("path") else { d.accept("path"); throw d.error("path", "is required for dataset csv") }
+            var c = CSVSource(path: try d.string("path"), target: try d.string("target"))
+            c.task = CSVTable.Task(rawValue: try d.string("task", default: "classification", choices: CSVTable.Task.allCases.map(\.rawValue))) ?? .classification
+            c.missing = CSVTable.MissingPolicy(rawValue: try d.string("missing", default: "error",
+                                                                       choices: CSVTable.MissingPolicy.allCases.map(\.rawValue))) ?? .error
+            c.testPath = try d.optionalString("test_path")
+            c.testFraction = try d.double("test_fraction", default: 0.2, "in (0, 1)") { $0 > 0 && $0 < 1 }
+            return .csv(c)
+        default:
+            let samples = try d.int("samples", default: 1024, range: 1...10_000_000)
+            let testSamples = try d.int("test_samples", default: 256, range: 1...10_000_000)
+            guard name == "sine" else { return .linearRegression(samples: samples, testSamples: testSamples) }
+            return .sine(samples: samples, testSamples: testSamples, steps: try d.int("steps", default: 20, range: 1...10_000))
+        }
+    }
+
+    /// Its keys in the data section.
+    var configValue: [String: Any] {
+        var v: [String: Any] = ["dataset": name]
+        switch self {
+        case let .fashionMNIST(path), let .mnist(path):
+            if let path { v["path"] = path }
+        case let .csv(c):
+            v["path"] = c.path; v["target"] = c.target; v["task"] = c.task.rawValue; v["missing"] = c.missing.rawValue
+            if let t = c.testPath { v["test_path"] = t }
+            v["test_fraction"] = c.testFraction
+        case let .linearRegression(samples, testSamples):
+            v["samples"] = samples; v["test_samples"] = testSamples
+        case let .sine(samples, testSamples, steps):
+            v["samples"] = samples; v["test_samples"] = testSamples; v["steps"] = steps
+        }
+        return v
+    }
+}

@@ -1,0 +1,154 @@
+import Foundation
+
+/// Everything a run needs, resolved: what `configs/*.yaml` holds after defaults and overrides.
+/// It is saved in every checkpoint's trainer.json so eval, predict and resume rebuild the same run.
+/// Each section is its own type with its parse and encode next to it (this folder).
+public struct TrainingConfig: Equatable, Sendable {
+    public var name: String
+    public var seed: UInt64
+    public var data: DataConfig
+    public var model: [LayerSpec]
+    public var loss: LossSpec
+    public var optimizer: OptimizerSpec
+    public var train: TrainConfig
+    public var checkpoint: CheckpointConfig
+    public var determinism: Determinism
+    public var distributed: DistributedConfig
+
+    public init(name: String, seed: UInt64 = 1, data: DataConfig, model: [LayerSpec], loss: LossSpec,
+                optimizer: OptimizerSpec, train: TrainConfig, checkpoint: CheckpointConfig = CheckpointConfig(),
+                determinism: Determinism = .fast, distributed: DistributedConfig = DistributedConfig()) {
+        self.name = name; self.seed = seed; self.data = data; self.model = model; self.loss = loss
+        self.optimizer = optimizer; self.train = train; self.checkpoint = checkpoint
+        self.determinism = determinism; self.distributed = distributed
+    }
+
+    /// Reads a parsed config (YAML or JSON, as plain values) strictly: unknown keys, wrong types
+    /// and impossible values are a `ConfigError` naming `file` and the key path.
+    public static func parse(_ root: Any, file: String) throws -> TrainingConfig {
+        guard let top = root as? [String: Any] else {
+            throw ConfigError(file: file, path: "", message: "must be a mapping of settings (name, data, model, ...)")
+        }
+        let r = ConfigReader(top, file: file)
+        let name = try parseName(r)
+        let seed = try r.int("seed", default: 1, range: 0...Int.max)
+        let data = try DataConfig.parse(try r.section("data", optional: false))
+        let layers = try r.list("model")
+        guard !layers.isEmpty else { throw r.error("model", "needs at least one layer") }
+        let model = try layers.enumerated().map { try LayerSpec.parse($0.element, index: $0.offset, file: file) }
+        let loss = try LossSpec.parse(r)
+        let optimizer = try OptimizerSpec.parse(try r.section("optimizer", optional: false))
+        let train = try TrainConfig.parse(try r.section("train", optional: false))
+        let checkpoint = try CheckpointConfig.parse(try r.section("checkpoint"))
+        let determinism = try Determinism.parse(r, top: top)
+        if determinism.isExact && train.batchSize % determinism.virtualShards != 0 {
+            throw r.error("train.batch_size", "\(train.batchSize) must be divisible by determinism.virtual_shards (\(determinism.virtualShards)) in exact mode")
+        }
+        let distributed = try DistributedConfig.parse(try r.section("distributed"))
+        try r.finish()
+        return TrainingConfig(name: name, seed: UInt64(seed), data: data, model: model, loss: loss, optimizer: optimizer,
+                              train: train, checkpoint: checkpoint, determinism: determinism, distributed: distributed)
+    }
+
+    /// One path component (the default run directory is runs/<name>): ASCII letters and digits
+    /// first, then also '-', '_', '.'; never '.', '..' or a hidden name.
+    static func parseName(_ r: ConfigReader) throws -> String {
+        let name = try r.string("name")
+        func safe(_ c: Character, first: Bool) -> Bool {
+            c.isASCII && (c.isLetter || c.isNumber || (!first && "-_.".contains(c)))
+        }
+        guard let head = name.first, safe(head, first: true), name.count <= 128,
+              name.dropFirst().allSatisfy({ safe($0, first: false) }) else {
+            throw r.error("name", "must be 1 to 128 ASCII letters, digits, '-', '_' or '.', starting with a letter or digit, got '\(name.prefix(80))'")
+        }
+        return name
+    }
+
+    /// The config as plain JSON values (the form `parse` reads), for trainer.json and config.json.
+    public var configValue: [String: Any] {
+        let value: [String: Any] = [
+            "name": name, "seed": seed, "data": data.configValue, "model": model.map(\.configValue),
+            "loss": loss.rawValue, "optimizer": optimizer.configValue, "train": train.configValue,
+            "checkpoint": checkpoint.configValue, "determinism": determinism.configValue,
+            "distributed": distributed.configValue,
+        ]
+        // Through JSON and back, so numbers are what a file read gives (NSNumber), as parse expects.
+        guard let json = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys]),
+              let plain = try? JSONSerialization.jsonObject(with: json) as? [String: Any] else { return value }
+        return plain
+    }
+}
+
+/// `train:` in a config.
+public struct TrainConfig: Equatable, Sendable {
+    public var epochs: Int
+    /// Global batch size (all ranks together).
+    public var batchSize: Int
+    public var maxSteps: Int?
+    public var gradAccumulation = 1
+    public var logEverySteps = 50
+    public var evalBatchSize = 1000
+    public var onNonfinite: NonFinitePolicy = .abort
+
+    public init(epochs: Int, batchSize: Int) { self.epochs = epochs; self.batchSize = batchSize }
+
+    static func parse(_ t: ConfigReader) throws -> TrainConfig {
+        var train = TrainConfig(epochs: try t.int("epochs", default: 1, range: 1...100_000),
+                                batchSize: try t.int("batch_size", range: 1...1 << 20))
+        train.maxSteps = try t.optionalInt("max_steps", range: 1...Int.max)
+        train.gradAccumulation = try t.int("grad_accumulation", default: 1, range: 1...1024)
+        train.logEverySteps = try t.int("log_every_steps", default: 50, range: 1...Int.max)
+        train.evalBatchSize = try t.int("eval_batch_size", default: 1000, range: 1...1 << 20)
+        let policy = try t.string("on_nonfinite", default: "abort", choices: NonFinitePolicy.allCases.map(\.rawValue))
+        train.onNonfinite = NonFinitePolicy(rawValue: policy) ?? .abort
+        try t.finish()
+        return train
+    }
+
+    var configValue: [String: Any] {
+        var v: [String: Any] = ["epochs": epochs, "batch_size": batchSize, "grad_accumulation": gradAccumulation,
+                                "log_every_steps": logEverySteps, "eval_batch_size": evalBatchSize,
+                                "on_nonfinite": onNonfinite.rawValue]
+        if let maxSteps { v["max_steps"] = maxSteps }
+        return v
+    }
+}
+
+/// `checkpoint:` in a config.
+public struct CheckpointConfig: Equatable, Sendable {
+    public var everySteps = 500
+    public var keepLast = 3
+    /// Also keep the checkpoint with the best test accuracy.
+    public var keepBest = false
+    public init() {}
+
+    static func parse(_ c: ConfigReader) throws -> CheckpointConfig {
+        var ckpt = CheckpointConfig()
+        ckpt.everySteps = try c.int("every_steps", default: 500, range: 1...Int.max)
+        ckpt.keepLast = try c.int("keep_last", default: 3, range: 1...10_000)
+        ckpt.keepBest = try c.bool("keep_best", default: false)
+        try c.finish()
+        return ckpt
+    }
+
+    var configValue: [String: Any] { ["every_steps": everySteps, "keep_last": keepLast, "keep_best": keepBest] }
+}
+
+/// `distributed:` in a config.
+public struct DistributedConfig: Equatable, Sendable {
+    /// Gradient bucket size in MiB (see docs/ARCHITECTURE.md for how the default was chosen).
+    public var bucketMB = 1.0
+    /// Seconds a collective may take before the watchdog ends the job.
+    public var timeoutS = 300.0
+    public init() {}
+
+    static func parse(_ d: ConfigReader) throws -> DistributedConfig {
+        var dist = DistributedConfig()
+        dist.bucketMB = try d.double("bucket_mb", default: 1, "between 0.001 and 1024") { $0 >= 0.001 && $0 <= 1024 }
+        dist.timeoutS = try d.double("timeout_s", default: 300, "between 0.001 and 1000000 (11.6 days)") { $0 >= 0.001 && $0 <= 1e6 }
+        try d.finish()
+        return dist
+    }
+
+    var configValue: [String: Any] { ["bucket_mb": bucketMB, "timeout_s": timeoutS] }
+}

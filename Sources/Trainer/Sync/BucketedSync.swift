@@ -1,0 +1,66 @@
+import Data
+import Distributed
+import Foundation
+import Tensor
+
+/// Fast mode: each rank takes its share of every global batch (grad_accumulation of them per
+/// step); gradient buckets are all-reduced as backward fills them (PyTorch DDP's overlap).
+final class BucketedSync: GradientSync {
+    let buckets: GradientBuckets
+    private var waitSeconds = 0.0, overlap = 0.0, steps = 0
+    private let reportsStatistics: Bool
+
+    init(parameters: [Tensor], bucketMB: Double, communicator: Communicator) {
+        buckets = GradientBuckets(parameters: parameters, bucketBytes: max(1, Int(bucketMB * 1_048_576)),
+                                  communicator: communicator)
+        reportsStatistics = communicator.size > 1
+    }
+
+    var lossSlots: Int { 1 }
+
+    func gradients(from start: Cursor, step: Int, work: StepWork) throws -> SyncedStep {
+        buckets.zero()
+        var sums = MetricSums(), globalCount = 0, cursor = start
+        let epoch = start.epoch, k = work.gradAccumulation
+        for micro in 0..<k {
+            let s = work.sampler.step(at: cursor, order: work.order(for: epoch))
+            let last = micro == k - 1 || s.next.epoch != epoch
+            let batch = work.trainBatch(s.ids, epoch: epoch)
+            if last && k == 1 { work.prefetch(after: s.next) }   // the next step's batch, while this one computes
+            buckets.holdCommunication = !last
+            buckets.rearm()
+            sums += work.forwardBackward(batch, randomStep: step * k + micro)
+            globalCount += s.globalCount
+            cursor = s.next
+            if last { break }
+        }
+        let finite = try buckets.finish(scale: work.gradientScale(globalCount))
+        waitSeconds += buckets.waitSeconds
+        overlap += Double(buckets.completedDuringBackward) / Double(max(buckets.buckets.count, 1))
+        steps += 1
+        return SyncedStep(sums: sums, slotLosses: [sums.loss], next: cursor, finite: finite)
+    }
+
+    func localGradientsAreFinite(from start: Cursor, step: Int, work: StepWork) -> Bool {
+        buckets.holdCommunication = true
+        defer { buckets.holdCommunication = false }
+        buckets.zero()
+        var cursor = start
+        let epoch = start.epoch, k = work.gradAccumulation
+        for micro in 0..<k {
+            let s = work.sampler.step(at: cursor, order: work.order(for: epoch))
+            _ = work.forwardBackward(work.trainBatch(s.ids, epoch: epoch), randomStep: step * k + micro)
+            cursor = s.next
+            if s.next.epoch != epoch { break }
+        }
+        return buckets.buckets.allSatisfy { VectorOps.scale($0.storage.base, $0.storage.count, by: 1) }
+    }
+
+    func takeStatistics() -> CommStatistics? {
+        defer { waitSeconds = 0; overlap = 0; steps = 0 }
+        guard reportsStatistics && steps > 0 else { return nil }
+        return CommStatistics(waitMs: waitSeconds / Double(steps) * 1000, overlapped: overlap / Double(steps))
+    }
+
+    func detach() { buckets.detach() }
+}
