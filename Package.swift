@@ -4,6 +4,11 @@ import PackageDescription
 // No unsafe compiler flags, so the package can be a versioned dependency: the hot loops work on
 // raw pointers (no dynamic exclusivity checks inside them; measured: -enforce-exclusivity=unchecked
 // made no difference beyond noise), and the one loop Swift would not vectorize is C (CKernels).
+// Targets that `import Tandem` also list the modules it re-exports: SwiftPM rebuilds a client
+// when a module it depends on changes, and a re-export alone left clients stale (old symbols at
+// link time, old class layouts at run time).
+let stack: [Target.Dependency] = ["Tandem", "Tensor", "NN", "Optim", "Data", "Distributed", "Trainer"]
+
 let package = Package(
     name: "Tandem",
     products: [
@@ -39,11 +44,11 @@ let package = Package(
         .target(name: "Tandem", dependencies: ["Tensor", "NN", "Optim", "Data", "Distributed", "Trainer"]),
         // YAML configs and `--set` overrides (the CLI's reader; a library so tests and fuzzers reach it).
         .target(name: "TandemConfig", dependencies: ["Trainer", "Yams"]),
-        .executableTarget(name: "tandem", dependencies: [
-            "Tandem", "TandemConfig", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .executableTarget(name: "tandem", dependencies: stack + [
+            "TandemConfig", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // The README's custom-model example (a Swift program using the Trainer API).
-        .executableTarget(name: "tandem-example", dependencies: ["Tandem"]),
+        .executableTarget(name: "tandem-example", dependencies: stack),
         .executableTarget(name: "tandem-bench", dependencies: ["Tensor", "CBLAS", "CMPI", "Distributed"]),
         // Fixture loading and the op-check helpers shared by the test targets.
         .target(name: "TestSupport", dependencies: ["Tensor"], path: "Tests/TestSupport"),
@@ -51,11 +56,11 @@ let package = Package(
         .testTarget(name: "NNTests", dependencies: ["NN", "Optim", "TestSupport"]),
         .testTarget(name: "DataTests", dependencies: ["Data", "CZlib"]),
         .target(name: "CommChecks", dependencies: ["Distributed", "Tensor"], path: "Tests/CommChecks"),
-        .testTarget(name: "TrainerTests", dependencies: ["Tandem"]),
+        .testTarget(name: "TrainerTests", dependencies: stack),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "CommChecks", "Tensor"]),
         // Every reader of untrusted input behind one entry point: bounded mutation tests in the
         // suite, and the libFuzzer harness (built with -sanitize=fuzzer, see docs/RELIABILITY.md).
-        .target(name: "FuzzTargets", dependencies: ["Tandem", "TandemConfig", "CZlib"], path: "Tests/FuzzTargets"),
+        .target(name: "FuzzTargets", dependencies: stack + ["TandemConfig", "CZlib"], path: "Tests/FuzzTargets"),
         .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets"]),
         .executableTarget(name: "tandem-fuzz", dependencies: ["FuzzTargets"], path: "Tests/FuzzHarness"),
         // Driven under mpirun by launch/test.

@@ -30,9 +30,16 @@ public enum MNISTFamily {
         for candidate in ["\(directory)/\(name).gz", "\(directory)/\(name)"] where FileManager.default.fileExists(atPath: candidate) {
             return candidate
         }
-        let hint = directory == defaultFolder
-            ? "install it with `apt-get install dataset-fashion-mnist` or point data.path at a folder with the IDX files"
-            : "set data.path to a folder holding the MNIST-style IDX files"
-        throw DataError("\(directory)/\(name)[.gz]: no such file; \(hint)")
+        throw MissingDatasetFile(path: "\(directory)/\(name)[.gz]", isDebianDefault: directory == defaultFolder)
+    }
+}
+
+/// An IDX file of the MNIST family is not where it was looked for.
+public struct MissingDatasetFile: Error, CustomStringConvertible {
+    public let path: String
+    /// The folder was Debian's default, so installing the package would provide it.
+    public let isDebianDefault: Bool
+    public var description: String {
+        "\(path): no such file" + (isDebianDefault ? "; install it with `apt-get install dataset-fashion-mnist`" : "")
     }
 }

@@ -13,6 +13,7 @@ public final class CheckedCommunicator: Communicator {
     public var kind: String { inner.kind + "+checked" }
 
     public func noteCallSite(_ file: StaticString, _ line: UInt) { site = "\(file):\(line)" }
+    public func finalize() { inner.finalize() }
 
     /// Exchanges "#seq signature" with every rank and fails on any difference.
     func verify(_ signature: String) throws {

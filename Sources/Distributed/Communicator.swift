@@ -47,10 +47,13 @@ public protocol Communicator: AnyObject {
     func abort(code: Int32, message: String) -> Never
     /// Records where the next collective is called from (used by the debug-mode schedule check).
     func noteCallSite(_ file: StaticString, _ line: UInt)
+    /// Ends this process's part in the job cleanly (MPI_Finalize for MPI; nothing otherwise).
+    func finalize()
 }
 
 extension Communicator {
     public func noteCallSite(_ file: StaticString, _ line: UInt) {}
+    public func finalize() {}
 
     /// This communicator, with the caller's file and line noted for the debug-mode schedule check:
     /// `comm.at().allreduce(buffer)`.

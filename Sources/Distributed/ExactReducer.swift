@@ -18,8 +18,8 @@ public final class ExactReducer {
 
     public init(length: Int, virtualShards: Int, communicator: Communicator) {
         let n = communicator.size
-        precondition(virtualShards > 0 && virtualShards & (virtualShards - 1) == 0, "exact mode: virtual_shards must be a power of two")
-        precondition(n & (n - 1) == 0 && virtualShards % n == 0, "exact mode: ranks (\(n)) must be a power of two dividing virtual_shards (\(virtualShards))")
+        precondition(virtualShards > 0 && virtualShards & (virtualShards - 1) == 0, "ExactReducer: the shard count \(virtualShards) must be a power of two")
+        precondition(n & (n - 1) == 0 && virtualShards % n == 0, "ExactReducer: ranks (\(n)) must be a power of two dividing the shard count (\(virtualShards))")
         self.length = length; self.virtualShards = virtualShards; self.communicator = communicator
         let per = virtualShards / n
         localShards = communicator.rank * per..<(communicator.rank + 1) * per

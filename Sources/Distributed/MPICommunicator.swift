@@ -13,14 +13,9 @@ public final class MPICommunicator: Communicator {
     public private(set) var watchdog: Watchdog!
     private var finalized = false
 
-    /// Whether this process was started by mpirun/mpiexec (or a Slurm PMI launcher).
-    public static var isLaunchedByMPI: Bool {
-        let env = ProcessInfo.processInfo.environment
-        return ["OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE"].contains { env[$0] != nil }
-    }
-
     /// Initialises MPI (thread support: multiple, so the watchdog thread may call MPI_Abort).
-    public init(timeout: Double = 300) throws {
+    /// `timeoutSetting` is what the user calls the timeout (named when it fires).
+    public init(timeout: Double = 300, timeoutSetting: String = "the collective timeout") throws {
         var provided: Int32 = 0
         let rc = MPI_Init_thread(nil, nil, cmpi_thread_multiple(), &provided)
         guard rc == cmpi_success() else {
@@ -37,7 +32,7 @@ public final class MPICommunicator: Communicator {
         _ = MPI_Comm_size(comm, &s)
         rank = Int(r); size = Int(s)
         let world = comm
-        watchdog = Watchdog(timeout: timeout, rank: rank) { message in
+        watchdog = Watchdog(timeout: timeout, setting: timeoutSetting, rank: rank) { message in
             fputs(message + "\n", stderr)
             fflush(stderr)
             MPI_Abort(world, 3)

@@ -12,9 +12,12 @@ public final class SimulatedWorld {
     // element concurrently, and concurrent writes to one Array race on its copy-on-write check.
     fileprivate let slots: UnsafeMutablePointer<UnsafeMutableRawPointer?>
 
-    public init(size: Int, timeout: Double = 300) {
+    /// What the user calls the timeout, for messages.
+    let timeoutSetting: String
+
+    public init(size: Int, timeout: Double = 300, timeoutSetting: String = "the collective timeout") {
         precondition(size >= 1, "SimulatedWorld: size must be at least 1")
-        self.size = size; self.timeout = timeout
+        self.size = size; self.timeout = timeout; self.timeoutSetting = timeoutSetting
         slots = .allocate(capacity: size)
         slots.initialize(repeating: nil, count: size)
     }
@@ -22,8 +25,9 @@ public final class SimulatedWorld {
     deinit { slots.deallocate() }
 
     /// Runs `body` once per rank, each on its own thread, and waits for all; rethrows the first error.
-    public static func run(size: Int, timeout: Double = 300, _ body: @escaping (SimulatedCommunicator) throws -> Void) throws {
-        let world = SimulatedWorld(size: size, timeout: timeout)
+    public static func run(size: Int, timeout: Double = 300, timeoutSetting: String = "the collective timeout",
+                           _ body: @escaping (SimulatedCommunicator) throws -> Void) throws {
+        let world = SimulatedWorld(size: size, timeout: timeout, timeoutSetting: timeoutSetting)
         final class Errors { var list: [Error?]; init(_ n: Int) { list = Array(repeating: nil, count: n) } }
         let errors = Errors(size)
         let lock = NSLock(), group = DispatchGroup()
@@ -61,7 +65,7 @@ public final class SimulatedWorld {
         while gen == generation {
             if let b = broken { throw CommError(rank: rank, call: what, message: "another rank failed first (\(b))") }
             if !cond.wait(until: deadline) && gen == generation {
-                let message = "collective #\(seq) (\(what)) has not completed after \(formatSeconds(timeout)) (distributed.timeout_s)"
+                let message = "collective #\(seq) (\(what)) has not completed after \(formatSeconds(timeout)) (\(timeoutSetting))"
                 if broken == nil { broken = "rank \(rank): \(message)" }
                 cond.broadcast()
                 throw CommError(rank: rank, call: what, message: message)

@@ -6,8 +6,10 @@ import Foundation
 /// Each collective runs inside `watch`, which records (sequence number, description, start);
 /// a background thread checks the record and calls `onTimeout` with a message naming it.
 public final class Watchdog {
-    /// Seconds a collective may take (`distributed.timeout_s`).
+    /// Seconds a collective may take.
     public let timeout: Double
+    /// What the user calls that limit (a config key), named in the message.
+    private let setting: String
     private let rank: Int
     private let onTimeout: (String) -> Void
     private let lock = NSLock()
@@ -16,9 +18,10 @@ public final class Watchdog {
     /// Collectives started so far.
     public private(set) var sequence = 0
 
-    public init(timeout: Double, rank: Int, onTimeout: @escaping (String) -> Void) {
+    public init(timeout: Double, setting: String = "the collective timeout", rank: Int, onTimeout: @escaping (String) -> Void) {
         precondition(timeout > 0, "Watchdog: timeout must be positive")
         self.timeout = timeout
+        self.setting = setting
         self.rank = rank
         self.onTimeout = onTimeout
         let poll = min(0.1, timeout / 10)
@@ -48,7 +51,7 @@ public final class Watchdog {
         guard !fired, let c = current, ProcessInfo.processInfo.systemUptime - c.start > timeout else { lock.unlock(); return }
         fired = true
         lock.unlock()
-        onTimeout("tandem: rank \(rank): collective #\(c.seq) (\(c.what)) has not completed after \(formatSeconds(timeout)) (distributed.timeout_s); a rank has probably died, stalled or skipped a collective; ending the job")
+        onTimeout("tandem: rank \(rank): collective #\(c.seq) (\(c.what)) has not completed after \(formatSeconds(timeout)) (\(setting)); a rank has probably died, stalled or skipped a collective; ending the job")
     }
 }
 

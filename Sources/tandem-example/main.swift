@@ -18,7 +18,7 @@ final class Residual: Module {
     func outputShape(for input: [Int]) throws -> [Int] { input }
 }
 
-let comm: Communicator = MPICommunicator.isLaunchedByMPI ? try MPICommunicator() : LocalCommunicator()
+let comm = try makeCommunicator(timeout: 300)   // MPI under mpirun, one process otherwise
 let model = Sequential(Flatten(), Linear(inFeatures: 784, outFeatures: 256, key: InitKey(seed: 7, layer: 1)), ReLU(),
                        Residual(width: 256, hidden: 128, key: InitKey(seed: 7, layer: 3)),
                        Linear(inFeatures: 256, outFeatures: 10, key: InitKey(seed: 7, layer: 4)))
@@ -46,4 +46,4 @@ if comm.rank == 0 {
         .make(ids: [0, 1, 2], epoch: 0, augment: false).x)
     print("first three test predictions: \(logits.argmax(alongAxis: 1))")
 }
-(comm as? MPICommunicator)?.finalize()
+comm.finalize()

@@ -12,18 +12,11 @@ enum Launch {
 
     /// MPI under mpirun, otherwise a world of one with no MPI at all.
     static func communicator(timeout: Double) throws -> Communicator {
-        if MPICommunicator.isLaunchedByMPI {
-            if ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] == nil { BLAS.setThreads(1) }
-            return try MPICommunicator(timeout: timeout)
-        }
-        return LocalCommunicator()
+        try makeCommunicator(timeout: timeout, timeoutSetting: "distributed.timeout_s")
     }
 
     /// Ends MPI cleanly where there is one.
-    static func finish(_ comm: Communicator) {
-        (comm as? MPICommunicator)?.finalize()
-        ((comm as? CheckedCommunicator)?.inner as? MPICommunicator)?.finalize()
-    }
+    static func finish(_ comm: Communicator) { comm.finalize() }
 
     /// Prints one line for `error` (rank 0 only for errors every rank shares) and exits:
     /// code 2 for config and argument mistakes, 1 otherwise. Errors only this rank saw end the

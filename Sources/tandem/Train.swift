@@ -43,7 +43,7 @@ struct Train: ParsableCommand {
             options.configFile = config
             if let n = simulateRanks {
                 if MPICommunicator.isLaunchedByMPI { throw ValidationError("--simulate-ranks runs without mpirun") }
-                try SimulatedWorld.run(size: n, timeout: cfg.distributed.timeoutS) { raw in
+                try SimulatedWorld.run(size: n, timeout: cfg.distributed.timeoutS, timeoutSetting: "distributed.timeout_s") { raw in
                     let c: Communicator = debug ? CheckedCommunicator(raw) : raw
                     var o = options
                     o.quiet = quiet || c.rank != 0

@@ -62,12 +62,14 @@ import Testing
 
     @Test func badMNISTFolders() throws {
         let missing = temporaryFolder("empty")
-        expectDataError("no such file; set data.path") { _ = try MNISTFamily.load(directory: missing, train: true) }
+        #expect(performing: { _ = try MNISTFamily.load(directory: missing, train: true) }, throws: { e in
+            "\(e)" == "\(missing)/train-images-idx3-ubyte[.gz]: no such file"
+        })
         // The default folder's hint names Debian's package (an empty folder stands in for it, so
         // this holds whether or not the package is installed here).
-        expectDataError("\(missing)/train-images-idx3-ubyte[.gz]: no such file; install it with `apt-get install dataset-fashion-mnist`") {
-            _ = try MNISTFamily.locate(missing, "train-images-idx3-ubyte", defaultFolder: missing)
-        }
+        #expect(performing: { _ = try MNISTFamily.locate(missing, "train-images-idx3-ubyte", defaultFolder: missing) }, throws: { e in
+            "\(e)" == "\(missing)/train-images-idx3-ubyte[.gz]: no such file; install it with `apt-get install dataset-fashion-mnist`"
+        })
         let dir = temporaryFolder("mismatch")
         try writeMNISTFolder(dir, n: 6, gzip: true)
         try IDX.write(shape: [5], bytes: [0, 1, 2, 3, 4], to: "\(dir)/train-labels-idx1-ubyte.gz", gzip: true)

@@ -41,7 +41,13 @@ public enum DatasetSpec: Equatable, Sendable {
         switch self {
         case let .fashionMNIST(path), let .mnist(path):
             let dir = path ?? MNISTFamily.defaultPath
-            return (try MNISTFamily.load(directory: dir, train: true), try MNISTFamily.load(directory: dir, train: false), nil)
+            do {
+                return (try MNISTFamily.load(directory: dir, train: true), try MNISTFamily.load(directory: dir, train: false), nil)
+            } catch let e as MissingDatasetFile {
+                throw DataError("\(e.path): no such file; " + (e.isDebianDefault
+                    ? "install it with `apt-get install dataset-fashion-mnist` or point data.path at a folder with the IDX files"
+                    : "set data.path to a folder holding the MNIST-style IDX files"))
+            }
         case let .csv(c):
             let t = try CSVTable.load(path: c.path, target: c.target, task: c.task, missing: c.missing,
                                       testPath: c.testPath, testFraction: c.testFraction, seed: seed)
