@@ -28,11 +28,13 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
-        .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
-                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(
+            name: "CBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c",
-                       providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
+        .systemLibrary(
+            name: "CMPI", pkgConfig: "ompi-c",
+            providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
         .target(name: "CKernels"),
         .target(name: "Tensor", dependencies: ["CBLAS", "CKernels"]),
         .target(name: "NN", dependencies: ["Tensor"]),
@@ -44,9 +46,11 @@ let package = Package(
         .target(name: "Tandem", dependencies: ["Tensor", "NN", "Optim", "Data", "Distributed", "Trainer"]),
         // YAML configs and `--set` overrides (the CLI's reader; a library so tests and fuzzers reach it).
         .target(name: "TandemConfig", dependencies: ["Trainer", "Yams"]),
-        .executableTarget(name: "tandem", dependencies: stack + [
-            "TandemConfig", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        .executableTarget(
+            name: "tandem",
+            dependencies: stack + [
+                "TandemConfig", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
         // The README's custom-model example (a Swift program using the Trainer API).
         .executableTarget(name: "tandem-example", dependencies: stack),
         .executableTarget(name: "tandem-bench", dependencies: ["Tensor", "CBLAS", "CMPI", "Distributed"]),
@@ -64,7 +68,8 @@ let package = Package(
         .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets"]),
         .executableTarget(name: "tandem-fuzz", dependencies: ["FuzzTargets"], path: "Tests/FuzzHarness"),
         // Driven under mpirun by launch/test.
-        .executableTarget(name: "tandem-mpi-check", dependencies: ["Distributed", "CommChecks"], path: "Tests/MPICheck"),
+        .executableTarget(
+            name: "tandem-mpi-check", dependencies: ["Distributed", "CommChecks"], path: "Tests/MPICheck"),
     ],
     swiftLanguageModes: [.v5]
 )

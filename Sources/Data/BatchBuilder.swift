@@ -11,9 +11,14 @@ public struct Preprocessing: Sendable {
     /// Random translation by up to this many pixels, filling with zeros (training only).
     public var cropPadding: Int
 
-    public init(mean: Float = 0, std: Float = 1, oneHot: Bool = false, horizontalFlip: Bool = false, cropPadding: Int = 0) {
-        self.mean = mean; self.std = std; self.oneHot = oneHot
-        self.horizontalFlip = horizontalFlip; self.cropPadding = cropPadding
+    public init(
+        mean: Float = 0, std: Float = 1, oneHot: Bool = false, horizontalFlip: Bool = false, cropPadding: Int = 0
+    ) {
+        self.mean = mean
+        self.std = std
+        self.oneHot = oneHot
+        self.horizontalFlip = horizontalFlip
+        self.cropPadding = cropPadding
     }
 }
 
@@ -39,27 +44,34 @@ public struct BatchBuilder {
     public let seed: UInt64
 
     public init(dataset: Dataset, preprocessing: Preprocessing, seed: UInt64) {
-        self.dataset = dataset; self.preprocessing = preprocessing; self.seed = seed
+        self.dataset = dataset
+        self.preprocessing = preprocessing
+        self.seed = seed
     }
 
     /// The batch of samples `ids`; augmented when `augment` (training) and configured.
     public func make(ids: [Int], epoch: Int, augment: Bool) -> Batch {
-        let shape = dataset.sampleShape, per = shape.reduce(1, *)
-        let x = Tensor.empty([ids.count] + shape), xs = x.data
-        let inv = 1 / preprocessing.std, shift = -preprocessing.mean / preprocessing.std
+        let shape = dataset.sampleShape
+        let per = shape.reduce(1, *)
+        let x = Tensor.empty([ids.count] + shape)
+        let xs = x.data
+        let inv = 1 / preprocessing.std
+        let shift = -preprocessing.mean / preprocessing.std
         switch dataset.features {
         case .bytes(let bytes):
             let a = inv / 255
             bytes.withUnsafeBufferPointer { b in
                 for (r, id) in ids.enumerated() {
-                    let src = b.baseAddress! + id * per, dst = xs + r * per
+                    let src = b.baseAddress! + id * per
+                    let dst = xs + r * per
                     for j in 0..<per { dst[j] = Float(src[j]) * a + shift }
                 }
             }
         case .floats(let floats):
             floats.withUnsafeBufferPointer { f in
                 for (r, id) in ids.enumerated() {
-                    let src = f.baseAddress! + id * per, dst = xs + r * per
+                    let src = f.baseAddress! + id * per
+                    let dst = xs + r * per
                     for j in 0..<per { dst[j] = src[j] * inv + shift }
                 }
             }
@@ -67,16 +79,17 @@ public struct BatchBuilder {
         if augment && shape.count == 3 && (preprocessing.horizontalFlip || preprocessing.cropPadding > 0) {
             augmentImages(x, ids: ids, epoch: epoch, fill: shift)
         }
-        var labels: [Int] = [], targets: Tensor? = nil
+        var labels: [Int] = []
+        var targets: Tensor? = nil
         switch dataset.targets {
-        case let .classes(l, classes):
+        case .classes(let l, let classes):
             labels = ids.map { Int(l[$0]) }
             if preprocessing.oneHot {
                 let t = Tensor(zeros: [ids.count, classes])
                 for (r, c) in labels.enumerated() { t.data[r * classes + c] = 1 }
                 targets = t
             }
-        case let .values(v, width):
+        case .values(let v, let width):
             let t = Tensor.empty([ids.count, width])
             for (r, id) in ids.enumerated() { for k in 0..<width { t.data[r * width + k] = v[id * width + k] } }
             targets = t
@@ -87,7 +100,8 @@ public struct BatchBuilder {
     /// Flip and translate each image [C, H, W] in place; `fill` is the normalised value of 0.
     func augmentImages(_ x: Tensor, ids: [Int], epoch: Int, fill: Float) {
         let (c, h, w) = (dataset.sampleShape[0], dataset.sampleShape[1], dataset.sampleShape[2])
-        let per = c * h * w, pad = preprocessing.cropPadding
+        let per = c * h * w
+        let pad = preprocessing.cropPadding
         let gen = Philox(seed: seed)
         var scratch = [Float](repeating: 0, count: per)
         for (r, id) in ids.enumerated() {
@@ -99,11 +113,17 @@ public struct BatchBuilder {
             if !flip && dx == 0 && dy == 0 { continue }
             let img = x.data + r * per
             scratch.withUnsafeMutableBufferPointer { s in
-                for ch in 0..<c { for i in 0..<h { for j in 0..<w {
-                    // Output pixel (i, j) reads input (i + dy, j' + dx), j' mirrored when flipped.
-                    let si = i + dy, sj = (flip ? w - 1 - j : j) + dx
-                    s[(ch * h + i) * w + j] = si >= 0 && si < h && sj >= 0 && sj < w ? img[(ch * h + si) * w + sj] : fill
-                } } }
+                for ch in 0..<c {
+                    for i in 0..<h {
+                        for j in 0..<w {
+                            // Output pixel (i, j) reads input (i + dy, j' + dx), j' mirrored when flipped.
+                            let si = i + dy
+                            let sj = (flip ? w - 1 - j : j) + dx
+                            s[(ch * h + i) * w + j] =
+                                si >= 0 && si < h && sj >= 0 && sj < w ? img[(ch * h + si) * w + sj] : fill
+                        }
+                    }
+                }
                 img.update(from: s.baseAddress!, count: per)
             }
         }

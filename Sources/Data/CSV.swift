@@ -28,9 +28,12 @@ public enum CSVTable {
 
     /// Loads `path` and returns (train, test): the test rows are `testPath`'s, or a seeded
     /// `testFraction` of `path`'s rows. Missing values are filled from training rows only.
-    public static func load(path: String, target: String, task: Task, missing: MissingPolicy,
-                            testPath: String? = nil, testFraction: Double = 0.2, seed: UInt64)
-        throws -> (train: Dataset, test: Dataset, schema: Schema) {
+    public static func load(
+        path: String, target: String, task: Task, missing: MissingPolicy,
+        testPath: String? = nil, testFraction: Double = 0.2, seed: UInt64
+    )
+        throws -> (train: Dataset, test: Dataset, schema: Schema)
+    {
         var train = try parse(path, target: target)
         var test: Table
         if let testPath {
@@ -39,7 +42,9 @@ public enum CSVTable {
                 throw DataError("\(testPath): columns \(test.featureNames) differ from \(path)'s \(train.featureNames)")
             }
         } else {
-            guard testFraction > 0 && testFraction < 1 else { throw DataError("\(path): test_fraction must be in (0, 1)") }
+            guard testFraction > 0 && testFraction < 1 else {
+                throw DataError("\(path): test_fraction must be in (0, 1)")
+            }
             let n = train.features.count
             let order = Permutation.shuffled(count: n, seed: seed, epoch: 0x7E57)
             let nTest = max(1, Int((Double(n) * testFraction).rounded()))
@@ -47,8 +52,9 @@ public enum CSVTable {
             let testRows = Set(order.prefix(nTest))
             func pick(_ keep: Bool) -> Table {
                 let idx = (0..<n).filter { testRows.contains($0) != keep }
-                return Table(features: idx.map { train.features[$0] }, targets: idx.map { train.targets[$0] },
-                             lines: idx.map { train.lines[$0] }, featureNames: train.featureNames)
+                return Table(
+                    features: idx.map { train.features[$0] }, targets: idx.map { train.targets[$0] },
+                    lines: idx.map { train.lines[$0] }, featureNames: train.featureNames)
             }
             (train, test) = (pick(true), pick(false))
         }
@@ -58,7 +64,10 @@ public enum CSVTable {
         try applyMissing(&test, fills, missing, file: testPath ?? path)
         let classes = task == .classification ? try classIndex(train.targets + test.targets, file: path) : nil
         let schema = Schema(featureNames: train.featureNames, target: target, missing: missing, fills: fills)
-        return (try dataset(train, task, classes, file: path), try dataset(test, task, classes, file: testPath ?? path), schema)
+        return (
+            try dataset(train, task, classes, file: path), try dataset(test, task, classes, file: testPath ?? path),
+            schema
+        )
     }
 
     static func isMissing(_ s: String) -> Bool { ["", "NA", "NaN", "nan", "?", "null"].contains(s) }
@@ -71,12 +80,16 @@ public enum CSVTable {
         let (header, rows) = try records(path)
         let wanted = Set(schema.featureNames)
         if let extra = header.first(where: { !wanted.contains($0) && $0 != schema.target }) {
-            throw DataError("\(path): column '\(extra)' is not one of the model's features (\(schema.featureNames.joined(separator: ", ")))")
+            throw DataError(
+                "\(path): column '\(extra)' is not one of the model's features (\(schema.featureNames.joined(separator: ", ")))"
+            )
         }
         var columns: [Int] = []
         for name in schema.featureNames {
             guard let k = header.firstIndex(of: name) else {
-                throw DataError("\(path): no column named '\(name)'; the model was trained on \(schema.featureNames.joined(separator: ", "))")
+                throw DataError(
+                    "\(path): no column named '\(name)'; the model was trained on \(schema.featureNames.joined(separator: ", "))"
+                )
             }
             columns.append(k)
         }
@@ -87,7 +100,9 @@ public enum CSVTable {
                 let f = fields[k]
                 if isMissing(f) {
                     guard schema.missing == .mean || schema.missing == .median else {
-                        throw DataError("\(path):\(line): missing value in column '\(header[k])' (the model was trained with data.missing: \(schema.missing.rawValue); fill it)")
+                        throw DataError(
+                            "\(path):\(line): missing value in column '\(header[k])' (the model was trained with data.missing: \(schema.missing.rawValue); fill it)"
+                        )
                     }
                     features.append(schema.fills[j])
                     continue
@@ -98,13 +113,16 @@ public enum CSVTable {
                 features.append(v)
             }
         }
-        return try Dataset(features: .floats(features), targets: .values([Float](repeating: 0, count: rows.count), width: 1),
-                           sampleShape: [columns.count], source: path)
+        return try Dataset(
+            features: .floats(features), targets: .values([Float](repeating: 0, count: rows.count), width: 1),
+            sampleShape: [columns.count], source: path)
     }
 
     /// A CSV's header and its data rows (with line numbers), each row as wide as the header.
     static func records(_ path: String) throws -> (header: [String], rows: [(line: Int, fields: [String])]) {
-        guard let data = FileManager.default.contents(atPath: path) else { throw DataError("\(path): cannot read (missing file?)") }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw DataError("\(path): cannot read (missing file?)")
+        }
         guard let text = String(data: data, encoding: .utf8) else { throw DataError("\(path): not UTF-8 text") }
         var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
         while let last = lines.last, last.trimmingCharacters(in: .whitespaces).isEmpty { lines.removeLast() }
@@ -130,11 +148,16 @@ public enum CSVTable {
         guard let targetIndex = header.firstIndex(of: target) else {
             throw DataError("\(path): no column named '\(target)' (columns: \(header.joined(separator: ", ")))")
         }
-        var table = Table(features: [], targets: [], lines: [], featureNames: header.enumerated().filter { $0.offset != targetIndex }.map(\.element))
+        var table = Table(
+            features: [], targets: [], lines: [],
+            featureNames: header.enumerated().filter { $0.offset != targetIndex }.map(\.element))
         for (lineNo, fields) in rows {
             var row: [Float] = []
             for (k, f) in fields.enumerated() where k != targetIndex {
-                if isMissing(f) { row.append(.nan); continue }
+                if isMissing(f) {
+                    row.append(.nan)
+                    continue
+                }
                 guard let v = Float(f), v.isFinite else {
                     throw DataError("\(path):\(lineNo): column '\(header[k])' holds '\(f)', not a number")
                 }
@@ -149,18 +172,39 @@ public enum CSVTable {
 
     /// Splits one CSV row; double quotes group fields and "" escapes a quote.
     static func splitRow(_ line: String) -> [String] {
-        var fields: [String] = [], cur = "", quoted = false
+        var fields: [String] = []
+        var cur = ""
+        var quoted = false
         var it = line.makeIterator()
         while let ch = it.next() {
             if quoted {
                 if ch == "\"" {
                     if let nxt = it.next() {
-                        if nxt == "\"" { cur.append("\"") } else { quoted = false; if nxt == "," { fields.append(cur); cur = "" } else { cur.append(nxt) } }
-                    } else { quoted = false }
-                } else { cur.append(ch) }
-            } else if ch == "\"" { quoted = true }
-            else if ch == "," { fields.append(cur); cur = "" }
-            else { cur.append(ch) }
+                        if nxt == "\"" {
+                            cur.append("\"")
+                        } else {
+                            quoted = false
+                            if nxt == "," {
+                                fields.append(cur)
+                                cur = ""
+                            } else {
+                                cur.append(nxt)
+                            }
+                        }
+                    } else {
+                        quoted = false
+                    }
+                } else {
+                    cur.append(ch)
+                }
+            } else if ch == "\"" {
+                quoted = true
+            } else if ch == "," {
+                fields.append(cur)
+                cur = ""
+            } else {
+                cur.append(ch)
+            }
         }
         fields.append(cur)
         return fields
@@ -186,15 +230,20 @@ public enum CSVTable {
         for (r, row) in t.features.enumerated() {
             let labelMissing = isMissing(t.targets[r])
             let gap = row.firstIndex { $0.isNaN }
-            if gap == nil && !labelMissing { keep.append(r); continue }
+            if gap == nil && !labelMissing {
+                keep.append(r)
+                continue
+            }
             switch policy {
             case .error:
                 let what = labelMissing ? "the target" : "column '\(t.featureNames[gap!])'"
-                throw DataError("\(file):\(t.lines[r]): missing value in \(what) (set data.missing to drop, mean or median to handle it)")
+                throw DataError(
+                    "\(file):\(t.lines[r]): missing value in \(what) (set data.missing to drop, mean or median to handle it)"
+                )
             case .drop:
                 continue
             case .mean, .median:
-                if labelMissing { continue }   // a target cannot be imputed: the row is dropped
+                if labelMissing { continue }  // a target cannot be imputed: the row is dropped
                 t.features[r] = row.enumerated().map { $0.element.isNaN ? fills[$0.offset] : $0.element }
                 keep.append(r)
             }
@@ -220,14 +269,18 @@ public enum CSVTable {
         let shape = [t.featureNames.count]
         if let classes {
             let count = Int(classes.values.max()! + 1)
-            return try Dataset(features: .floats(features), targets: .classes(t.targets.map { classes[$0]! }, classes: count),
-                               sampleShape: shape, source: file)
+            return try Dataset(
+                features: .floats(features), targets: .classes(t.targets.map { classes[$0]! }, classes: count),
+                sampleShape: shape, source: file)
         }
         var values: [Float] = []
         for (r, s) in t.targets.enumerated() {
-            guard let v = Float(s), v.isFinite else { throw DataError("\(file):\(t.lines[r]): target '\(s)' is not a number") }
+            guard let v = Float(s), v.isFinite else {
+                throw DataError("\(file):\(t.lines[r]): target '\(s)' is not a number")
+            }
             values.append(v)
         }
-        return try Dataset(features: .floats(features), targets: .values(values, width: 1), sampleShape: shape, source: file)
+        return try Dataset(
+            features: .floats(features), targets: .values(values, width: 1), sampleShape: shape, source: file)
     }
 }

@@ -30,31 +30,41 @@ public final class Dataset {
     public init(features: Features, targets: Targets, sampleShape: [Int], source: String) throws {
         let per = sampleShape.reduce(1, *)
         let featureCount: Int
-        switch features { case .bytes(let b): featureCount = b.count; case .floats(let f): featureCount = f.count }
+        switch features {
+        case .bytes(let b): featureCount = b.count
+        case .floats(let f): featureCount = f.count
+        }
         guard per > 0, featureCount % per == 0 else {
-            throw DataError("\(source): \(featureCount) feature values do not divide into samples of shape \(sampleShape)")
+            throw DataError(
+                "\(source): \(featureCount) feature values do not divide into samples of shape \(sampleShape)")
         }
         let n = featureCount / per
         guard n > 0 else { throw DataError("\(source): the dataset is empty") }
         switch targets {
-        case let .classes(labels, classes):
+        case .classes(let labels, let classes):
             guard labels.count == n else {
                 throw DataError("\(source): \(n) samples but \(labels.count) labels")
             }
             if let bad = labels.firstIndex(where: { $0 < 0 || Int($0) >= classes }) {
                 throw DataError("\(source): label \(labels[bad]) of sample \(bad) is outside 0..<\(classes)")
             }
-        case let .values(v, width):
+        case .values(let v, let width):
             guard width > 0, v.count == n * width else {
                 throw DataError("\(source): \(n) samples but \(v.count) target values (width \(width))")
             }
         }
-        self.features = features; self.targets = targets; self.sampleShape = sampleShape
-        self.count = n; self.source = source
+        self.features = features
+        self.targets = targets
+        self.sampleShape = sampleShape
+        self.count = n
+        self.source = source
     }
 
     /// Number of classes, or nil for regression.
-    public var classCount: Int? { if case let .classes(_, c) = targets { return c }; return nil }
+    public var classCount: Int? {
+        if case .classes(_, let c) = targets { return c }
+        return nil
+    }
 
     /// The first `n` samples (a `limit` for quick runs).
     public func prefix(_ n: Int) throws -> Dataset {
@@ -67,23 +77,32 @@ public final class Dataset {
         }
         let t: Targets
         switch targets {
-        case let .classes(l, c): t = .classes(Array(l[0..<n]), classes: c)
-        case let .values(v, w): t = .values(Array(v[0..<n * w]), width: w)
+        case .classes(let l, let c): t = .classes(Array(l[0..<n]), classes: c)
+        case .values(let v, let w): t = .values(Array(v[0..<n * w]), width: w)
         }
         return try Dataset(features: f, targets: t, sampleShape: sampleShape, source: source)
     }
 
     /// Mean and standard deviation of all feature values (bytes scaled to [0, 1]).
     public func featureMoments() -> (mean: Double, std: Double) {
-        var s = 0.0, s2 = 0.0, n = 0
+        var s = 0.0
+        var s2 = 0.0
+        var n = 0
         switch features {
         case .bytes(let b):
             var hist = [Int](repeating: 0, count: 256)
             for v in b { hist[Int(v)] += 1 }
-            for (v, c) in hist.enumerated() { let x = Double(v) / 255; s += x * Double(c); s2 += x * x * Double(c) }
+            for (v, c) in hist.enumerated() {
+                let x = Double(v) / 255
+                s += x * Double(c)
+                s2 += x * x * Double(c)
+            }
             n = b.count
         case .floats(let f):
-            for v in f { s += Double(v); s2 += Double(v) * Double(v) }
+            for v in f {
+                s += Double(v)
+                s2 += Double(v) * Double(v)
+            }
             n = f.count
         }
         let mean = s / Double(max(n, 1))

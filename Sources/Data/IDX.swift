@@ -37,10 +37,13 @@ public enum IDX {
         }
         let magic = try read(4, "magic number")
         guard magic[0] == 0, magic[1] == 0 else {
-            throw DataError("\(path): not an IDX file (bad magic \(magic.map { String($0, radix: 16) }.joined(separator: " ")))")
+            throw DataError(
+                "\(path): not an IDX file (bad magic \(magic.map { String($0, radix: 16) }.joined(separator: " ")))")
         }
         guard magic[2] == 0x08 else {
-            throw DataError("\(path): IDX data type 0x\(String(magic[2], radix: 16)) is not supported (Tandem reads unsigned bytes, 0x08)")
+            throw DataError(
+                "\(path): IDX data type 0x\(String(magic[2], radix: 16)) is not supported (Tandem reads unsigned bytes, 0x08)"
+            )
         }
         let rank = Int(magic[3])
         guard rank >= 1 && rank <= 4 else { throw DataError("\(path): IDX rank \(rank) is not between 1 and 4") }

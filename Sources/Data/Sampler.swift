@@ -7,7 +7,7 @@ public enum Permutation {
         var i = count - 1
         while i > 0 {
             let r = gen.bits(.shuffle, stream: UInt32(truncatingIfNeeded: epoch), index: UInt64(i))
-            let j = Int((UInt64(r.0) &* UInt64(i + 1)) >> 32)   // multiply-shift: uniform enough for n << 2^32
+            let j = Int((UInt64(r.0) &* UInt64(i + 1)) >> 32)  // multiply-shift: uniform enough for n << 2^32
             p.swapAt(i, j)
             i -= 1
         }
@@ -22,7 +22,10 @@ public struct Cursor: Codable, Equatable, Sendable {
     public static let maxEpoch = 1 << 40
     public var epoch: Int
     public var offset: Int
-    public init(epoch: Int = 0, offset: Int = 0) { self.epoch = epoch; self.offset = offset }
+    public init(epoch: Int = 0, offset: Int = 0) {
+        self.epoch = epoch
+        self.offset = offset
+    }
 }
 
 /// Why a sampler cannot be made, with the numbers (callers phrase it in their own terms).
@@ -36,8 +39,8 @@ public enum SamplerError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .emptyBatch: return "a batch must hold at least one sample"
-        case let .batchNotDivisible(b, n): return "a batch of \(b) does not split evenly among \(n) ranks"
-        case let .batchLargerThanData(b, n): return "a batch of \(b) is larger than the \(n) samples"
+        case .batchNotDivisible(let b, let n): return "a batch of \(b) does not split evenly among \(n) ranks"
+        case .batchLargerThanData(let b, let n): return "a batch of \(b) is larger than the \(n) samples"
         }
     }
 }
@@ -48,20 +51,34 @@ public struct ShardedSampler {
     public let count: Int, batchSize: Int, rank: Int, worldSize: Int
     public let seed: UInt64, shuffle: Bool, dropLast: Bool
 
-    public init(count: Int, batchSize: Int, rank: Int, worldSize: Int, seed: UInt64,
-                shuffle: Bool = true, dropLast: Bool = true) throws {
+    public init(
+        count: Int, batchSize: Int, rank: Int, worldSize: Int, seed: UInt64,
+        shuffle: Bool = true, dropLast: Bool = true
+    ) throws {
         guard batchSize > 0 else { throw SamplerError.emptyBatch }
-        guard batchSize % worldSize == 0 else { throw SamplerError.batchNotDivisible(batch: batchSize, ranks: worldSize) }
-        guard count >= (dropLast ? batchSize : 1) else { throw SamplerError.batchLargerThanData(batch: batchSize, samples: count) }
-        self.count = count; self.batchSize = batchSize; self.rank = rank; self.worldSize = worldSize
-        self.seed = seed; self.shuffle = shuffle; self.dropLast = dropLast
+        guard batchSize % worldSize == 0 else {
+            throw SamplerError.batchNotDivisible(batch: batchSize, ranks: worldSize)
+        }
+        guard count >= (dropLast ? batchSize : 1) else {
+            throw SamplerError.batchLargerThanData(batch: batchSize, samples: count)
+        }
+        self.count = count
+        self.batchSize = batchSize
+        self.rank = rank
+        self.worldSize = worldSize
+        self.seed = seed
+        self.shuffle = shuffle
+        self.dropLast = dropLast
     }
 
     /// Why `cursor` (read from a checkpoint) is not a position this sampler can reach, or nil.
     public func problem(with cursor: Cursor) -> String? {
-        guard cursor.epoch >= 0, cursor.epoch <= Cursor.maxEpoch else { return "epoch \(cursor.epoch) is outside 0...\(Cursor.maxEpoch)" }
+        guard cursor.epoch >= 0, cursor.epoch <= Cursor.maxEpoch else {
+            return "epoch \(cursor.epoch) is outside 0...\(Cursor.maxEpoch)"
+        }
         guard cursor.offset >= 0, cursor.offset % batchSize == 0,
-              cursor.offset + (dropLast ? batchSize : 1) <= count else {
+            cursor.offset + (dropLast ? batchSize : 1) <= count
+        else {
             return "offset \(cursor.offset) is not the start of a batch of \(batchSize) among \(count) samples"
         }
         return nil
@@ -79,8 +96,9 @@ public struct ShardedSampler {
     /// batch's real size, and the cursor after it. `order` is `order(epoch: cursor.epoch)`.
     public func step(at cursor: Cursor, order: [Int]) -> (ids: [Int], globalCount: Int, next: Cursor) {
         let global = min(batchSize, count - cursor.offset)
-        precondition(global > 0 && (!dropLast || global == batchSize), "sampler: cursor \(cursor) is past the epoch's last step")
-        let share = Partition.share(global, part: rank, parts: worldSize)   // uneven for a tail, never padded
+        precondition(
+            global > 0 && (!dropLast || global == batchSize), "sampler: cursor \(cursor) is past the epoch's last step")
+        let share = Partition.share(global, part: rank, parts: worldSize)  // uneven for a tail, never padded
         let ids = Array(order[(cursor.offset + share.lowerBound)..<(cursor.offset + share.upperBound)])
         var next = Cursor(epoch: cursor.epoch, offset: cursor.offset + global)
         if next.offset + (dropLast ? batchSize : 1) > count { next = Cursor(epoch: cursor.epoch + 1, offset: 0) }

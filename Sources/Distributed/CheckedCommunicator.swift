@@ -19,7 +19,9 @@ public final class CheckedCommunicator: Communicator {
     func verify(_ signature: String) throws {
         sequence += 1
         let call = "#\(sequence) \(signature)"
-        let record = Array((call + "\u{1}" + site).utf8.prefix(Self.recordBytes)) + [UInt8](repeating: 0, count: max(0, Self.recordBytes - (call + "\u{1}" + site).utf8.count))
+        let record =
+            Array((call + "\u{1}" + site).utf8.prefix(Self.recordBytes))
+            + [UInt8](repeating: 0, count: max(0, Self.recordBytes - (call + "\u{1}" + site).utf8.count))
         site = "unknown site"
         var all = [UInt8](repeating: 0, count: Self.recordBytes * size)
         try record.withUnsafeBytes { send in try all.withUnsafeMutableBytes { try inner.allgather(send, into: $0) } }
@@ -29,34 +31,48 @@ public final class CheckedCommunicator: Communicator {
             return (parts.first ?? "", parts.count > 1 ? parts[1] : "?")
         }
         if entries.contains(where: { $0.call != call }) {
-            let listing = entries.enumerated().map { "rank \($0.offset): \($0.element.call) at \($0.element.site)" }.joined(separator: "; ")
+            let listing = entries.enumerated().map { "rank \($0.offset): \($0.element.call) at \($0.element.site)" }
+                .joined(separator: "; ")
             throw CommError(rank: rank, call: call, message: "ranks disagree on the next collective: \(listing)")
         }
     }
 
-    public func barrier() throws { try verify("barrier"); try inner.barrier() }
+    public func barrier() throws {
+        try verify("barrier")
+        try inner.barrier()
+    }
     public func broadcast(_ buffer: UnsafeMutableRawBufferPointer, root: Int) throws {
-        try verify("broadcast \(buffer.count) bytes from \(root)"); try inner.broadcast(buffer, root: root)
+        try verify("broadcast \(buffer.count) bytes from \(root)")
+        try inner.broadcast(buffer, root: root)
     }
     public func allreduce(_ buffer: UnsafeMutableBufferPointer<Float>) throws {
-        try verify("allreduce float32 x \(buffer.count)"); try inner.allreduce(buffer)
+        try verify("allreduce float32 x \(buffer.count)")
+        try inner.allreduce(buffer)
     }
     public func allreduce(_ buffer: UnsafeMutableBufferPointer<Double>) throws {
-        try verify("allreduce float64 x \(buffer.count)"); try inner.allreduce(buffer)
+        try verify("allreduce float64 x \(buffer.count)")
+        try inner.allreduce(buffer)
     }
     public func startAllreduce(_ buffer: UnsafeMutableBufferPointer<Float>) throws -> CommRequest {
-        try verify("allreduce float32 x \(buffer.count) (non-blocking)"); return try inner.startAllreduce(buffer)
+        try verify("allreduce float32 x \(buffer.count) (non-blocking)")
+        return try inner.startAllreduce(buffer)
     }
     public func allgather(_ send: UnsafeRawBufferPointer, into recv: UnsafeMutableRawBufferPointer) throws {
-        try verify("allgather \(send.count) bytes"); try inner.allgather(send, into: recv)
+        try verify("allgather \(send.count) bytes")
+        try inner.allgather(send, into: recv)
     }
-    public func alltoallv(_ send: UnsafePointer<Float>, sendCounts: [Int], sendOffsets: [Int],
-                          _ recv: UnsafeMutablePointer<Float>, recvCounts: [Int], recvOffsets: [Int]) throws {
+    public func alltoallv(
+        _ send: UnsafePointer<Float>, sendCounts: [Int], sendOffsets: [Int],
+        _ recv: UnsafeMutablePointer<Float>, recvCounts: [Int], recvOffsets: [Int]
+    ) throws {
         try verify("alltoallv float32 x \(sendCounts.reduce(0, +))")
-        try inner.alltoallv(send, sendCounts: sendCounts, sendOffsets: sendOffsets, recv, recvCounts: recvCounts, recvOffsets: recvOffsets)
+        try inner.alltoallv(
+            send, sendCounts: sendCounts, sendOffsets: sendOffsets, recv, recvCounts: recvCounts,
+            recvOffsets: recvOffsets)
     }
     public func allgatherv(_ send: UnsafePointer<Float>, _ recv: UnsafeMutablePointer<Float>, counts: [Int]) throws {
-        try verify("allgatherv float32 x \(counts.reduce(0, +))"); try inner.allgatherv(send, recv, counts: counts)
+        try verify("allgatherv float32 x \(counts.reduce(0, +))")
+        try inner.allgatherv(send, recv, counts: counts)
     }
     public func abort(code: Int32, message: String) -> Never { inner.abort(code: code, message: message) }
 }

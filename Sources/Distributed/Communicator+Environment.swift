@@ -11,7 +11,8 @@ extension MPICommunicator {
 
 /// The communicator for how this process was started: MPI under mpirun or Slurm, otherwise a
 /// world of one with no MPI at all. `timeoutSetting` names the timeout in messages.
-public func makeCommunicator(timeout: Double, timeoutSetting: String = "the collective timeout") throws -> Communicator {
+public func makeCommunicator(timeout: Double, timeoutSetting: String = "the collective timeout") throws -> Communicator
+{
     guard MPICommunicator.isLaunchedByMPI else { return LocalCommunicator() }
     // One BLAS thread per rank unless the user chose otherwise: ranks already use every core.
     if ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] == nil { BLAS.setThreads(1) }

@@ -3,7 +3,11 @@ public struct CommError: Error, CustomStringConvertible {
     public let rank: Int
     public let call: String
     public let message: String
-    public init(rank: Int, call: String, message: String) { self.rank = rank; self.call = call; self.message = message }
+    public init(rank: Int, call: String, message: String) {
+        self.rank = rank
+        self.call = call
+        self.message = message
+    }
     public var description: String { "rank \(rank): \(call) failed: \(message)" }
 }
 
@@ -39,8 +43,9 @@ public protocol Communicator: AnyObject {
     func allgather(_ send: UnsafeRawBufferPointer, into recv: UnsafeMutableRawBufferPointer) throws
     /// Sends `sendCounts[k]` floats from `send + sendOffsets[k]` to rank k and receives
     /// `recvCounts[k]` floats from rank k at `recv + recvOffsets[k]`.
-    func alltoallv(_ send: UnsafePointer<Float>, sendCounts: [Int], sendOffsets: [Int],
-                   _ recv: UnsafeMutablePointer<Float>, recvCounts: [Int], recvOffsets: [Int]) throws
+    func alltoallv(
+        _ send: UnsafePointer<Float>, sendCounts: [Int], sendOffsets: [Int],
+        _ recv: UnsafeMutablePointer<Float>, recvCounts: [Int], recvOffsets: [Int]) throws
     /// Gathers `counts[k]` floats from rank k into consecutive blocks of `recv`.
     func allgatherv(_ send: UnsafePointer<Float>, _ recv: UnsafeMutablePointer<Float>, counts: [Int]) throws
     /// Ends the whole job (every rank) with `code` after printing `message` on stderr.
@@ -78,9 +83,12 @@ extension Communicator {
     }
 
     /// alltoallv with consecutive blocks on both sides.
-    public func alltoallv(_ send: UnsafePointer<Float>, sendCounts: [Int], _ recv: UnsafeMutablePointer<Float>, recvCounts: [Int]) throws {
-        try alltoallv(send, sendCounts: sendCounts, sendOffsets: prefixSums(sendCounts),
-                      recv, recvCounts: recvCounts, recvOffsets: prefixSums(recvCounts))
+    public func alltoallv(
+        _ send: UnsafePointer<Float>, sendCounts: [Int], _ recv: UnsafeMutablePointer<Float>, recvCounts: [Int]
+    ) throws {
+        try alltoallv(
+            send, sendCounts: sendCounts, sendOffsets: prefixSums(sendCounts),
+            recv, recvCounts: recvCounts, recvOffsets: prefixSums(recvCounts))
     }
 
     /// Every rank's value of `x`, gathered.
@@ -96,7 +104,11 @@ extension Communicator {
 
 /// Start offsets of consecutive blocks of the given sizes.
 func prefixSums(_ counts: [Int]) -> [Int] {
-    var out = [Int](), acc = 0
-    for c in counts { out.append(acc); acc += c }
+    var out = [Int]()
+    var acc = 0
+    for c in counts {
+        out.append(acc)
+        acc += c
+    }
     return out
 }

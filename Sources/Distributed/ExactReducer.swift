@@ -18,9 +18,15 @@ public final class ExactReducer {
 
     public init(length: Int, virtualShards: Int, communicator: Communicator) {
         let n = communicator.size
-        precondition(virtualShards > 0 && virtualShards & (virtualShards - 1) == 0, "ExactReducer: the shard count \(virtualShards) must be a power of two")
-        precondition(n & (n - 1) == 0 && virtualShards % n == 0, "ExactReducer: ranks (\(n)) must be a power of two dividing the shard count (\(virtualShards))")
-        self.length = length; self.virtualShards = virtualShards; self.communicator = communicator
+        precondition(
+            virtualShards > 0 && virtualShards & (virtualShards - 1) == 0,
+            "ExactReducer: the shard count \(virtualShards) must be a power of two")
+        precondition(
+            n & (n - 1) == 0 && virtualShards % n == 0,
+            "ExactReducer: ranks (\(n)) must be a power of two dividing the shard count (\(virtualShards))")
+        self.length = length
+        self.virtualShards = virtualShards
+        self.communicator = communicator
         let per = virtualShards / n
         localShards = communicator.rank * per..<(communicator.rank + 1) * per
         slices = (0..<n).map { Partition.share(length, part: $0, parts: n).count }
@@ -30,25 +36,31 @@ public final class ExactReducer {
     /// Adds buffers of `n` floats pairwise (levels of stride 1, 2, 4, ...): the sum lands in
     /// `destination`, or in buffers[0] when there is none. The last level writes the destination
     /// directly, so no extra copy pass is needed.
-    public static func treeSum(_ buffers: [UnsafeMutablePointer<Float>], _ n: Int,
-                               into destination: UnsafeMutablePointer<Float>? = nil) {
+    public static func treeSum(
+        _ buffers: [UnsafeMutablePointer<Float>], _ n: Int,
+        into destination: UnsafeMutablePointer<Float>? = nil
+    ) {
         var stride = 1
         while stride < buffers.count {
             let last = 2 * stride >= buffers.count
             for i in Swift.stride(from: 0, to: buffers.count, by: 2 * stride) where i + stride < buffers.count {
-                let a = buffers[i], b = buffers[i + stride]
+                let a = buffers[i]
+                let b = buffers[i + stride]
                 let out = last ? (destination ?? a) : a
                 for k in 0..<n { out[k] = a[k] + b[k] }
             }
             stride *= 2
         }
-        if buffers.count == 1, let destination, destination != buffers[0] { destination.update(from: buffers[0], count: n) }
+        if buffers.count == 1, let destination, destination != buffers[0] {
+            destination.update(from: buffers[0], count: n)
+        }
     }
 
     /// Sums the local micro-shard gradients (in micro-shard order) with every other rank's, in the
     /// fixed tree; the result lands in `locals[0]` on every rank.
     public func reduce(_ locals: [UnsafeMutablePointer<Float>]) throws {
-        precondition(locals.count == localShards.count, "exact mode: expected \(localShards.count) micro-shard gradients")
+        precondition(
+            locals.count == localShards.count, "exact mode: expected \(localShards.count) micro-shard gradients")
         ExactReducer.treeSum(locals, length)
         let n = communicator.size
         guard n > 1 else { return }
@@ -58,18 +70,22 @@ public final class ExactReducer {
             try communicator.allreduce(UnsafeMutableBufferPointer(start: locals[0], count: length))
             return
         }
-        let root = locals[0], me = communicator.rank, mine = slices[me]
+        let root = locals[0]
+        let me = communicator.rank
+        let mine = slices[me]
         let offset = slices[..<me].reduce(0, +)
         try received.withUnsafeMutableBufferPointer { recv in
             // Every rank's partial of my slice, in rank order; my own stays where it is (no self-copy).
-            var sendCounts = slices, recvCounts = [Int](repeating: mine, count: n)
-            sendCounts[me] = 0; recvCounts[me] = 0
-            try communicator.alltoallv(root, sendCounts: sendCounts, sendOffsets: prefixSums(slices),
-                                       recv.baseAddress!, recvCounts: recvCounts, recvOffsets: (0..<n).map { $0 * mine })
+            var sendCounts = slices
+            var recvCounts = [Int](repeating: mine, count: n)
+            sendCounts[me] = 0
+            recvCounts[me] = 0
+            try communicator.alltoallv(
+                root, sendCounts: sendCounts, sendOffsets: prefixSums(slices),
+                recv.baseAddress!, recvCounts: recvCounts, recvOffsets: (0..<n).map { $0 * mine })
             let parts = (0..<n).map { $0 == me ? root + offset : recv.baseAddress! + $0 * mine }
             ExactReducer.treeSum(parts, mine, into: root + offset)
         }
         try communicator.allgatherv(root + offset, root, counts: slices)
     }
 }
-

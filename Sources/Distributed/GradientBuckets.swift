@@ -39,7 +39,10 @@ public final class GradientBuckets {
         var bytes = 0
         for i in parameters.indices.reversed() {
             let b = parameters[i].count * 4
-            if bytes > 0 && bytes + b > bucketBytes { groups.append([]); bytes = 0 }
+            if bytes > 0 && bytes + b > bucketBytes {
+                groups.append([])
+                bytes = 0
+            }
             groups[groups.count - 1].append(i)
             bytes += b
         }
@@ -123,7 +126,10 @@ public final class GradientBuckets {
             launched += 1
         }
         for (b, r) in requests.enumerated() {
-            guard let r else { throw CommError(rank: communicator.rank, call: "allreduce of gradient bucket \(b)", message: "could not be started") }
+            guard let r else {
+                throw CommError(
+                    rank: communicator.rank, call: "allreduce of gradient bucket \(b)", message: "could not be started")
+            }
             try r.wait()
         }
         waitSeconds = ProcessInfo.processInfo.systemUptime - t0

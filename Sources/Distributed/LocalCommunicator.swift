@@ -1,3 +1,5 @@
+import Glibc
+
 /// A world of one: no MPI at all (single-node debug mode, plain `tandem train`).
 public final class LocalCommunicator: Communicator {
     public init() {}
@@ -12,8 +14,10 @@ public final class LocalCommunicator: Communicator {
     public func allgather(_ send: UnsafeRawBufferPointer, into recv: UnsafeMutableRawBufferPointer) throws {
         recv.copyMemory(from: send)
     }
-    public func alltoallv(_ send: UnsafePointer<Float>, sendCounts: [Int], sendOffsets: [Int],
-                          _ recv: UnsafeMutablePointer<Float>, recvCounts: [Int], recvOffsets: [Int]) throws {
+    public func alltoallv(
+        _ send: UnsafePointer<Float>, sendCounts: [Int], sendOffsets: [Int],
+        _ recv: UnsafeMutablePointer<Float>, recvCounts: [Int], recvOffsets: [Int]
+    ) throws {
         (recv + recvOffsets[0]).update(from: send + sendOffsets[0], count: sendCounts[0])
     }
     public func allgatherv(_ send: UnsafePointer<Float>, _ recv: UnsafeMutablePointer<Float>, counts: [Int]) throws {
@@ -27,8 +31,6 @@ final class CompletedRequest: CommRequest {
     func test() throws -> Bool { true }
     func wait() throws {}
 }
-
-import Glibc
 
 /// Prints `message` (one line) on stderr and exits the process.
 func exitWithMessage(_ code: Int32, _ message: String) -> Never {

@@ -10,7 +10,7 @@ public final class MPICommunicator: Communicator {
     public var kind: String { "mpi" }
     let comm: MPI_Comm
     /// The watchdog every collective runs under.
-    public private(set) var watchdog: Watchdog!
+    public let watchdog: Watchdog
     private var finalized = false
 
     /// Initialises MPI (thread support: multiple, so the watchdog thread may call MPI_Abort).
@@ -27,10 +27,12 @@ public final class MPICommunicator: Communicator {
         }
         comm = cmpi_comm_world()
         _ = MPI_Comm_set_errhandler(comm, cmpi_errors_return())
-        var r: Int32 = 0, s: Int32 = 0
+        var r: Int32 = 0
+        var s: Int32 = 0
         _ = MPI_Comm_rank(comm, &r)
         _ = MPI_Comm_size(comm, &s)
-        rank = Int(r); size = Int(s)
+        rank = Int(r)
+        size = Int(s)
         let world = comm
         watchdog = Watchdog(timeout: timeout, setting: timeoutSetting, rank: rank) { message in
             fputs(message + "\n", stderr)
@@ -47,8 +49,11 @@ public final class MPICommunicator: Communicator {
         guard provided < cmpi_thread_multiple() else { return }
         let names = ["MPI_THREAD_SINGLE", "MPI_THREAD_FUNNELED", "MPI_THREAD_SERIALIZED"]
         let granted = names.indices.contains(Int(provided)) ? names[Int(provided)] : "level \(provided)"
-        throw CommError(rank: -1, call: "MPI_Init_thread",
-                        message: "granted \(granted), but Tandem's watchdog needs MPI_THREAD_MULTIPLE (it may call MPI_Abort from its own thread); use an MPI built with thread support (Open MPI: --enable-mpi-thread-multiple, the default since 3.0)")
+        throw CommError(
+            rank: -1, call: "MPI_Init_thread",
+            message:
+                "granted \(granted), but Tandem's watchdog needs MPI_THREAD_MULTIPLE (it may call MPI_Abort from its own thread); use an MPI built with thread support (Open MPI: --enable-mpi-thread-multiple, the default since 3.0)"
+        )
     }
 
     /// Ends MPI (after a barrier-free shutdown; call once, at the end of the run).
@@ -83,49 +88,63 @@ public final class MPICommunicator: Communicator {
 
     public func allreduce(_ buffer: UnsafeMutableBufferPointer<Float>) throws {
         try watchdog.watch("allreduce float32 x \(buffer.count)") {
-            try check(MPI_Allreduce(cmpi_in_place(), buffer.baseAddress, Int32(buffer.count), cmpi_float(), cmpi_sum(), comm),
-                      "MPI_Allreduce")
+            try check(
+                MPI_Allreduce(cmpi_in_place(), buffer.baseAddress, Int32(buffer.count), cmpi_float(), cmpi_sum(), comm),
+                "MPI_Allreduce")
         }
     }
 
     public func allreduce(_ buffer: UnsafeMutableBufferPointer<Double>) throws {
         try watchdog.watch("allreduce float64 x \(buffer.count)") {
-            try check(MPI_Allreduce(cmpi_in_place(), buffer.baseAddress, Int32(buffer.count), cmpi_double(), cmpi_sum(), comm),
-                      "MPI_Allreduce")
+            try check(
+                MPI_Allreduce(
+                    cmpi_in_place(), buffer.baseAddress, Int32(buffer.count), cmpi_double(), cmpi_sum(), comm),
+                "MPI_Allreduce")
         }
     }
 
     public func startAllreduce(_ buffer: UnsafeMutableBufferPointer<Float>) throws -> CommRequest {
         var req = cmpi_request_null()
-        try check(MPI_Iallreduce(cmpi_in_place(), buffer.baseAddress, Int32(buffer.count), cmpi_float(), cmpi_sum(), comm, &req),
-                  "MPI_Iallreduce")
+        try check(
+            MPI_Iallreduce(
+                cmpi_in_place(), buffer.baseAddress, Int32(buffer.count), cmpi_float(), cmpi_sum(), comm, &req),
+            "MPI_Iallreduce")
         return MPIRequest(req, owner: self, what: "allreduce float32 x \(buffer.count) (non-blocking)")
     }
 
     public func allgather(_ send: UnsafeRawBufferPointer, into recv: UnsafeMutableRawBufferPointer) throws {
         precondition(recv.count == send.count * size, "allgather: receive buffer must hold size * send bytes")
         try watchdog.watch("allgather \(send.count) bytes") {
-            try check(MPI_Allgather(send.baseAddress, Int32(send.count), cmpi_byte(), recv.baseAddress, Int32(send.count),
-                                    cmpi_byte(), comm), "MPI_Allgather")
+            try check(
+                MPI_Allgather(
+                    send.baseAddress, Int32(send.count), cmpi_byte(), recv.baseAddress, Int32(send.count),
+                    cmpi_byte(), comm), "MPI_Allgather")
         }
     }
 
-    public func alltoallv(_ send: UnsafePointer<Float>, sendCounts: [Int], sendOffsets: [Int],
-                          _ recv: UnsafeMutablePointer<Float>, recvCounts: [Int], recvOffsets: [Int]) throws {
-        let sc = sendCounts.map(Int32.init), rc = recvCounts.map(Int32.init)
-        let sd = sendOffsets.map(Int32.init), rd = recvOffsets.map(Int32.init)
+    public func alltoallv(
+        _ send: UnsafePointer<Float>, sendCounts: [Int], sendOffsets: [Int],
+        _ recv: UnsafeMutablePointer<Float>, recvCounts: [Int], recvOffsets: [Int]
+    ) throws {
+        let sc = sendCounts.map(Int32.init)
+        let rc = recvCounts.map(Int32.init)
+        let sd = sendOffsets.map(Int32.init)
+        let rd = recvOffsets.map(Int32.init)
         try watchdog.watch("alltoallv float32 x \(sendCounts.reduce(0, +))") {
             try check(MPI_Alltoallv(send, sc, sd, cmpi_float(), recv, rc, rd, cmpi_float(), comm), "MPI_Alltoallv")
         }
     }
 
     public func allgatherv(_ send: UnsafePointer<Float>, _ recv: UnsafeMutablePointer<Float>, counts: [Int]) throws {
-        let c = counts.map(Int32.init), d = prefixSums(counts).map(Int32.init)
+        let c = counts.map(Int32.init)
+        let d = prefixSums(counts).map(Int32.init)
         try watchdog.watch("allgatherv float32 x \(counts.reduce(0, +))") {
             // In place when send is already this rank's block of recv.
             let inPlace = UnsafeMutableRawPointer(mutating: send) == UnsafeMutableRawPointer(recv + Int(d[rank]))
-            try check(MPI_Allgatherv(inPlace ? UnsafeRawPointer(cmpi_in_place()) : UnsafeRawPointer(send), c[rank], cmpi_float(),
-                                     recv, c, d, cmpi_float(), comm), "MPI_Allgatherv")
+            try check(
+                MPI_Allgatherv(
+                    inPlace ? UnsafeRawPointer(cmpi_in_place()) : UnsafeRawPointer(send), c[rank], cmpi_float(),
+                    recv, c, d, cmpi_float(), comm), "MPI_Allgatherv")
         }
     }
 
@@ -144,7 +163,9 @@ final class MPIRequest: CommRequest {
     private let what: String
 
     init(_ request: MPI_Request?, owner: MPICommunicator, what: String) {
-        self.request = request; self.owner = owner; self.what = what
+        self.request = request
+        self.owner = owner
+        self.what = what
     }
 
     func test() throws -> Bool {

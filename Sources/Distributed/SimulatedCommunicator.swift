@@ -17,7 +17,9 @@ public final class SimulatedWorld {
 
     public init(size: Int, timeout: Double = 300, timeoutSetting: String = "the collective timeout") {
         precondition(size >= 1, "SimulatedWorld: size must be at least 1")
-        self.size = size; self.timeout = timeout; self.timeoutSetting = timeoutSetting
+        self.size = size
+        self.timeout = timeout
+        self.timeoutSetting = timeoutSetting
         slots = .allocate(capacity: size)
         slots.initialize(repeating: nil, count: size)
     }
@@ -25,17 +27,25 @@ public final class SimulatedWorld {
     deinit { slots.deallocate() }
 
     /// Runs `body` once per rank, each on its own thread, and waits for all; rethrows the first error.
-    public static func run(size: Int, timeout: Double = 300, timeoutSetting: String = "the collective timeout",
-                           _ body: @escaping (SimulatedCommunicator) throws -> Void) throws {
+    public static func run(
+        size: Int, timeout: Double = 300, timeoutSetting: String = "the collective timeout",
+        _ body: @escaping (SimulatedCommunicator) throws -> Void
+    ) throws {
         let world = SimulatedWorld(size: size, timeout: timeout, timeoutSetting: timeoutSetting)
-        final class Errors { var list: [Error?]; init(_ n: Int) { list = Array(repeating: nil, count: n) } }
+        final class Errors {
+            var list: [Error?]
+            init(_ n: Int) { list = Array(repeating: nil, count: n) }
+        }
         let errors = Errors(size)
-        let lock = NSLock(), group = DispatchGroup()
+        let lock = NSLock()
+        let group = DispatchGroup()
         for r in 0..<size {
             group.enter()
             let t = Thread {
                 do { try body(SimulatedCommunicator(world: world, rank: r)) } catch {
-                    lock.lock(); errors.list[r] = error; lock.unlock()
+                    lock.lock()
+                    errors.list[r] = error
+                    lock.unlock()
                     world.breakWorld("rank \(r) failed: \(error)")
                 }
                 group.leave()
@@ -48,7 +58,10 @@ public final class SimulatedWorld {
     }
 
     func breakWorld(_ why: String) {
-        cond.lock(); if broken == nil { broken = why }; cond.broadcast(); cond.unlock()
+        cond.lock()
+        if broken == nil { broken = why }
+        cond.broadcast()
+        cond.unlock()
     }
 
     /// Every rank arrives, or the wait times out (a rank skipped or stalled).
@@ -59,13 +72,17 @@ public final class SimulatedWorld {
         let gen = generation
         arrived += 1
         if arrived == size {
-            arrived = 0; generation += 1; cond.broadcast(); return
+            arrived = 0
+            generation += 1
+            cond.broadcast()
+            return
         }
         let deadline = Date(timeIntervalSinceNow: timeout)
         while gen == generation {
             if let b = broken { throw CommError(rank: rank, call: what, message: "another rank failed first (\(b))") }
             if !cond.wait(until: deadline) && gen == generation {
-                let message = "collective #\(seq) (\(what)) has not completed after \(formatSeconds(timeout)) (\(timeoutSetting))"
+                let message =
+                    "collective #\(seq) (\(what)) has not completed after \(formatSeconds(timeout)) (\(timeoutSetting))"
                 if broken == nil { broken = "rank \(rank): \(message)" }
                 cond.broadcast()
                 throw CommError(rank: rank, call: what, message: message)
@@ -82,12 +99,17 @@ public final class SimulatedCommunicator: Communicator {
     let world: SimulatedWorld
     private var seq = 0
 
-    init(world: SimulatedWorld, rank: Int) { self.world = world; self.rank = rank }
+    init(world: SimulatedWorld, rank: Int) {
+        self.world = world
+        self.rank = rank
+    }
 
     /// Publish a pointer, wait for all, let `read` use everyone's, wait again so nobody
     /// overwrites a source still being read, then `finish` writes this rank's result.
-    private func exchange(_ what: String, _ mine: UnsafeMutableRawPointer?, read: (UnsafeBufferPointer<UnsafeMutableRawPointer?>) -> Void,
-                          finish: () -> Void = {}) throws {
+    private func exchange(
+        _ what: String, _ mine: UnsafeMutableRawPointer?, read: (UnsafeBufferPointer<UnsafeMutableRawPointer?>) -> Void,
+        finish: () -> Void = {}
+    ) throws {
         seq += 1
         world.slots[rank] = mine
         try world.barrier(rank: rank, what: what, seq: seq)
@@ -100,23 +122,39 @@ public final class SimulatedCommunicator: Communicator {
 
     public func broadcast(_ buffer: UnsafeMutableRawBufferPointer, root: Int) throws {
         var copy = [UInt8](repeating: 0, count: buffer.count)
-        try exchange("broadcast \(buffer.count) bytes from rank \(root)", buffer.baseAddress,
-                     read: { slots in copy.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(start: slots[root], count: buffer.count)) } },
-                     finish: { if rank != root { buffer.copyMemory(from: UnsafeRawBufferPointer(start: copy.withUnsafeBytes { $0.baseAddress }, count: copy.count)) } })
+        try exchange(
+            "broadcast \(buffer.count) bytes from rank \(root)", buffer.baseAddress,
+            read: { slots in
+                copy.withUnsafeMutableBytes {
+                    $0.copyMemory(from: UnsafeRawBufferPointer(start: slots[root], count: buffer.count))
+                }
+            },
+            finish: {
+                if rank != root {
+                    buffer.copyMemory(
+                        from: UnsafeRawBufferPointer(start: copy.withUnsafeBytes { $0.baseAddress }, count: copy.count))
+                }
+            })
     }
 
     private func sum<T: FloatingPoint>(_ buffer: UnsafeMutableBufferPointer<T>, _ what: String) throws {
         var total = [T](repeating: 0, count: buffer.count)
-        try exchange(what, UnsafeMutableRawPointer(buffer.baseAddress), read: { slots in
-            for s in slots {
-                let p = s!.assumingMemoryBound(to: T.self)
-                for i in 0..<buffer.count { total[i] += p[i] }
-            }
-        }, finish: { for i in 0..<buffer.count { buffer[i] = total[i] } })
+        try exchange(
+            what, UnsafeMutableRawPointer(buffer.baseAddress),
+            read: { slots in
+                for s in slots {
+                    let p = s!.assumingMemoryBound(to: T.self)
+                    for i in 0..<buffer.count { total[i] += p[i] }
+                }
+            }, finish: { for i in 0..<buffer.count { buffer[i] = total[i] } })
     }
 
-    public func allreduce(_ buffer: UnsafeMutableBufferPointer<Float>) throws { try sum(buffer, "allreduce float32 x \(buffer.count)") }
-    public func allreduce(_ buffer: UnsafeMutableBufferPointer<Double>) throws { try sum(buffer, "allreduce float64 x \(buffer.count)") }
+    public func allreduce(_ buffer: UnsafeMutableBufferPointer<Float>) throws {
+        try sum(buffer, "allreduce float32 x \(buffer.count)")
+    }
+    public func allreduce(_ buffer: UnsafeMutableBufferPointer<Double>) throws {
+        try sum(buffer, "allreduce float64 x \(buffer.count)")
+    }
 
     public func startAllreduce(_ buffer: UnsafeMutableBufferPointer<Float>) throws -> CommRequest {
         try allreduce(buffer)
@@ -124,37 +162,46 @@ public final class SimulatedCommunicator: Communicator {
     }
 
     public func allgather(_ send: UnsafeRawBufferPointer, into recv: UnsafeMutableRawBufferPointer) throws {
-        try exchange("allgather \(send.count) bytes", UnsafeMutableRawPointer(mutating: send.baseAddress), read: { slots in
-            for (r, s) in slots.enumerated() {
-                (recv.baseAddress! + r * send.count).copyMemory(from: s!, byteCount: send.count)
-            }
-        })
+        try exchange(
+            "allgather \(send.count) bytes", UnsafeMutableRawPointer(mutating: send.baseAddress),
+            read: { slots in
+                for (r, s) in slots.enumerated() {
+                    (recv.baseAddress! + r * send.count).copyMemory(from: s!, byteCount: send.count)
+                }
+            })
     }
 
-    public func alltoallv(_ send: UnsafePointer<Float>, sendCounts: [Int], sendOffsets: [Int],
-                          _ recv: UnsafeMutablePointer<Float>, recvCounts: [Int], recvOffsets: [Int]) throws {
+    public func alltoallv(
+        _ send: UnsafePointer<Float>, sendCounts: [Int], sendOffsets: [Int],
+        _ recv: UnsafeMutablePointer<Float>, recvCounts: [Int], recvOffsets: [Int]
+    ) throws {
         // Where each rank keeps its block for me: gather (offset) for my index from everyone.
         var sourceOffsets = [Int](repeating: 0, count: size)
         for k in 0..<size {
             let all = try allgather(UInt64(sendOffsets[k]))
             if k == rank { sourceOffsets = all.map(Int.init) }
         }
-        try exchange("alltoallv float32 x \(sendCounts.reduce(0, +))", UnsafeMutableRawPointer(mutating: send), read: { slots in
-            for (r, s) in slots.enumerated() where recvCounts[r] > 0 {
-                (recv + recvOffsets[r]).update(from: s!.assumingMemoryBound(to: Float.self) + sourceOffsets[r], count: recvCounts[r])
-            }
-        })
+        try exchange(
+            "alltoallv float32 x \(sendCounts.reduce(0, +))", UnsafeMutableRawPointer(mutating: send),
+            read: { slots in
+                for (r, s) in slots.enumerated() where recvCounts[r] > 0 {
+                    (recv + recvOffsets[r]).update(
+                        from: s!.assumingMemoryBound(to: Float.self) + sourceOffsets[r], count: recvCounts[r])
+                }
+            })
     }
 
     public func allgatherv(_ send: UnsafePointer<Float>, _ recv: UnsafeMutablePointer<Float>, counts: [Int]) throws {
         var gathered = [Float](repeating: 0, count: counts.reduce(0, +))
-        try exchange("allgatherv float32 x \(gathered.count)", UnsafeMutableRawPointer(mutating: send), read: { slots in
-            var at = 0
-            for (r, s) in slots.enumerated() {
-                for i in 0..<counts[r] { gathered[at + i] = s!.assumingMemoryBound(to: Float.self)[i] }
-                at += counts[r]
-            }
-        }, finish: { recv.update(from: gathered, count: gathered.count) })
+        try exchange(
+            "allgatherv float32 x \(gathered.count)", UnsafeMutableRawPointer(mutating: send),
+            read: { slots in
+                var at = 0
+                for (r, s) in slots.enumerated() {
+                    for i in 0..<counts[r] { gathered[at + i] = s!.assumingMemoryBound(to: Float.self)[i] }
+                    at += counts[r]
+                }
+            }, finish: { recv.update(from: gathered, count: gathered.count) })
     }
 
     public func abort(code: Int32, message: String) -> Never { exitWithMessage(code, message) }

@@ -18,7 +18,9 @@ public final class Watchdog {
     /// Collectives started so far.
     public private(set) var sequence = 0
 
-    public init(timeout: Double, setting: String = "the collective timeout", rank: Int, onTimeout: @escaping (String) -> Void) {
+    public init(
+        timeout: Double, setting: String = "the collective timeout", rank: Int, onTimeout: @escaping (String) -> Void
+    ) {
         precondition(timeout > 0, "Watchdog: timeout must be positive")
         self.timeout = timeout
         self.setting = setting
@@ -42,16 +44,25 @@ public final class Watchdog {
         sequence += 1
         current = (sequence, what(), ProcessInfo.processInfo.systemUptime)
         lock.unlock()
-        defer { lock.lock(); current = nil; lock.unlock() }
+        defer {
+            lock.lock()
+            current = nil
+            lock.unlock()
+        }
         return try body()
     }
 
     private func check() {
         lock.lock()
-        guard !fired, let c = current, ProcessInfo.processInfo.systemUptime - c.start > timeout else { lock.unlock(); return }
+        guard !fired, let c = current, ProcessInfo.processInfo.systemUptime - c.start > timeout else {
+            lock.unlock()
+            return
+        }
         fired = true
         lock.unlock()
-        onTimeout("tandem: rank \(rank): collective #\(c.seq) (\(c.what)) has not completed after \(formatSeconds(timeout)) (\(setting)); a rank has probably died, stalled or skipped a collective; ending the job")
+        onTimeout(
+            "tandem: rank \(rank): collective #\(c.seq) (\(c.what)) has not completed after \(formatSeconds(timeout)) (\(setting)); a rank has probably died, stalled or skipped a collective; ending the job"
+        )
     }
 }
 

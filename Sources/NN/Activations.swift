@@ -19,15 +19,22 @@ public final class Activation: Module {
     public func outputShape(for input: [Int]) throws -> [Int] { input }
 }
 
+// PyTorch's class names on purpose: `Sequential(Linear(...), ReLU())` reads as in PyTorch.
 /// ReLU layer.
+// swift-format-ignore: AlwaysUseLowerCamelCase
 public func ReLU() -> Activation { Activation(.relu) }
 /// Sigmoid layer.
+// swift-format-ignore: AlwaysUseLowerCamelCase
 public func Sigmoid() -> Activation { Activation(.sigmoid) }
 /// Tanh layer.
+// swift-format-ignore: AlwaysUseLowerCamelCase
 public func Tanh() -> Activation { Activation(.tanh) }
 /// GELU layer (exact erf form).
+// swift-format-ignore: AlwaysUseLowerCamelCase
 public func GELU() -> Activation { Activation(.gelu) }
 /// ELU layer (alpha 1).
+// swift-format-ignore: AlwaysUseLowerCamelCase
 public func ELU() -> Activation { Activation(.elu) }
 /// Softmax over the last axis.
+// swift-format-ignore: AlwaysUseLowerCamelCase
 public func Softmax() -> Activation { Activation(.softmax) }

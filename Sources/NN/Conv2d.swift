@@ -6,10 +6,13 @@ public final class Conv2d: Module {
     public var isTraining = true
 
     /// PyTorch's default initialisation: bound 1/sqrt(in * kh * kw) for weight and bias.
-    public init(inChannels: Int, outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
-                bias: Bool = true, key: InitKey = InitKey()) {
-        precondition(inChannels > 0 && outChannels > 0 && kernelSize > 0 && stride > 0 && padding >= 0,
-                     "Conv2d: channels, kernel and stride must be positive and padding not negative")
+    public init(
+        inChannels: Int, outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
+        bias: Bool = true, key: InitKey = InitKey()
+    ) {
+        precondition(
+            inChannels > 0 && outChannels > 0 && kernelSize > 0 && stride > 0 && padding >= 0,
+            "Conv2d: channels, kernel and stride must be positive and padding not negative")
         let bound = 1 / Float(inChannels * kernelSize * kernelSize).squareRoot()
         weight = key.uniform([outChannels, inChannels, kernelSize, kernelSize], bound: bound, param: 0)
         self.bias = bias ? key.uniform([outChannels], bound: bound, param: 1) : nil

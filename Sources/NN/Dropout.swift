@@ -9,7 +9,8 @@ public final class Dropout: StochasticModule {
 
     public init(p: Float = 0.5, layer: UInt32 = 0) {
         precondition(p >= 0 && p < 1, "Dropout: p must be in [0, 1), got \(p)")
-        self.p = p; self.layer = layer
+        self.p = p
+        self.layer = layer
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
@@ -19,16 +20,19 @@ public final class Dropout: StochasticModule {
 
     /// The 0/1 mask for a batch of this shape under the current context.
     public func mask(for shape: [Int]) -> Tensor {
-        let rows = shape.first ?? 1, per = shape.dropFirst().reduce(1, *)
-        let m = Tensor.empty(shape), ms = m.data
+        let rows = shape.first ?? 1
+        let per = shape.dropFirst().reduce(1, *)
+        let m = Tensor.empty(shape)
+        let ms = m.data
         let gen = Philox(seed: randomContext.seed)
-        let threshold = UInt32((Double(p) * 65536).rounded())   // keep when a 16-bit draw >= p * 2^16
-        let blocksPerRow = (per + 7) / 8                         // 8 draws of 16 bits per block
+        let threshold = UInt32((Double(p) * 65536).rounded())  // keep when a 16-bit draw >= p * 2^16
+        let blocksPerRow = (per + 7) / 8  // 8 draws of 16 bits per block
         for r in 0..<rows {
             let id = UInt64(randomContext.sampleIDs?[r] ?? r)
             for b in 0..<blocksPerRow {
-                let bits = gen.bits(.dropout, layer: layer, stream: UInt32(truncatingIfNeeded: randomContext.step),
-                                    index: id &* UInt64(blocksPerRow) &+ UInt64(b))
+                let bits = gen.bits(
+                    .dropout, layer: layer, stream: UInt32(truncatingIfNeeded: randomContext.step),
+                    index: id &* UInt64(blocksPerRow) &+ UInt64(b))
                 for j in 0..<Swift.min(8, per - b * 8) {
                     let word = Philox.lane(bits, j >> 1)
                     let draw = j & 1 == 0 ? word & 0xFFFF : word >> 16

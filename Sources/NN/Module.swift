@@ -65,7 +65,9 @@ public struct RandomContext: Sendable {
     /// Dataset index of each row of the batch; nil means rows 0..<N.
     public var sampleIDs: [Int]?
     public init(seed: UInt64 = 0, step: Int = 0, sampleIDs: [Int]? = nil) {
-        self.seed = seed; self.step = step; self.sampleIDs = sampleIDs
+        self.seed = seed
+        self.step = step
+        self.sampleIDs = sampleIDs
     }
 }
 
@@ -80,11 +82,15 @@ extension Module {
 public struct InitKey: Sendable {
     public var seed: UInt64
     public var layer: UInt32
-    public init(seed: UInt64 = 0, layer: UInt32 = 0) { self.seed = seed; self.layer = layer }
+    public init(seed: UInt64 = 0, layer: UInt32 = 0) {
+        self.seed = seed
+        self.layer = layer
+    }
 
     /// Uniform(-bound, bound) values for parameter number `param` of the layer.
     public func uniform(_ shape: [Int], bound: Float, param: UInt32) -> Tensor {
-        Tensor.randomUniform(shape, low: -bound, high: bound, seed: seed, purpose: .initialization,
-                             layer: layer, stream: param, requiresGrad: true)
+        Tensor.randomUniform(
+            shape, low: -bound, high: bound, seed: seed, purpose: .initialization,
+            layer: layer, stream: param, requiresGrad: true)
     }
 }

@@ -4,7 +4,9 @@ public final class MaxPool2d: Module {
     public var isTraining = true
     /// `stride` defaults to the kernel size, as in PyTorch.
     public init(kernel: Int, stride: Int? = nil, padding: Int = 0) {
-        self.kernel = kernel; self.stride = stride ?? kernel; self.padding = padding
+        self.kernel = kernel
+        self.stride = stride ?? kernel
+        self.padding = padding
     }
     public func callAsFunction(_ x: Tensor) -> Tensor { x.maxPool2d(kernel: kernel, stride: stride, padding: padding) }
     public func outputShape(for input: [Int]) throws -> [Int] {
@@ -18,7 +20,9 @@ public final class AvgPool2d: Module {
     public var isTraining = true
     /// `stride` defaults to the kernel size, as in PyTorch.
     public init(kernel: Int, stride: Int? = nil, padding: Int = 0) {
-        self.kernel = kernel; self.stride = stride ?? kernel; self.padding = padding
+        self.kernel = kernel
+        self.stride = stride ?? kernel
+        self.padding = padding
     }
     public func callAsFunction(_ x: Tensor) -> Tensor { x.avgPool2d(kernel: kernel, stride: stride, padding: padding) }
     public func outputShape(for input: [Int]) throws -> [Int] {

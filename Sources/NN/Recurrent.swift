@@ -9,7 +9,8 @@ public final class RNN: Module {
 
     /// Elman RNN with tanh; PyTorch's initialisation: everything uniform in +-1/sqrt(hidden).
     public init(inputSize: Int, hiddenSize: Int, returnSequence: Bool = false, key: InitKey = InitKey()) {
-        (weightIH, weightHH, biasIH, biasHH) = Recurrence.weights(gates: 1, input: inputSize, hidden: hiddenSize, key: key)
+        (weightIH, weightHH, biasIH, biasHH) = Recurrence.weights(
+            gates: 1, input: inputSize, hidden: hiddenSize, key: key)
         self.returnSequence = returnSequence
     }
 
@@ -24,10 +25,13 @@ public final class RNN: Module {
     }
 
     /// Hidden states of every step: h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh).
-    public static func sequence(_ x: Tensor, h0: Tensor, weightIH: Tensor, weightHH: Tensor,
-                                biasIH: Tensor, biasHH: Tensor) -> [Tensor] {
+    public static func sequence(
+        _ x: Tensor, h0: Tensor, weightIH: Tensor, weightHH: Tensor,
+        biasIH: Tensor, biasHH: Tensor
+    ) -> [Tensor] {
         let proj = Recurrence.inputProjection(x, weightIH, biasIH)
-        var h = h0, out: [Tensor] = []
+        var h = h0
+        var out: [Tensor] = []
         for step in proj {
             h = (step + Tensor.linear(h, weight: weightHH, bias: biasHH)).tanh()
             out.append(h)
@@ -36,8 +40,9 @@ public final class RNN: Module {
     }
 
     public func outputShape(for input: [Int]) throws -> [Int] {
-        try Recurrence.outputShape(input, inputSize: weightIH.shape[1], hidden: weightHH.shape[0],
-                                   sequence: returnSequence, op: "rnn")
+        try Recurrence.outputShape(
+            input, inputSize: weightIH.shape[1], hidden: weightHH.shape[0],
+            sequence: returnSequence, op: "rnn")
     }
 }
 
@@ -50,7 +55,8 @@ public final class LSTM: Module {
 
     /// PyTorch's initialisation: everything uniform in +-1/sqrt(hidden).
     public init(inputSize: Int, hiddenSize: Int, returnSequence: Bool = false, key: InitKey = InitKey()) {
-        (weightIH, weightHH, biasIH, biasHH) = Recurrence.weights(gates: 4, input: inputSize, hidden: hiddenSize, key: key)
+        (weightIH, weightHH, biasIH, biasHH) = Recurrence.weights(
+            gates: 4, input: inputSize, hidden: hiddenSize, key: key)
         self.returnSequence = returnSequence
     }
 
@@ -60,7 +66,8 @@ public final class LSTM: Module {
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
         let hidden = weightHH.shape[1]
-        var h = Tensor(zeros: [x.shape[0], hidden]), c = Tensor(zeros: [x.shape[0], hidden])
+        var h = Tensor(zeros: [x.shape[0], hidden])
+        var c = Tensor(zeros: [x.shape[0], hidden])
         var out: [Tensor] = []
         for step in Recurrence.inputProjection(x, weightIH, biasIH) {
             (h, c) = LSTM.cell(projectedInput: step, h: h, c: c, weightHH: weightHH, biasHH: biasHH)
@@ -70,25 +77,34 @@ public final class LSTM: Module {
     }
 
     /// One step from the raw input: (h', c') for x [B, in], h and c [B, H].
-    public static func cell(_ x: Tensor, h: Tensor, c: Tensor, weightIH: Tensor, weightHH: Tensor,
-                            biasIH: Tensor, biasHH: Tensor) -> (Tensor, Tensor) {
-        cell(projectedInput: Tensor.linear(x, weight: weightIH, bias: biasIH), h: h, c: c,
-             weightHH: weightHH, biasHH: biasHH)
+    public static func cell(
+        _ x: Tensor, h: Tensor, c: Tensor, weightIH: Tensor, weightHH: Tensor,
+        biasIH: Tensor, biasHH: Tensor
+    ) -> (Tensor, Tensor) {
+        cell(
+            projectedInput: Tensor.linear(x, weight: weightIH, bias: biasIH), h: h, c: c,
+            weightHH: weightHH, biasHH: biasHH)
     }
 
     /// One step given x W_ih^T + b_ih: gates = that + h W_hh^T + b_hh, split as i, f, g, o.
-    public static func cell(projectedInput: Tensor, h: Tensor, c: Tensor, weightHH: Tensor, biasHH: Tensor) -> (Tensor, Tensor) {
+    public static func cell(projectedInput: Tensor, h: Tensor, c: Tensor, weightHH: Tensor, biasHH: Tensor) -> (
+        Tensor, Tensor
+    ) {
         let hidden = weightHH.shape[1]
         let gates = projectedInput + Tensor.linear(h, weight: weightHH, bias: biasHH)
         func gate(_ k: Int) -> Tensor { gates.sliced(alongAxis: 1, k * hidden..<(k + 1) * hidden) }
-        let i = gate(0).sigmoid(), f = gate(1).sigmoid(), g = gate(2).tanh(), o = gate(3).sigmoid()
+        let i = gate(0).sigmoid()
+        let f = gate(1).sigmoid()
+        let g = gate(2).tanh()
+        let o = gate(3).sigmoid()
         let cNext = f * c + i * g
         return (o * cNext.tanh(), cNext)
     }
 
     public func outputShape(for input: [Int]) throws -> [Int] {
-        try Recurrence.outputShape(input, inputSize: weightIH.shape[1], hidden: weightHH.shape[1],
-                                   sequence: returnSequence, op: "lstm")
+        try Recurrence.outputShape(
+            input, inputSize: weightIH.shape[1], hidden: weightHH.shape[1],
+            sequence: returnSequence, op: "lstm")
     }
 }
 
@@ -98,10 +114,12 @@ enum Recurrence {
     /// biases: everything uniform in +-1/sqrt(hidden).
     static func weights(gates: Int, input: Int, hidden: Int, key: InitKey) -> (Tensor, Tensor, Tensor, Tensor) {
         let bound = 1 / Float(hidden).squareRoot()
-        return (key.uniform([gates * hidden, input], bound: bound, param: 0),
-                key.uniform([gates * hidden, hidden], bound: bound, param: 1),
-                key.uniform([gates * hidden], bound: bound, param: 2),
-                key.uniform([gates * hidden], bound: bound, param: 3))
+        return (
+            key.uniform([gates * hidden, input], bound: bound, param: 0),
+            key.uniform([gates * hidden, hidden], bound: bound, param: 1),
+            key.uniform([gates * hidden], bound: bound, param: 2),
+            key.uniform([gates * hidden], bound: bound, param: 3)
+        )
     }
 
     /// PyTorch's names for one layer's recurrent parameters.
@@ -112,8 +130,10 @@ enum Recurrence {
     /// x [B, T, in] -> T tensors [B, gates*H]: x W^T + b for all steps in one GEMM.
     static func inputProjection(_ x: Tensor, _ w: Tensor, _ b: Tensor) -> [Tensor] {
         precondition(x.rank == 3, "recurrent layer: input must be [batch, time, features], got \(x.shape)")
-        let proj = Tensor.linear(x, weight: w, bias: b)            // [B, T, G]
-        let steps = x.shape[1], g = w.shape[0], batch = x.shape[0]
+        let proj = Tensor.linear(x, weight: w, bias: b)  // [B, T, G]
+        let steps = x.shape[1]
+        let g = w.shape[0]
+        let batch = x.shape[0]
         return (0..<steps).map { proj.sliced(alongAxis: 1, $0..<$0 + 1).reshaped(to: [batch, g]) }
     }
 

@@ -33,13 +33,18 @@ struct SafetensorsHeader {
                 let key = try p.string()
                 guard seen.insert(key).inserted else { throw HeaderError("key '\(key.prefix(80))' appears twice") }
                 try p.expect(UInt8(ascii: ":"), "expected ':' after '\(key.prefix(80))'")
-                if key == "__metadata__" { header.metadata = try p.stringMap() }
-                else { header.entries.append(try p.entry(name: key)) }
+                if key == "__metadata__" {
+                    header.metadata = try p.stringMap()
+                } else {
+                    header.entries.append(try p.entry(name: key))
+                }
             } while try p.consumeIf(UInt8(ascii: ","))
             try p.expect(UInt8(ascii: "}"), "expected ',' or '}' in the header object")
         }
         p.skipSpace()
-        guard p.at == bytes.count else { throw HeaderError("unexpected bytes after the header object at offset \(p.at)") }
+        guard p.at == bytes.count else {
+            throw HeaderError("unexpected bytes after the header object at offset \(p.at)")
+        }
         return header
     }
 
@@ -47,7 +52,10 @@ struct SafetensorsHeader {
         let message: String
         /// The tensor whose entry is wrong, if it is one.
         var tensor: String?
-        init(_ message: String, tensor: String? = nil) { self.message = message; self.tensor = tensor }
+        init(_ message: String, tensor: String? = nil) {
+            self.message = message
+            self.tensor = tensor
+        }
     }
 
     /// A cursor over the header bytes.
@@ -85,8 +93,13 @@ struct SafetensorsHeader {
                 let c = bytes[at]
                 at += 1
                 if c == UInt8(ascii: "\"") { break }
-                if c < 0x20 { throw HeaderError("control character 0x\(String(c, radix: 16)) in a string (offset \(at - 1))") }
-                guard c == UInt8(ascii: "\\") else { out.append(c); continue }
+                if c < 0x20 {
+                    throw HeaderError("control character 0x\(String(c, radix: 16)) in a string (offset \(at - 1))")
+                }
+                guard c == UInt8(ascii: "\\") else {
+                    out.append(c)
+                    continue
+                }
                 guard at < bytes.count else { throw HeaderError("unterminated string") }
                 let e = bytes[at]
                 at += 1
@@ -113,7 +126,9 @@ struct SafetensorsHeader {
                 guard at + 4 <= bytes.count else { throw HeaderError("short \\u escape") }
                 var v: UInt32 = 0
                 for _ in 0..<4 {
-                    guard let d = Character(Unicode.Scalar(bytes[at])).hexDigitValue else { throw HeaderError("bad \\u escape") }
+                    guard let d = Character(Unicode.Scalar(bytes[at])).hexDigitValue else {
+                        throw HeaderError("bad \\u escape")
+                    }
                     v = v << 4 | UInt32(d)
                     at += 1
                 }
@@ -168,7 +183,9 @@ struct SafetensorsHeader {
             func fail(_ m: String) -> HeaderError { HeaderError(m, tensor: name) }
             guard try peek() == UInt8(ascii: "{") else { throw fail("entry is not an object") }
             at += 1
-            var dtype: String?, shape: [Int]?, offsets: [Int]?
+            var dtype: String?
+            var shape: [Int]?
+            var offsets: [Int]?
             if try !consumeIf(UInt8(ascii: "}")) {
                 repeat {
                     let key = try string()
@@ -199,7 +216,9 @@ struct SafetensorsHeader {
             repeat {
                 let key = try string()
                 try expect(UInt8(ascii: ":"), "expected ':' in __metadata__")
-                guard try peek() == UInt8(ascii: "\"") else { throw HeaderError("__metadata__ must map strings to strings") }
+                guard try peek() == UInt8(ascii: "\"") else {
+                    throw HeaderError("__metadata__ must map strings to strings")
+                }
                 out[key] = try string()
             } while try consumeIf(UInt8(ascii: ","))
             try expect(UInt8(ascii: "}"), "expected ',' or '}' in __metadata__")

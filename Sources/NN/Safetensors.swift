@@ -6,7 +6,9 @@ public struct SafetensorsError: Error, CustomStringConvertible, Equatable {
     public let tensor: String?
     public let message: String
     public init(file: String, tensor: String?, message: String) {
-        self.file = file; self.tensor = tensor; self.message = message
+        self.file = file
+        self.tensor = tensor
+        self.message = message
     }
     public var description: String {
         "\(file): " + (tensor.map { "tensor '\($0.count > 80 ? $0.prefix(80) + "..." : $0)': " } ?? "") + message
@@ -30,7 +32,8 @@ public enum Safetensors {
 
     /// The file's bytes: header entries and data in the order given; header padded with spaces to
     /// a multiple of 8 bytes so the data is aligned.
-    public static func encode(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:]) -> [UInt8] {
+    public static func encode(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:]) -> [UInt8]
+    {
         var entries: [String] = []
         if !metadata.isEmpty {
             let items = metadata.keys.sorted().map { "\(jsonString($0)):\(jsonString(metadata[$0]!))" }
@@ -39,7 +42,9 @@ public enum Safetensors {
         var offset = 0
         for (name, t) in tensors {
             let end = offset + t.count * 4
-            entries.append("\(jsonString(name)):{\"dtype\":\"F32\",\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(end)]}")
+            entries.append(
+                "\(jsonString(name)):{\"dtype\":\"F32\",\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(end)]}"
+            )
             offset = end
         }
         var header = Array(("{" + entries.joined(separator: ",") + "}").utf8)
@@ -60,10 +65,16 @@ public enum Safetensors {
         func fail(_ message: String, _ tensor: String? = nil) -> SafetensorsError {
             SafetensorsError(file: file, tensor: tensor, message: message)
         }
-        guard bytes.count >= 8 else { throw fail("too short for a safetensors file (\(bytes.count) bytes; the header length alone takes 8)") }
-        let headerLength = bytes[0..<8].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        guard bytes.count >= 8 else {
+            throw fail("too short for a safetensors file (\(bytes.count) bytes; the header length alone takes 8)")
+        }
+        let headerLength = bytes[0..<8].enumerated().reduce(UInt64(0)) {
+            $0 | UInt64($1.element) << (8 * UInt64($1.offset))
+        }
         guard headerLength <= UInt64(min(maxHeaderBytes, bytes.count - 8)) else {
-            throw fail("header length \(headerLength) exceeds the file (\(bytes.count) bytes) or the \(maxHeaderBytes)-byte limit")
+            throw fail(
+                "header length \(headerLength) exceeds the file (\(bytes.count) bytes) or the \(maxHeaderBytes)-byte limit"
+            )
         }
         let dataStart = 8 + Int(headerLength)
         let header: SafetensorsHeader
@@ -77,19 +88,24 @@ public enum Safetensors {
         var entries: [(name: String, shape: [Int], begin: Int, end: Int)] = []
         entries.reserveCapacity(header.entries.count)
         for e in header.entries {
-            guard e.dtype == "F32" else { throw fail("dtype \(e.dtype.prefix(20)) is not supported (Tandem reads F32)", e.name) }
+            guard e.dtype == "F32" else {
+                throw fail("dtype \(e.dtype.prefix(20)) is not supported (Tandem reads F32)", e.name)
+            }
             guard e.begin <= e.end, e.end <= dataBytes else {
-                throw fail("data_offsets [\(e.begin), \(e.end)] outside the \(dataBytes) data bytes (file truncated?)", e.name)
+                throw fail(
+                    "data_offsets [\(e.begin), \(e.end)] outside the \(dataBytes) data bytes (file truncated?)", e.name)
             }
             // Overflow-checked: extents come from the file. Any product beyond the data is wrong anyway.
-            var elements = 1, overflow = false
+            var elements = 1
+            var overflow = false
             for d in e.shape where !overflow {
                 (elements, overflow) = elements.multipliedReportingOverflow(by: d)
                 overflow = overflow || elements > dataBytes
             }
             let span = e.end - e.begin
             guard !overflow else {
-                throw fail("shape \(e.shape) has more elements than the file's \(dataBytes) data bytes can hold", e.name)
+                throw fail(
+                    "shape \(e.shape) has more elements than the file's \(dataBytes) data bytes can hold", e.name)
             }
             guard elements * 4 == span else {
                 throw fail("shape \(e.shape) needs \(elements * 4) bytes but data_offsets span \(span)", e.name)
@@ -114,7 +130,8 @@ public enum Safetensors {
         for e in entries {
             let t = Tensor(zeros: e.shape)
             bytes.withUnsafeBytes { raw in
-                UnsafeMutableRawPointer(t.data).copyMemory(from: raw.baseAddress! + dataStart + e.begin, byteCount: e.end - e.begin)
+                UnsafeMutableRawPointer(t.data).copyMemory(
+                    from: raw.baseAddress! + dataStart + e.begin, byteCount: e.end - e.begin)
             }
             tensors.append((e.name, t))
         }
@@ -130,8 +147,10 @@ public enum Safetensors {
     }
 
     /// Writes a file (not atomically: checkpoint writers put it in a temporary folder first).
-    public static func write(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:],
-                             to path: String) throws {
+    public static func write(
+        _ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:],
+        to path: String
+    ) throws {
         let bytes = encode(tensors, metadata: metadata)
         guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
             throw SafetensorsError(file: path, tensor: nil, message: "cannot be written")

@@ -14,9 +14,9 @@ public enum LRSchedule: Sendable, Equatable {
         switch self {
         case .constant:
             return base
-        case let .stepDecay(every, gamma):
+        case .stepDecay(let every, let gamma):
             return base * Foundation.pow(gamma, Float(step / Swift.max(every, 1)))
-        case let .cosine(warmup, total, minimum):
+        case .cosine(let warmup, let total, let minimum):
             if step < warmup { return base * Float(step + 1) / Float(warmup) }
             let span = Swift.max(total - warmup, 1)
             let progress = Float(Swift.min(step - warmup, span)) / Float(span)

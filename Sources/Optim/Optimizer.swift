@@ -46,8 +46,10 @@ public class Optimizer {
     }
 
     /// One parameter's update over raw buffers; subclasses implement it.
-    func update(_ p: UnsafeMutablePointer<Float>, _ g: UnsafeMutablePointer<Float>,
-                _ s: [UnsafeMutablePointer<Float>], _ n: Int) {
+    func update(
+        _ p: UnsafeMutablePointer<Float>, _ g: UnsafeMutablePointer<Float>,
+        _ s: [UnsafeMutablePointer<Float>], _ n: Int
+    ) {
         fatalError("\(type(of: self)) must implement update")
     }
 
@@ -67,14 +69,20 @@ public class Optimizer {
     }
 
     /// Restores what `stateDict` saved; every name and shape must match.
-    public func loadStateDict(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String],
-                              source: String) throws {
+    public func loadStateDict(
+        _ tensors: [(name: String, tensor: Tensor)], metadata: [String: String],
+        source: String
+    ) throws {
         guard metadata["optimizer"] == name else {
-            throw OptimizerStateError(message: "\(source): optimizer state is for '\(metadata["optimizer"] ?? "?")', this run uses '\(name)'")
+            throw OptimizerStateError(
+                message: "\(source): optimizer state is for '\(metadata["optimizer"] ?? "?")', this run uses '\(name)'")
         }
         // Bounded: the count travels as a Double in the resume broadcast and feeds bias corrections.
         guard let steps = metadata["step"].flatMap(Int.init), (0...(1 << 40)).contains(steps) else {
-            throw OptimizerStateError(message: "\(source): optimizer step count '\(metadata["step"]?.prefix(40) ?? "")' is missing or outside 0...\(1 << 40)")
+            throw OptimizerStateError(
+                message:
+                    "\(source): optimizer step count '\(metadata["step"]?.prefix(40) ?? "")' is missing or outside 0...\(1 << 40)"
+            )
         }
         let byName = Dictionary(tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
         var expected = Set<String>()
@@ -82,9 +90,13 @@ public class Optimizer {
             for (k, s) in stateNames.enumerated() {
                 let key = p.name + "." + s
                 expected.insert(key)
-                guard let t = byName[key] else { throw OptimizerStateError(message: "\(source): missing optimizer state \(key)") }
+                guard let t = byName[key] else {
+                    throw OptimizerStateError(message: "\(source): missing optimizer state \(key)")
+                }
                 guard t.shape == p.tensor.shape else {
-                    throw OptimizerStateError(message: "\(source): optimizer state \(key) has shape \(t.shape), parameter has \(p.tensor.shape)")
+                    throw OptimizerStateError(
+                        message:
+                            "\(source): optimizer state \(key) has shape \(t.shape), parameter has \(p.tensor.shape)")
                 }
                 state[i][k].assign(t)
             }

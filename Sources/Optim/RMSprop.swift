@@ -2,12 +2,18 @@
 public final class RMSprop: Optimizer {
     public let alpha: Float, epsilon: Float, weightDecay: Float, momentum: Float, centered: Bool
 
-    public init(_ parameters: [(name: String, tensor: Tensor)], learningRate: Float = 1e-2, alpha: Float = 0.99,
-                epsilon: Float = 1e-8, weightDecay: Float = 0, momentum: Float = 0, centered: Bool = false) {
-        precondition(alpha >= 0 && epsilon >= 0 && weightDecay >= 0 && momentum >= 0,
-                     "RMSprop: alpha, eps, weight decay and momentum must not be negative")
-        self.alpha = alpha; self.epsilon = epsilon; self.weightDecay = weightDecay
-        self.momentum = momentum; self.centered = centered
+    public init(
+        _ parameters: [(name: String, tensor: Tensor)], learningRate: Float = 1e-2, alpha: Float = 0.99,
+        epsilon: Float = 1e-8, weightDecay: Float = 0, momentum: Float = 0, centered: Bool = false
+    ) {
+        precondition(
+            alpha >= 0 && epsilon >= 0 && weightDecay >= 0 && momentum >= 0,
+            "RMSprop: alpha, eps, weight decay and momentum must not be negative")
+        self.alpha = alpha
+        self.epsilon = epsilon
+        self.weightDecay = weightDecay
+        self.momentum = momentum
+        self.centered = centered
         super.init(parameters, learningRate: learningRate)
     }
 
@@ -16,9 +22,15 @@ public final class RMSprop: Optimizer {
     }
     override public var name: String { "rmsprop" }
 
-    override func update(_ p: UnsafeMutablePointer<Float>, _ g: UnsafeMutablePointer<Float>,
-                         _ s: [UnsafeMutablePointer<Float>], _ n: Int) {
-        let a = alpha, eps = epsilon, lr = learningRate, wd = weightDecay, mu = momentum
+    override func update(
+        _ p: UnsafeMutablePointer<Float>, _ g: UnsafeMutablePointer<Float>,
+        _ s: [UnsafeMutablePointer<Float>], _ n: Int
+    ) {
+        let a = alpha
+        let eps = epsilon
+        let lr = learningRate
+        let wd = weightDecay
+        let mu = momentum
         let sq = s[0]
         let buf = momentum > 0 ? s[1] : nil
         let gavg = centered ? s[s.count - 1] : nil
@@ -26,10 +38,17 @@ public final class RMSprop: Optimizer {
             let gi = g[i] + wd * p[i]
             sq[i] = a * sq[i] + (1 - a) * gi * gi
             var avg = sq[i]
-            if let gavg { gavg[i] = a * gavg[i] + (1 - a) * gi; avg -= gavg[i] * gavg[i] }
+            if let gavg {
+                gavg[i] = a * gavg[i] + (1 - a) * gi
+                avg -= gavg[i] * gavg[i]
+            }
             let denom = avg.squareRoot() + eps
-            if let buf { buf[i] = mu * buf[i] + gi / denom; p[i] -= lr * buf[i] }
-            else { p[i] -= lr * gi / denom }
+            if let buf {
+                buf[i] = mu * buf[i] + gi / denom
+                p[i] -= lr * buf[i]
+            } else {
+                p[i] -= lr * gi / denom
+            }
         }
     }
 }

@@ -6,7 +6,8 @@ import Yams
 public enum ConfigLoading {
     /// Reads `file`, applies the overrides and parses the result strictly.
     public static func load(_ file: String, overrides: [String]) throws -> TrainingConfig {
-        guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
+        guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8)
+        else {
             throw ConfigError(file: file, path: "", message: "cannot read the config file")
         }
         return try parse(text, file: file, overrides: overrides)
@@ -30,19 +31,24 @@ public enum ConfigLoading {
     /// `a.b.c=value` with the value read as YAML (numbers, booleans, lists); list items by index.
     public static func apply(_ assignment: String, to root: Any, file: String) throws -> Any {
         guard let eq = assignment.firstIndex(of: "="), eq != assignment.startIndex else {
-            throw ConfigError(file: file, path: "", message: "--set \(assignment): expected KEY=VALUE, e.g. --set optimizer.lr=0.01")
+            throw ConfigError(
+                file: file, path: "", message: "--set \(assignment): expected KEY=VALUE, e.g. --set optimizer.lr=0.01")
         }
         let keys = assignment[..<eq].split(separator: ".").map(String.init)
         let raw = String(assignment[assignment.index(after: eq)...])
         let parsed: Any? = try { () throws -> Any? in
-            do { return try boundedLoad(raw, file: file, what: "--set \(keys.joined(separator: "."))") } catch let e as ConfigError { throw e } catch { return nil }
+            do { return try boundedLoad(raw, file: file, what: "--set \(keys.joined(separator: "."))") } catch let e
+                as ConfigError
+            { throw e } catch { return nil }
         }()
         let value: Any = parsed ?? (raw.isEmpty ? NSNull() : raw)
         func set(_ node: Any?, _ path: ArraySlice<String>) throws -> Any {
             guard let key = path.first else { return value }
             if var list = node as? [Any] {
                 guard let i = Int(key), list.indices.contains(i) else {
-                    throw ConfigError(file: file, path: keys.joined(separator: "."), message: "--set: '\(key)' is not an index of a list of \(list.count)")
+                    throw ConfigError(
+                        file: file, path: keys.joined(separator: "."),
+                        message: "--set: '\(key)' is not an index of a list of \(list.count)")
                 }
                 list[i] = try set(list[i], path.dropFirst())
                 return list
@@ -66,10 +72,17 @@ public enum ConfigLoading {
         func walk(_ n: Node) throws {
             count += 1
             guard count <= maxValues else {
-                throw ConfigError(file: file, path: "", message: "\(what) expands to more than \(maxValues) values (YAML aliases repeated inside each other?)")
+                throw ConfigError(
+                    file: file, path: "",
+                    message:
+                        "\(what) expands to more than \(maxValues) values (YAML aliases repeated inside each other?)")
             }
             switch n {
-            case .mapping(let m): for (k, v) in m { try walk(k); try walk(v) }
+            case .mapping(let m):
+                for (k, v) in m {
+                    try walk(k)
+                    try walk(v)
+                }
             case .sequence(let s): for v in s { try walk(v) }
             default: break
             }

@@ -5,7 +5,8 @@ import CKernels
 enum Kernels {
     /// Sum of n floats, in eight-wide partial sums.
     @inline(__always) static func sum(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
-        var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>()
+        var acc0 = SIMD8<Float>()
+        var acc1 = SIMD8<Float>()
         var i = 0
         while i + 16 <= n {
             acc0 += UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self)
@@ -13,7 +14,10 @@ enum Kernels {
             i += 16
         }
         var s = (acc0 + acc1).sum()
-        while i < n { s += p[i]; i += 1 }
+        while i < n {
+            s += p[i]
+            i += 1
+        }
         return s
     }
 
@@ -26,7 +30,10 @@ enum Kernels {
             i += 4
         }
         var s = acc.sum()
-        while i < n { s += Double(p[i]); i += 1 }
+        while i < n {
+            s += Double(p[i])
+            i += 1
+        }
         return s
     }
 }
@@ -46,7 +53,11 @@ public enum VectorOps {
             i += 8
         }
         var tail: Float = 0
-        while i < n { p[i] *= scale; tail += p[i] * 0; i += 1 }
+        while i < n {
+            p[i] *= scale
+            tail += p[i] * 0
+            i += 1
+        }
         return !(probe.sum() + tail).isNaN
     }
 }
@@ -58,10 +69,12 @@ extension VectorOps {
     /// In C (CKernels): restrict pointers, vector sqrt and an AVX2 clone make it 8-wide, where
     /// the Swift form compiled to 4-wide SSE with a scalar sqrt per lane.
     @inline(__always)
-    public static func adam(_ p: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>,
-                            _ m: UnsafeMutablePointer<Float>, _ v: UnsafeMutablePointer<Float>, _ n: Int,
-                            beta1: Float, beta2: Float, eps: Float, weightDecay: Float, shrink: Float,
-                            stepSize: Float, c2Sqrt: Float) {
+    public static func adam(
+        _ p: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>,
+        _ m: UnsafeMutablePointer<Float>, _ v: UnsafeMutablePointer<Float>, _ n: Int,
+        beta1: Float, beta2: Float, eps: Float, weightDecay: Float, shrink: Float,
+        stepSize: Float, c2Sqrt: Float
+    ) {
         tandem_adam(p, g, m, v, n, beta1, beta2, eps, weightDecay, shrink, stepSize, 1 / c2Sqrt)
     }
 }

@@ -4,7 +4,10 @@ public struct ShapeError: Error, CustomStringConvertible, Equatable {
     public let op: String
     /// What is wrong, with the shapes.
     public let message: String
-    public init(_ op: String, _ message: String) { self.op = op; self.message = message }
+    public init(_ op: String, _ message: String) {
+        self.op = op
+        self.message = message
+    }
     public var description: String { "\(op): \(message)" }
 }
 
@@ -46,7 +49,8 @@ public enum Shapes {
     /// Output shape of `matmul`: [m,k]x[k,n], [b,m,k]x[b,k,n] or [b,m,k]x[k,n].
     public static func matmul(_ a: [Int], _ b: [Int]) throws -> [Int] {
         guard (a.count == 2 || a.count == 3) && (b.count == 2 || b.count == 3) && !(a.count == 2 && b.count == 3) else {
-            throw ShapeError("matmul", "unsupported ranks: \(a) x \(b) (need [m,k]x[k,n], [b,m,k]x[b,k,n] or [b,m,k]x[k,n])")
+            throw ShapeError(
+                "matmul", "unsupported ranks: \(a) x \(b) (need [m,k]x[k,n], [b,m,k]x[b,k,n] or [b,m,k]x[k,n])")
         }
         guard a[a.count - 1] == b[b.count - 2] else {
             throw ShapeError("matmul", "inner dimensions differ: \(a) x \(b)")
@@ -60,7 +64,10 @@ public enum Shapes {
     /// Output extent of a sliding window (conv, pool) along one axis.
     public static func window(_ size: Int, kernel: Int, stride: Int, padding: Int, op: String) throws -> Int {
         guard kernel > 0, stride > 0, padding >= 0 else {
-            throw ShapeError(op, "kernel \(kernel), stride \(stride), padding \(padding): kernel and stride must be positive, padding not negative")
+            throw ShapeError(
+                op,
+                "kernel \(kernel), stride \(stride), padding \(padding): kernel and stride must be positive, padding not negative"
+            )
         }
         let span = size + 2 * padding - kernel
         guard span >= 0 else {
@@ -76,9 +83,11 @@ public enum Shapes {
         guard x[1] == w[1] else {
             throw ShapeError("conv2d", "input \(x) has \(x[1]) channels, weight \(w) expects \(w[1])")
         }
-        return [x[0], w[0],
-                try window(x[2], kernel: w[2], stride: stride, padding: padding, op: "conv2d"),
-                try window(x[3], kernel: w[3], stride: stride, padding: padding, op: "conv2d")]
+        return [
+            x[0], w[0],
+            try window(x[2], kernel: w[2], stride: stride, padding: padding, op: "conv2d"),
+            try window(x[3], kernel: w[3], stride: stride, padding: padding, op: "conv2d"),
+        ]
     }
 
     /// Output shape of a 2-D pool over [N,C,H,W].
@@ -87,9 +96,11 @@ public enum Shapes {
         guard padding * 2 <= kernel else {
             throw ShapeError(op, "padding \(padding) must be at most half the kernel \(kernel)")
         }
-        return [x[0], x[1],
-                try window(x[2], kernel: kernel, stride: stride, padding: padding, op: op),
-                try window(x[3], kernel: kernel, stride: stride, padding: padding, op: op)]
+        return [
+            x[0], x[1],
+            try window(x[2], kernel: kernel, stride: stride, padding: padding, op: op),
+            try window(x[3], kernel: kernel, stride: stride, padding: padding, op: op),
+        ]
     }
 }
 

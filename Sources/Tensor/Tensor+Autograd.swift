@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 
 /// Whether ops record the tape on this thread. Thread-local, so simulated ranks on threads
@@ -29,8 +30,10 @@ public var isRecordingGradients: Bool { GradMode.isEnabled }
 extension Tensor {
     /// Makes `out` a node of the tape with `parents` when recording and any parent needs a gradient.
     @inline(__always)
-    static func record(_ out: Tensor, _ op: String, _ parents: [Tensor],
-                       _ push: @escaping (_ out: Tensor) -> Void) -> Tensor {
+    static func record(
+        _ out: Tensor, _ op: String, _ parents: [Tensor],
+        _ push: @escaping (_ out: Tensor) -> Void
+    ) -> Tensor {
         out.op = op
         if AnomalyDetection.enabled { AnomalyDetection.inspect(out) }
         if GradMode.isEnabled && parents.contains(where: { $0.requiresGrad }) {
@@ -125,9 +128,17 @@ public enum AnomalyDetection {
     nonisolated(unsafe) private static var first: String?
 
     /// "op (shape)" of the first non-finite output since the last `reset()`.
-    public static var firstNonFiniteOp: String? { lock.lock(); defer { lock.unlock() }; return first }
+    public static var firstNonFiniteOp: String? {
+        lock.lock()
+        defer { lock.unlock() }
+        return first
+    }
 
-    public static func reset() { lock.lock(); first = nil; lock.unlock() }
+    public static func reset() {
+        lock.lock()
+        first = nil
+        lock.unlock()
+    }
 
     static func inspect(_ t: Tensor) {
         let p = t.data
@@ -139,5 +150,3 @@ public enum AnomalyDetection {
         }
     }
 }
-
-import Foundation

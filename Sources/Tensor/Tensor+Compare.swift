@@ -6,8 +6,12 @@ extension Tensor {
         var out = [Int](repeating: 0, count: s.outer * s.inner)
         let xs = data
         Tensor.forEachLine(s) { base, step in
-            var best = xs[base], at = 0
-            for l in 1..<s.extent where xs[base + l * step] > best { best = xs[base + l * step]; at = l }
+            var best = xs[base]
+            var at = 0
+            for l in 1..<s.extent where xs[base + l * step] > best {
+                best = xs[base + l * step]
+                at = l
+            }
             out[(base / (s.extent * s.inner)) * s.inner + base % s.inner] = at
         }
         return out
@@ -16,7 +20,10 @@ extension Tensor {
     // Elementwise predicate with broadcasting; 1 where true, 0 elsewhere, no gradient.
     private func compared(_ other: Tensor, _ op: String, _ pred: (Float, Float) -> Bool) -> Tensor {
         let p = BroadcastPlan(shape, other.shape, op: op)
-        let y = Tensor.empty(p.shape), ys = y.data, xa = data, xb = other.data
+        let y = Tensor.empty(p.shape)
+        let ys = y.data
+        let xa = data
+        let xb = other.data
         p.forEach { o, i, j in ys[o] = pred(xa[i], xb[j]) ? 1 : 0 }
         y.op = op
         return y

@@ -1,6 +1,11 @@
 /// How two operands' elements meet in a broadcasting binary op.
 struct BroadcastPlan {
-    enum Kind { case same, aScalar, bScalar, bRow(Int), aRow(Int), general }
+    enum Kind {
+        case same, aScalar, bScalar
+        case bRow(Int)
+        case aRow(Int)
+        case general
+    }
     let shape: [Int]
     let kind: Kind
     let count: Int
@@ -11,20 +16,30 @@ struct BroadcastPlan {
         let shape = checked { try Shapes.broadcast(a, b, op: op) }
         self.shape = shape
         count = shape.elementCount
-        aStrides = BroadcastPlan.strides(a, in: shape); bStrides = BroadcastPlan.strides(b, in: shape)
-        let ac = a.elementCount, bc = b.elementCount
+        aStrides = BroadcastPlan.strides(a, in: shape)
+        bStrides = BroadcastPlan.strides(b, in: shape)
+        let ac = a.elementCount
+        let bc = b.elementCount
         let count = self.count
-        if a == b { kind = .same }
-        else if bc == 1 && ac == count { kind = .bScalar }
-        else if ac == 1 && bc == count { kind = .aScalar }
-        else if ac == count && Array(shape.suffix(b.count)) == b && b.count <= shape.count { kind = .bRow(bc) }
-        else if bc == count && Array(shape.suffix(a.count)) == a && a.count <= shape.count { kind = .aRow(ac) }
-        else { kind = .general }
+        if a == b {
+            kind = .same
+        } else if bc == 1 && ac == count {
+            kind = .bScalar
+        } else if ac == 1 && bc == count {
+            kind = .aScalar
+        } else if ac == count && Array(shape.suffix(b.count)) == b && b.count <= shape.count {
+            kind = .bRow(bc)
+        } else if bc == count && Array(shape.suffix(a.count)) == a && a.count <= shape.count {
+            kind = .aRow(ac)
+        } else {
+            kind = .general
+        }
     }
 
     static func strides(_ s: [Int], in shape: [Int]) -> [Int] {
         let padded = [Int](repeating: 1, count: shape.count - s.count) + s
-        var out = [Int](repeating: 0, count: shape.count), acc = 1
+        var out = [Int](repeating: 0, count: shape.count)
+        var acc = 1
         for i in stride(from: shape.count - 1, through: 0, by: -1) {
             out[i] = padded[i] == 1 ? 0 : acc
             acc *= padded[i]
@@ -40,22 +55,37 @@ struct BroadcastPlan {
         case .aScalar: for i in 0..<count { body(i, 0, i) }
         case .bRow(let inner):
             var o = 0
-            for _ in 0..<(inner == 0 ? 0 : count / inner) { for j in 0..<inner { body(o, o, j); o += 1 } }
+            for _ in 0..<(inner == 0 ? 0 : count / inner) {
+                for j in 0..<inner {
+                    body(o, o, j)
+                    o += 1
+                }
+            }
         case .aRow(let inner):
             var o = 0
-            for _ in 0..<(inner == 0 ? 0 : count / inner) { for j in 0..<inner { body(o, j, o); o += 1 } }
+            for _ in 0..<(inner == 0 ? 0 : count / inner) {
+                for j in 0..<inner {
+                    body(o, j, o)
+                    o += 1
+                }
+            }
         case .general:
             let r = shape.count
             var idx = [Int](repeating: 0, count: r)
-            var ia = 0, ib = 0
+            var ia = 0
+            var ib = 0
             for o in 0..<count {
                 body(o, ia, ib)
                 var ax = r - 1
                 while ax >= 0 {
-                    idx[ax] += 1; ia += aStrides[ax]; ib += bStrides[ax]
+                    idx[ax] += 1
+                    ia += aStrides[ax]
+                    ib += bStrides[ax]
                     if idx[ax] < shape[ax] { break }
-                    ia -= aStrides[ax] * shape[ax]; ib -= bStrides[ax] * shape[ax]
-                    idx[ax] = 0; ax -= 1
+                    ia -= aStrides[ax] * shape[ax]
+                    ib -= bStrides[ax] * shape[ax]
+                    idx[ax] = 0
+                    ax -= 1
                 }
             }
         }
@@ -71,47 +101,80 @@ extension Tensor {
     /// Broadcasting `a + b`.
     public static func + (a: Tensor, b: Tensor) -> Tensor {
         let p = BroadcastPlan(a.shape, b.shape, op: "add")
-        let y = empty(p.shape), ys = y.data, xa = a.data, xb = b.data
+        let y = empty(p.shape)
+        let ys = y.data
+        let xa = a.data
+        let xb = b.data
         p.forEach { o, i, j in ys[o] = xa[i] + xb[j] }
         return record(y, "add", [a, b]) { out in
             let g = out.grad!.data
-            if a.requiresGrad { let ga = a.gradData(); p.forEach { o, i, _ in ga[i] += g[o] } }
-            if b.requiresGrad { let gb = b.gradData(); p.forEach { o, _, j in gb[j] += g[o] } }
+            if a.requiresGrad {
+                let ga = a.gradData()
+                p.forEach { o, i, _ in ga[i] += g[o] }
+            }
+            if b.requiresGrad {
+                let gb = b.gradData()
+                p.forEach { o, _, j in gb[j] += g[o] }
+            }
         }
     }
 
     /// Broadcasting `a - b`.
     public static func - (a: Tensor, b: Tensor) -> Tensor {
         let p = BroadcastPlan(a.shape, b.shape, op: "sub")
-        let y = empty(p.shape), ys = y.data, xa = a.data, xb = b.data
+        let y = empty(p.shape)
+        let ys = y.data
+        let xa = a.data
+        let xb = b.data
         p.forEach { o, i, j in ys[o] = xa[i] - xb[j] }
         return record(y, "sub", [a, b]) { out in
             let g = out.grad!.data
-            if a.requiresGrad { let ga = a.gradData(); p.forEach { o, i, _ in ga[i] += g[o] } }
-            if b.requiresGrad { let gb = b.gradData(); p.forEach { o, _, j in gb[j] -= g[o] } }
+            if a.requiresGrad {
+                let ga = a.gradData()
+                p.forEach { o, i, _ in ga[i] += g[o] }
+            }
+            if b.requiresGrad {
+                let gb = b.gradData()
+                p.forEach { o, _, j in gb[j] -= g[o] }
+            }
         }
     }
 
     /// Broadcasting elementwise `a * b`.
     public static func * (a: Tensor, b: Tensor) -> Tensor {
         let p = BroadcastPlan(a.shape, b.shape, op: "mul")
-        let y = empty(p.shape), ys = y.data, xa = a.data, xb = b.data
+        let y = empty(p.shape)
+        let ys = y.data
+        let xa = a.data
+        let xb = b.data
         p.forEach { o, i, j in ys[o] = xa[i] * xb[j] }
         return record(y, "mul", [a, b]) { out in
             let g = out.grad!.data
-            if a.requiresGrad { let ga = a.gradData(); p.forEach { o, i, j in ga[i] += g[o] * xb[j] } }
-            if b.requiresGrad { let gb = b.gradData(); p.forEach { o, i, j in gb[j] += g[o] * xa[i] } }
+            if a.requiresGrad {
+                let ga = a.gradData()
+                p.forEach { o, i, j in ga[i] += g[o] * xb[j] }
+            }
+            if b.requiresGrad {
+                let gb = b.gradData()
+                p.forEach { o, i, j in gb[j] += g[o] * xa[i] }
+            }
         }
     }
 
     /// Broadcasting elementwise `a / b`.
     public static func / (a: Tensor, b: Tensor) -> Tensor {
         let p = BroadcastPlan(a.shape, b.shape, op: "div")
-        let y = empty(p.shape), ys = y.data, xa = a.data, xb = b.data
+        let y = empty(p.shape)
+        let ys = y.data
+        let xa = a.data
+        let xb = b.data
         p.forEach { o, i, j in ys[o] = xa[i] / xb[j] }
         return record(y, "div", [a, b]) { out in
             let g = out.grad!.data
-            if a.requiresGrad { let ga = a.gradData(); p.forEach { o, i, j in ga[i] += g[o] / xb[j] } }
+            if a.requiresGrad {
+                let ga = a.gradData()
+                p.forEach { o, i, j in ga[i] += g[o] / xb[j] }
+            }
             if b.requiresGrad {
                 let gb = b.gradData()
                 p.forEach { o, i, j in gb[j] -= g[o] * xa[i] / (xb[j] * xb[j]) }
@@ -138,10 +201,14 @@ extension Tensor {
 
     /// `scale * x + shift`, one fused pass.
     public func affine(scale: Float, shift: Float, op: String = "affine") -> Tensor {
-        let y = Tensor.empty(shape), ys = y.data, xs = data, n = count
+        let y = Tensor.empty(shape)
+        let ys = y.data
+        let xs = data
+        let n = count
         for i in 0..<n { ys[i] = scale * xs[i] + shift }
         return Tensor.record(y, op, [self]) { out in
-            let g = out.grad!.data, gx = self.gradData()
+            let g = out.grad!.data
+            let gx = self.gradData()
             for i in 0..<n { gx[i] += scale * g[i] }
         }
     }

@@ -16,15 +16,21 @@ extension Tensor {
         let (n, c) = (logits.shape[0], logits.shape[1])
         precondition(labels.count == n, "cross_entropy: \(labels.count) labels for logits \(logits.shape)")
         precondition(labels.allSatisfy { $0 >= 0 && $0 < c }, "cross_entropy: a label is outside 0..<\(c)")
-        let probs = TensorStorage(count: n * c, zeroed: false)   // softmax, kept for backward
-        let xs = logits.data, ps = probs.base
+        let probs = TensorStorage(count: n * c, zeroed: false)  // softmax, kept for backward
+        let xs = logits.data
+        let ps = probs.base
         var total: Double = 0
         for r in 0..<n {
-            let row = xs + r * c, p = ps + r * c
+            let row = xs + r * c
+            let p = ps + r * c
             var m = -Float.infinity
             for k in 0..<c { m = Swift.max(m, row[k]) }
             var z: Float = 0
-            for k in 0..<c { let e = Glibc.expf(row[k] - m); p[k] = e; z += e }
+            for k in 0..<c {
+                let e = Glibc.expf(row[k] - m)
+                p[k] = e
+                z += e
+            }
             let inv = 1 / z
             for k in 0..<c { p[k] *= inv }
             total += Double(m + Glibc.logf(z) - row[labels[r]])
@@ -32,10 +38,12 @@ extension Tensor {
         let scale: Float = reduction == .mean ? 1 / Float(Swift.max(n, 1)) : 1
         let y = Tensor(scalar: Float(total) * scale)
         return record(y, "cross_entropy", [logits]) { out in
-            let g = out.grad!.data[0] * scale, gx = logits.gradData()
+            let g = out.grad!.data[0] * scale
+            let gx = logits.gradData()
             for r in 0..<n {
                 // Reading probs.base (not ps) captures the buffer: it lives until backward.
-                let p = probs.base + r * c, dst = gx + r * c
+                let p = probs.base + r * c
+                let dst = gx + r * c
                 for k in 0..<c { dst[k] += g * p[k] }
                 dst[labels[r]] -= g
             }
@@ -45,23 +53,39 @@ extension Tensor {
     /// Mean (or summed) squared error between prediction and target of the same shape.
     public static func meanSquaredError(_ pred: Tensor, _ target: Tensor, reduction: Reduction = .mean) -> Tensor {
         precondition(pred.shape == target.shape, "mse: prediction \(pred.shape) and target \(target.shape) differ")
-        let n = pred.count, a = pred.data, b = target.data
+        let n = pred.count
+        let a = pred.data
+        let b = target.data
         var total: Double = 0
-        for i in 0..<n { let d = Double(a[i] - b[i]); total += d * d }
+        for i in 0..<n {
+            let d = Double(a[i] - b[i])
+            total += d * d
+        }
         let scale: Float = reduction == .mean ? 1 / Float(Swift.max(n, 1)) : 1
         let y = Tensor(scalar: Float(total) * scale)
         return record(y, "mse", [pred, target]) { out in
             let g = 2 * out.grad!.data[0] * scale
-            if pred.requiresGrad { let gp = pred.gradData(); for i in 0..<n { gp[i] += g * (a[i] - b[i]) } }
-            if target.requiresGrad { let gt = target.gradData(); for i in 0..<n { gt[i] -= g * (a[i] - b[i]) } }
+            if pred.requiresGrad {
+                let gp = pred.gradData()
+                for i in 0..<n { gp[i] += g * (a[i] - b[i]) }
+            }
+            if target.requiresGrad {
+                let gt = target.gradData()
+                for i in 0..<n { gt[i] -= g * (a[i] - b[i]) }
+            }
         }
     }
 
     /// Binary cross-entropy on logits: max(x,0) - x*y + log(1 + e^-|x|), stable for any x.
-    public static func binaryCrossEntropyWithLogits(_ logits: Tensor, _ target: Tensor,
-                                                    reduction: Reduction = .mean) -> Tensor {
-        precondition(logits.shape == target.shape, "bce_with_logits: logits \(logits.shape) and target \(target.shape) differ")
-        let n = logits.count, x = logits.data, t = target.data
+    public static func binaryCrossEntropyWithLogits(
+        _ logits: Tensor, _ target: Tensor,
+        reduction: Reduction = .mean
+    ) -> Tensor {
+        precondition(
+            logits.shape == target.shape, "bce_with_logits: logits \(logits.shape) and target \(target.shape) differ")
+        let n = logits.count
+        let x = logits.data
+        let t = target.data
         var total: Double = 0
         for i in 0..<n {
             total += Double(Swift.max(x[i], 0) - x[i] * t[i] + Glibc.log1pf(Glibc.expf(-Swift.abs(x[i]))))
@@ -77,7 +101,10 @@ extension Tensor {
                     gx[i] += g * (s - t[i])
                 }
             }
-            if target.requiresGrad { let gt = target.gradData(); for i in 0..<n { gt[i] -= g * x[i] } }
+            if target.requiresGrad {
+                let gt = target.gradData()
+                for i in 0..<n { gt[i] -= g * x[i] }
+            }
         }
     }
 }

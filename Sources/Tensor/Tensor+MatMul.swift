@@ -8,23 +8,28 @@ extension Tensor {
         let batches = batched ? a.shape[0] : 1
         // A shared right side folds the batch into the rows: one large GEMM.
         let m = batched ? a.shape[1] : a.count / a.shape[a.rank - 1]
-        let k = a.shape[a.rank - 1], n = b.shape[b.rank - 1]
+        let k = a.shape[a.rank - 1]
+        let n = b.shape[b.rank - 1]
         let y = empty(outShape)
         for i in 0..<batches {
-            BLAS.gemm(m: m, n: n, k: k, a: a.data + i * m * k, lda: k, b: b.data + i * k * n, ldb: n,
-                      c: y.data + i * m * n, ldc: n)
+            BLAS.gemm(
+                m: m, n: n, k: k, a: a.data + i * m * k, lda: k, b: b.data + i * k * n, ldb: n,
+                c: y.data + i * m * n, ldc: n)
         }
         return record(y, "matmul", [a, b]) { out in
             let g = out.grad!.data
-            let ga = a.requiresGrad ? a.gradData() : nil, gb = b.requiresGrad ? b.gradData() : nil
+            let ga = a.requiresGrad ? a.gradData() : nil
+            let gb = b.requiresGrad ? b.gradData() : nil
             for i in 0..<batches {
-                if let ga {   // dA = dY * B^T
-                    BLAS.gemm(transB: true, m: m, n: k, k: n, a: g + i * m * n, lda: n, b: b.data + i * k * n, ldb: n,
-                              beta: 1, c: ga + i * m * k, ldc: k)
+                if let ga {  // dA = dY * B^T
+                    BLAS.gemm(
+                        transB: true, m: m, n: k, k: n, a: g + i * m * n, lda: n, b: b.data + i * k * n, ldb: n,
+                        beta: 1, c: ga + i * m * k, ldc: k)
                 }
-                if let gb {   // dB = A^T * dY
-                    BLAS.gemm(transA: true, m: k, n: n, k: m, a: a.data + i * m * k, lda: k, b: g + i * m * n, ldb: n,
-                              beta: 1, c: gb + i * k * n, ldc: n)
+                if let gb {  // dB = A^T * dY
+                    BLAS.gemm(
+                        transA: true, m: k, n: n, k: m, a: a.data + i * m * k, lda: k, b: g + i * m * n, ldb: n,
+                        beta: 1, c: gb + i * k * n, ldc: n)
                 }
             }
         }
@@ -32,25 +37,32 @@ extension Tensor {
 
     /// x W^T + b with PyTorch's layout: x [..., in], weight [out, in], bias [out]; one fused op.
     public static func linear(_ x: Tensor, weight w: Tensor, bias b: Tensor?) -> Tensor {
-        precondition(w.rank == 2 && x.rank >= 1 && x.shape[x.rank - 1] == w.shape[1],
-                     "linear: input \(x.shape) does not fit weight \(w.shape) (weight is [out, in])")
-        let inF = w.shape[1], outF = w.shape[0], rows = x.count / Swift.max(inF, 1)
+        precondition(
+            w.rank == 2 && x.rank >= 1 && x.shape[x.rank - 1] == w.shape[1],
+            "linear: input \(x.shape) does not fit weight \(w.shape) (weight is [out, in])")
+        let inF = w.shape[1]
+        let outF = w.shape[0]
+        let rows = x.count / Swift.max(inF, 1)
         if let b { precondition(b.shape == [outF], "linear: bias \(b.shape) does not fit weight \(w.shape)") }
-        let y = empty(Array(x.shape.dropLast()) + [outF]), ys = y.data
+        let y = empty(Array(x.shape.dropLast()) + [outF])
+        let ys = y.data
         if let b {
             for r in 0..<rows { (ys + r * outF).update(from: b.data, count: outF) }
         }
-        BLAS.gemm(transB: true, m: rows, n: outF, k: inF, a: x.data, lda: inF, b: w.data, ldb: inF,
-                  beta: b == nil ? 0 : 1, c: ys, ldc: outF)
+        BLAS.gemm(
+            transB: true, m: rows, n: outF, k: inF, a: x.data, lda: inF, b: w.data, ldb: inF,
+            beta: b == nil ? 0 : 1, c: ys, ldc: outF)
         return record(y, "linear", b.map { [x, w, $0] } ?? [x, w]) { out in
             let g = out.grad!.data
-            if x.requiresGrad {   // dx = dY W
-                BLAS.gemm(m: rows, n: inF, k: outF, a: g, lda: outF, b: w.data, ldb: inF,
-                          beta: 1, c: x.gradData(), ldc: inF)
+            if x.requiresGrad {  // dx = dY W
+                BLAS.gemm(
+                    m: rows, n: inF, k: outF, a: g, lda: outF, b: w.data, ldb: inF,
+                    beta: 1, c: x.gradData(), ldc: inF)
             }
-            if w.requiresGrad {   // dW = dY^T x
-                BLAS.gemm(transA: true, m: outF, n: inF, k: rows, a: g, lda: outF, b: x.data, ldb: inF,
-                          beta: 1, c: w.gradData(), ldc: inF)
+            if w.requiresGrad {  // dW = dY^T x
+                BLAS.gemm(
+                    transA: true, m: outF, n: inF, k: rows, a: g, lda: outF, b: x.data, ldb: inF,
+                    beta: 1, c: w.gradData(), ldc: inF)
             }
             if let b, b.requiresGrad { Tensor.addColumnSums(g, rows: rows, cols: outF, into: b.gradData()) }
         }

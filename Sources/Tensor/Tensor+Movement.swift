@@ -4,16 +4,19 @@ extension Tensor {
         var s = newShape
         if let hole = s.firstIndex(of: -1) {
             let known = s.enumerated().filter { $0.offset != hole }.map(\.element).reduce(1, *)
-            precondition(known > 0 && count % known == 0,
-                         "reshape: cannot infer -1 in \(newShape) for shape \(shape) (\(count) elements)")
+            precondition(
+                known > 0 && count % known == 0,
+                "reshape: cannot infer -1 in \(newShape) for shape \(shape) (\(count) elements)")
             s[hole] = count / known
         }
-        precondition(s.allSatisfy { $0 >= 0 } && s.elementCount == count,
-                     "reshape: shape \(shape) (\(count) elements) cannot become \(newShape)")
+        precondition(
+            s.allSatisfy { $0 >= 0 } && s.elementCount == count,
+            "reshape: shape \(shape) (\(count) elements) cannot become \(newShape)")
         let y = Tensor(shape: s, storage: storage)
         let n = count
         return Tensor.record(y, "reshape", [self]) { out in
-            let g = out.grad!.data, gx = self.gradData()
+            let g = out.grad!.data
+            let gx = self.gradData()
             for i in 0..<n { gx[i] += g[i] }
         }
     }
@@ -26,8 +29,9 @@ extension Tensor {
 
     /// Axes reordered: output axis i is input axis `axes[i]` (a copy).
     public func permuted(_ axes: [Int]) -> Tensor {
-        precondition(axes.sorted() == Array(0..<rank),
-                     "permute: \(axes) is not a permutation of the axes of shape \(shape)")
+        precondition(
+            axes.sorted() == Array(0..<rank),
+            "permute: \(axes) is not a permutation of the axes of shape \(shape)")
         let outShape = axes.map { shape[$0] }
         var inStrides = [Int](repeating: 1, count: rank)
         for i in stride(from: rank - 2, through: 0, by: -1) { inStrides[i] = inStrides[i + 1] * shape[i + 1] }
@@ -39,9 +43,12 @@ extension Tensor {
         return Tensor.record(y, "permute", [self]) { out in
             // Gradient: permute back, i.e. walk the input's layout reading the output's.
             var outStrides = [Int](repeating: 1, count: outShape.count)
-            for i in stride(from: outShape.count - 2, through: 0, by: -1) { outStrides[i] = outStrides[i + 1] * outShape[i + 1] }
-            Tensor.permuteCopy(out.grad!.data, into: self.gradData(), outShape: self.shape,
-                               srcStrides: inverse.map { outStrides[$0] }, accumulate: true)
+            for i in stride(from: outShape.count - 2, through: 0, by: -1) {
+                outStrides[i] = outStrides[i + 1] * outShape[i + 1]
+            }
+            Tensor.permuteCopy(
+                out.grad!.data, into: self.gradData(), outShape: self.shape,
+                srcStrides: inverse.map { outStrides[$0] }, accumulate: true)
         }
     }
 
@@ -54,36 +61,55 @@ extension Tensor {
     }
 
     // dst (contiguous, outShape) [+]= src read with srcStrides.
-    static func permuteCopy(_ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>,
-                            outShape: [Int], srcStrides: [Int], accumulate: Bool) {
-        let r = outShape.count, n = outShape.elementCount
+    static func permuteCopy(
+        _ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>,
+        outShape: [Int], srcStrides: [Int], accumulate: Bool
+    ) {
+        let r = outShape.count
+        let n = outShape.elementCount
         if n == 0 { return }
-        if r == 0 { if accumulate { dst[0] += src[0] } else { dst[0] = src[0] }; return }
-        let inner = outShape[r - 1], innerStride = srcStrides[r - 1]
-        var idx = [Int](repeating: 0, count: r), off = 0, o = 0
+        if r == 0 {
+            if accumulate { dst[0] += src[0] } else { dst[0] = src[0] }
+            return
+        }
+        let inner = outShape[r - 1]
+        let innerStride = srcStrides[r - 1]
+        var idx = [Int](repeating: 0, count: r)
+        var off = 0
+        var o = 0
         while o < n {
-            if accumulate { for j in 0..<inner { dst[o + j] += src[off + j * innerStride] } }
-            else { for j in 0..<inner { dst[o + j] = src[off + j * innerStride] } }
+            if accumulate {
+                for j in 0..<inner { dst[o + j] += src[off + j * innerStride] }
+            } else {
+                for j in 0..<inner { dst[o + j] = src[off + j * innerStride] }
+            }
             o += inner
             var ax = r - 2
             while ax >= 0 {
-                idx[ax] += 1; off += srcStrides[ax]
+                idx[ax] += 1
+                off += srcStrides[ax]
                 if idx[ax] < outShape[ax] { break }
-                off -= srcStrides[ax] * outShape[ax]; idx[ax] = 0; ax -= 1
+                off -= srcStrides[ax] * outShape[ax]
+                idx[ax] = 0
+                ax -= 1
             }
         }
     }
 
     /// Rows `range` of the leading axis (a view sharing storage).
     public subscript(range: Range<Int>) -> Tensor {
-        precondition(rank >= 1 && range.lowerBound >= 0 && range.upperBound <= shape[0],
-                     "slice: rows \(range) outside leading axis of shape \(shape)")
+        precondition(
+            rank >= 1 && range.lowerBound >= 0 && range.upperBound <= shape[0],
+            "slice: rows \(range) outside leading axis of shape \(shape)")
         let row = shape.dropFirst().reduce(1, *)
-        let y = Tensor(shape: [range.count] + shape.dropFirst(),
-                       storage: TensorStorage(viewing: storage, offset: range.lowerBound * row, count: range.count * row))
-        let start = range.lowerBound * row, n = range.count * row
+        let y = Tensor(
+            shape: [range.count] + shape.dropFirst(),
+            storage: TensorStorage(viewing: storage, offset: range.lowerBound * row, count: range.count * row))
+        let start = range.lowerBound * row
+        let n = range.count * row
         return Tensor.record(y, "slice", [self]) { out in
-            let g = out.grad!.data, gx = self.gradData() + start
+            let g = out.grad!.data
+            let gx = self.gradData() + start
             for i in 0..<n { gx[i] += g[i] }
         }
     }
@@ -94,14 +120,17 @@ extension Tensor {
         let first = parts[0].shape
         let ax = checked { try Shapes.axis(axis, rank: first.count, op: "concat") }
         for p in parts {
-            var a = p.shape, b = first
+            var a = p.shape
+            var b = first
             precondition(a.count == b.count, "concat: shapes \(first) and \(p.shape) differ in rank")
-            a[ax] = 0; b[ax] = 0
+            a[ax] = 0
+            b[ax] = 0
             precondition(a == b, "concat: shapes \(first) and \(p.shape) differ off axis \(ax)")
         }
         var outShape = first
         outShape[ax] = parts.reduce(0) { $0 + $1.shape[ax] }
-        let outer = first[..<ax].reduce(1, *), inner = first[(ax + 1)...].reduce(1, *)
+        let outer = first[..<ax].reduce(1, *)
+        let inner = first[(ax + 1)...].reduce(1, *)
         let chunks = parts.map { $0.shape[ax] * inner }
         let rowLen = chunks.reduce(0, +)
         let y = empty(outShape)
@@ -128,18 +157,23 @@ extension Tensor {
     /// Elements `range` along `axis` (a copy), e.g. one gate's columns or one time step.
     public func sliced(alongAxis axis: Int, _ range: Range<Int>) -> Tensor {
         let ax = checked { try Shapes.axis(axis, rank: rank, op: "slice") }
-        precondition(range.lowerBound >= 0 && range.upperBound <= shape[ax],
-                     "slice: range \(range) outside axis \(ax) of shape \(shape)")
+        precondition(
+            range.lowerBound >= 0 && range.upperBound <= shape[ax],
+            "slice: range \(range) outside axis \(ax) of shape \(shape)")
         let s = AxisSplit(shape, ax)
         var outShape = shape
         outShape[ax] = range.count
-        let chunk = range.count * s.inner, from = range.lowerBound * s.inner, row = s.extent * s.inner
+        let chunk = range.count * s.inner
+        let from = range.lowerBound * s.inner
+        let row = s.extent * s.inner
         let y = Tensor.empty(outShape)
         for o in 0..<s.outer { (y.data + o * chunk).update(from: data + o * row + from, count: chunk) }
         return Tensor.record(y, "slice_axis", [self]) { out in
-            let g = out.grad!.data, gx = self.gradData()
+            let g = out.grad!.data
+            let gx = self.gradData()
             for o in 0..<s.outer {
-                let src = g + o * chunk, dst = gx + o * row + from
+                let src = g + o * chunk
+                let dst = gx + o * row + from
                 for j in 0..<chunk { dst[j] += src[j] }
             }
         }

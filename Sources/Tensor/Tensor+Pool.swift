@@ -4,48 +4,77 @@ extension Tensor {
     /// A NaN in a window wins (the last NaN, as PyTorch's kernel: `val > max || isnan(val)`).
     public func maxPool2d(kernel: Int, stride: Int? = nil, padding: Int = 0) -> Tensor {
         let s = stride ?? kernel
-        let outShape = checked { try Shapes.pool2d(shape, kernel: kernel, stride: s, padding: padding, op: "max_pool2d") }
+        let outShape = checked {
+            try Shapes.pool2d(shape, kernel: kernel, stride: s, padding: padding, op: "max_pool2d")
+        }
         let (planes, h, w, ho, wo) = (shape[0] * shape[1], shape[2], shape[3], outShape[2], outShape[3])
-        let y = Tensor.empty(outShape), ys = y.data, xs = data
+        let y = Tensor.empty(outShape)
+        let ys = y.data
+        let xs = data
         // Flat input index of each maximum, in a buffer the backward closure keeps alive.
-        let arg = IndexBuffer(count: y.count), at = arg.base
+        let arg = IndexBuffer(count: y.count)
+        let at = arg.base
         if kernel == 2 && s == 2 && padding == 0 {
             // The common case, without per-element bounds checks.
-            for pl in 0..<planes { for oh in 0..<ho {
-                let r0 = (pl * h + 2 * oh) * w, r1 = r0 + w, o = (pl * ho + oh) * wo
-                for ow in 0..<wo {
-                    var k = r0 + 2 * ow, best = xs[k]
-                    var c = r0 + 2 * ow + 1
-                    if xs[c] > best || xs[c].isNaN { k = c; best = xs[c] }
-                    c = r1 + 2 * ow
-                    if xs[c] > best || xs[c].isNaN { k = c; best = xs[c] }
-                    c = r1 + 2 * ow + 1
-                    if xs[c] > best || xs[c].isNaN { k = c; best = xs[c] }
-                    ys[o + ow] = best; at[o + ow] = Int32(k)
+            for pl in 0..<planes {
+                for oh in 0..<ho {
+                    let r0 = (pl * h + 2 * oh) * w
+                    let r1 = r0 + w
+                    let o = (pl * ho + oh) * wo
+                    for ow in 0..<wo {
+                        var k = r0 + 2 * ow
+                        var best = xs[k]
+                        var c = r0 + 2 * ow + 1
+                        if xs[c] > best || xs[c].isNaN {
+                            k = c
+                            best = xs[c]
+                        }
+                        c = r1 + 2 * ow
+                        if xs[c] > best || xs[c].isNaN {
+                            k = c
+                            best = xs[c]
+                        }
+                        c = r1 + 2 * ow + 1
+                        if xs[c] > best || xs[c].isNaN {
+                            k = c
+                            best = xs[c]
+                        }
+                        ys[o + ow] = best
+                        at[o + ow] = Int32(k)
+                    }
                 }
-            } }
+            }
         } else {
             for pl in 0..<planes {
-                for oh in 0..<ho { for ow in 0..<wo {
-                    var best = -Float.infinity, k = -1
-                    for ki in 0..<kernel {
-                        let ih = oh * s - padding + ki
-                        if ih < 0 || ih >= h { continue }
-                        for kj in 0..<kernel {
-                            let iw = ow * s - padding + kj
-                            if iw < 0 || iw >= w { continue }
-                            let idx = (pl * h + ih) * w + iw
-                            if xs[idx] > best || xs[idx].isNaN || k < 0 { best = xs[idx]; k = idx }
+                for oh in 0..<ho {
+                    for ow in 0..<wo {
+                        var best = -Float.infinity
+                        var k = -1
+                        for ki in 0..<kernel {
+                            let ih = oh * s - padding + ki
+                            if ih < 0 || ih >= h { continue }
+                            for kj in 0..<kernel {
+                                let iw = ow * s - padding + kj
+                                if iw < 0 || iw >= w { continue }
+                                let idx = (pl * h + ih) * w + iw
+                                if xs[idx] > best || xs[idx].isNaN || k < 0 {
+                                    best = xs[idx]
+                                    k = idx
+                                }
+                            }
                         }
+                        let o = (pl * ho + oh) * wo + ow
+                        ys[o] = best
+                        at[o] = Int32(k)
                     }
-                    let o = (pl * ho + oh) * wo + ow
-                    ys[o] = best; at[o] = Int32(k)
-                } }
+                }
             }
         }
         let n = y.count
         return Tensor.record(y, "max_pool2d", [self]) { out in
-            let g = out.grad!.data, gx = self.gradData(), at = arg.base
+            let g = out.grad!.data
+            let gx = self.gradData()
+            let at = arg.base
             for o in 0..<n { gx[Int(at[o])] += g[o] }
         }
     }
@@ -53,29 +82,37 @@ extension Tensor {
     /// Mean over each kernel x kernel window (padding counts as zeros, as PyTorch's default).
     public func avgPool2d(kernel: Int, stride: Int? = nil, padding: Int = 0) -> Tensor {
         let s = stride ?? kernel
-        let outShape = checked { try Shapes.pool2d(shape, kernel: kernel, stride: s, padding: padding, op: "avg_pool2d") }
+        let outShape = checked {
+            try Shapes.pool2d(shape, kernel: kernel, stride: s, padding: padding, op: "avg_pool2d")
+        }
         let (planes, h, w, ho, wo) = (shape[0] * shape[1], shape[2], shape[3], outShape[2], outShape[3])
         let inv = 1 / Float(kernel * kernel)
         let y = Tensor.empty(outShape)
         // Visits every (output index, input index) pair of every window.
         func windows(_ body: (Int, Int) -> Void) {
-            for pl in 0..<planes { for oh in 0..<ho { for ow in 0..<wo {
-                let o = (pl * ho + oh) * wo + ow
-                for ki in 0..<kernel {
-                    let ih = oh * s - padding + ki
-                    if ih < 0 || ih >= h { continue }
-                    for kj in 0..<kernel {
-                        let iw = ow * s - padding + kj
-                        if iw >= 0 && iw < w { body(o, (pl * h + ih) * w + iw) }
+            for pl in 0..<planes {
+                for oh in 0..<ho {
+                    for ow in 0..<wo {
+                        let o = (pl * ho + oh) * wo + ow
+                        for ki in 0..<kernel {
+                            let ih = oh * s - padding + ki
+                            if ih < 0 || ih >= h { continue }
+                            for kj in 0..<kernel {
+                                let iw = ow * s - padding + kj
+                                if iw >= 0 && iw < w { body(o, (pl * h + ih) * w + iw) }
+                            }
+                        }
                     }
                 }
-            } } }
+            }
         }
-        let ys = y.data, xs = data
+        let ys = y.data
+        let xs = data
         ys.initialize(repeating: 0, count: y.count)
         windows { o, i in ys[o] += xs[i] * inv }
         return Tensor.record(y, "avg_pool2d", [self]) { out in
-            let g = out.grad!.data, gx = self.gradData()
+            let g = out.grad!.data
+            let gx = self.gradData()
             windows { o, i in gx[i] += g[o] * inv }
         }
     }

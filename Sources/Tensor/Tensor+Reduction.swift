@@ -15,18 +15,23 @@ extension Tensor {
         let s = AxisSplit(shape, ax)
         var outShape = shape
         if keepingDim { outShape[ax] = 1 } else { outShape.remove(at: ax) }
-        let y = Tensor(zeros: outShape), ys = y.data, xs = data
-        if s.inner == 1 {   // rows: vectorized partial sums
+        let y = Tensor(zeros: outShape)
+        let ys = y.data
+        let xs = data
+        if s.inner == 1 {  // rows: vectorized partial sums
             for o in 0..<s.outer { ys[o] = Kernels.sum(xs + o * s.extent, s.extent) }
-        } else { for o in 0..<s.outer {
-            let yo = ys + o * s.inner
-            for l in 0..<s.extent {
-                let xo = xs + (o * s.extent + l) * s.inner
-                for i in 0..<s.inner { yo[i] += xo[i] }
+        } else {
+            for o in 0..<s.outer {
+                let yo = ys + o * s.inner
+                for l in 0..<s.extent {
+                    let xo = xs + (o * s.extent + l) * s.inner
+                    for i in 0..<s.inner { yo[i] += xo[i] }
+                }
             }
-        } }
+        }
         return Tensor.record(y, "sum", [self]) { out in
-            let g = out.grad!.data, gx = self.gradData()
+            let g = out.grad!.data
+            let gx = self.gradData()
             for o in 0..<s.outer {
                 let go = g + o * s.inner
                 for l in 0..<s.extent {
@@ -60,21 +65,28 @@ extension Tensor {
         let s = AxisSplit(shape, ax)
         var outShape = shape
         if keepingDim { outShape[ax] = 1 } else { outShape.remove(at: ax) }
-        let y = Tensor.empty(outShape), ys = y.data, xs = data
+        let y = Tensor.empty(outShape)
+        let ys = y.data
+        let xs = data
         var arg = [Int32](repeating: 0, count: s.outer * s.inner)
         for o in 0..<s.outer {
             for i in 0..<s.inner {
-                var best = xs[o * s.extent * s.inner + i], at: Int32 = 0
+                var best = xs[o * s.extent * s.inner + i]
+                var at: Int32 = 0
                 for l in 1..<s.extent {
                     let v = xs[(o * s.extent + l) * s.inner + i]
-                    if v > best || (v != v && best == best) { best = v; at = Int32(l) }
+                    if v > best || (v != v && best == best) {
+                        best = v
+                        at = Int32(l)
+                    }
                 }
                 ys[o * s.inner + i] = best
                 arg[o * s.inner + i] = at
             }
         }
         return Tensor.record(y, "max", [self]) { out in
-            let g = out.grad!.data, gx = self.gradData()
+            let g = out.grad!.data
+            let gx = self.gradData()
             for o in 0..<s.outer {
                 for i in 0..<s.inner {
                     gx[(o * s.extent + Int(arg[o * s.inner + i])) * s.inner + i] += g[o * s.inner + i]
@@ -93,7 +105,8 @@ extension Tensor {
         let n = count
         let y = Tensor(scalar: Float(Kernels.sumDouble(data, n)))
         return Tensor.record(y, "sum_all", [self]) { out in
-            let g = out.grad!.data[0], gx = self.gradData()
+            let g = out.grad!.data[0]
+            let gx = self.gradData()
             for i in 0..<n { gx[i] += g }
         }
     }

@@ -8,11 +8,16 @@ extension Tensor {
         Tensor.softmaxRows(data, y.data, s, log: false)
         return Tensor.record(y, "softmax", [self]) { out in
             // dx = y * (g - sum(g * y)) along the axis.
-            let g = out.grad!.data, ys = out.data, gx = self.gradData()
+            let g = out.grad!.data
+            let ys = out.data
+            let gx = self.gradData()
             Tensor.forEachLine(s) { base, step in
                 var dot: Float = 0
                 for l in 0..<s.extent { dot += g[base + l * step] * ys[base + l * step] }
-                for l in 0..<s.extent { let k = base + l * step; gx[k] += ys[k] * (g[k] - dot) }
+                for l in 0..<s.extent {
+                    let k = base + l * step
+                    gx[k] += ys[k] * (g[k] - dot)
+                }
             }
         }
     }
@@ -24,11 +29,16 @@ extension Tensor {
         Tensor.softmaxRows(data, y.data, s, log: true)
         return Tensor.record(y, "log_softmax", [self]) { out in
             // dx = g - softmax * sum(g) along the axis.
-            let g = out.grad!.data, ys = out.data, gx = self.gradData()
+            let g = out.grad!.data
+            let ys = out.data
+            let gx = self.gradData()
             Tensor.forEachLine(s) { base, step in
                 var total: Float = 0
                 for l in 0..<s.extent { total += g[base + l * step] }
-                for l in 0..<s.extent { let k = base + l * step; gx[k] += g[k] - Glibc.expf(ys[k]) * total }
+                for l in 0..<s.extent {
+                    let k = base + l * step
+                    gx[k] += g[k] - Glibc.expf(ys[k]) * total
+                }
             }
         }
     }

@@ -5,34 +5,45 @@ import Glibc
 
 extension Tensor {
     @inline(__always) private func mapped(_ f: (Float) -> Float) -> Tensor {
-        let y = Tensor.empty(shape), ys = y.data, xs = data
+        let y = Tensor.empty(shape)
+        let ys = y.data
+        let xs = data
         for i in 0..<count { ys[i] = f(xs[i]) }
         return y
     }
 
     /// e^x.
     public func exp() -> Tensor {
-        let y = mapped { Glibc.expf($0) }, n = count
+        let y = mapped { Glibc.expf($0) }
+        let n = count
         return Tensor.record(y, "exp", [self]) { out in
-            let g = out.grad!.data, ys = out.data, gx = self.gradData()
+            let g = out.grad!.data
+            let ys = out.data
+            let gx = self.gradData()
             for i in 0..<n { gx[i] += g[i] * ys[i] }
         }
     }
 
     /// Natural logarithm.
     public func log() -> Tensor {
-        let y = mapped { Glibc.logf($0) }, n = count, xs = data
+        let y = mapped { Glibc.logf($0) }
+        let n = count
+        let xs = data
         return Tensor.record(y, "log", [self]) { out in
-            let g = out.grad!.data, gx = self.gradData()
+            let g = out.grad!.data
+            let gx = self.gradData()
             for i in 0..<n { gx[i] += g[i] / xs[i] }
         }
     }
 
     /// Square root.
     public func sqrt() -> Tensor {
-        let y = mapped { $0.squareRoot() }, n = count
+        let y = mapped { $0.squareRoot() }
+        let n = count
         return Tensor.record(y, "sqrt", [self]) { out in
-            let g = out.grad!.data, ys = out.data, gx = self.gradData()
+            let g = out.grad!.data
+            let ys = out.data
+            let gx = self.gradData()
             for i in 0..<n { gx[i] += g[i] * 0.5 / ys[i] }
         }
     }
@@ -40,9 +51,12 @@ extension Tensor {
     /// x raised to a constant power. The gradient of x^0 is 0 everywhere, x = 0 included
     /// (0 * 0^-1 would be NaN; PyTorch masks it to 0 too).
     public func pow(_ p: Float) -> Tensor {
-        let y = mapped { Glibc.powf($0, p) }, n = count, xs = data
+        let y = mapped { Glibc.powf($0, p) }
+        let n = count
+        let xs = data
         return Tensor.record(y, "pow", [self]) { out in
-            let g = out.grad!.data, gx = self.gradData()
+            let g = out.grad!.data
+            let gx = self.gradData()
             guard p != 0 else { return }
             for i in 0..<n { gx[i] += g[i] * p * Glibc.powf(xs[i], p - 1) }
         }
@@ -51,18 +65,24 @@ extension Tensor {
     /// Values limited to [min, max]; the gradient passes where min <= x <= max (as PyTorch).
     public func clamped(min lo: Float = -.infinity, max hi: Float = .infinity) -> Tensor {
         precondition(lo <= hi, "clamp: min \(lo) is greater than max \(hi)")
-        let y = mapped { Swift.min(Swift.max($0, lo), hi) }, n = count, xs = data
+        let y = mapped { Swift.min(Swift.max($0, lo), hi) }
+        let n = count
+        let xs = data
         return Tensor.record(y, "clamp", [self]) { out in
-            let g = out.grad!.data, gx = self.gradData()
+            let g = out.grad!.data
+            let gx = self.gradData()
             for i in 0..<n { gx[i] += (xs[i] >= lo && xs[i] <= hi) ? g[i] : 0 }
         }
     }
 
     /// max(x, 0).
     public func relu() -> Tensor {
-        let y = mapped { Swift.max($0, 0) }, n = count, xs = data
+        let y = mapped { Swift.max($0, 0) }
+        let n = count
+        let xs = data
         return Tensor.record(y, "relu", [self]) { out in
-            let g = out.grad!.data, gx = self.gradData()
+            let g = out.grad!.data
+            let gx = self.gradData()
             for i in 0..<n { gx[i] += xs[i] > 0 ? g[i] : 0 }
         }
     }
@@ -70,29 +90,42 @@ extension Tensor {
     /// 1 / (1 + e^-x), computed without overflow.
     public func sigmoid() -> Tensor {
         let y = mapped { x in
-            x >= 0 ? 1 / (1 + Glibc.expf(-x)) : { let e = Glibc.expf(x); return e / (1 + e) }()
+            x >= 0
+                ? 1 / (1 + Glibc.expf(-x))
+                : {
+                    let e = Glibc.expf(x)
+                    return e / (1 + e)
+                }()
         }
         let n = count
         return Tensor.record(y, "sigmoid", [self]) { out in
-            let g = out.grad!.data, ys = out.data, gx = self.gradData()
+            let g = out.grad!.data
+            let ys = out.data
+            let gx = self.gradData()
             for i in 0..<n { gx[i] += g[i] * ys[i] * (1 - ys[i]) }
         }
     }
 
     /// Hyperbolic tangent.
     public func tanh() -> Tensor {
-        let y = mapped { Glibc.tanhf($0) }, n = count
+        let y = mapped { Glibc.tanhf($0) }
+        let n = count
         return Tensor.record(y, "tanh", [self]) { out in
-            let g = out.grad!.data, ys = out.data, gx = self.gradData()
+            let g = out.grad!.data
+            let ys = out.data
+            let gx = self.gradData()
             for i in 0..<n { gx[i] += g[i] * (1 - ys[i] * ys[i]) }
         }
     }
 
     /// GELU with the exact erf form (PyTorch's default): x * Phi(x).
     public func gelu() -> Tensor {
-        let y = mapped { 0.5 * $0 * (1 + Glibc.erff($0 * 0.70710678118654752)) }, n = count, xs = data
+        let y = mapped { 0.5 * $0 * (1 + Glibc.erff($0 * 0.70710678118654752)) }
+        let n = count
+        let xs = data
         return Tensor.record(y, "gelu", [self]) { out in
-            let g = out.grad!.data, gx = self.gradData()
+            let g = out.grad!.data
+            let gx = self.gradData()
             for i in 0..<n {
                 let x = xs[i]
                 let cdf = 0.5 * (1 + Glibc.erff(x * 0.70710678118654752))
@@ -104,9 +137,13 @@ extension Tensor {
 
     /// ELU: x for x > 0, alpha * (e^x - 1) otherwise.
     public func elu(alpha: Float = 1) -> Tensor {
-        let y = mapped { $0 > 0 ? $0 : alpha * (Glibc.expf($0) - 1) }, n = count, xs = data
+        let y = mapped { $0 > 0 ? $0 : alpha * (Glibc.expf($0) - 1) }
+        let n = count
+        let xs = data
         return Tensor.record(y, "elu", [self]) { out in
-            let g = out.grad!.data, ys = out.data, gx = self.gradData()
+            let g = out.grad!.data
+            let ys = out.data
+            let gx = self.gradData()
             for i in 0..<n { gx[i] += xs[i] > 0 ? g[i] : g[i] * (ys[i] + alpha) }
         }
     }
@@ -115,12 +152,18 @@ extension Tensor {
     public func dropout(mask: Tensor, p: Float) -> Tensor {
         precondition(mask.shape == shape, "dropout: mask shape \(mask.shape) differs from input shape \(shape)")
         precondition(p >= 0 && p < 1, "dropout: p must be in [0, 1), got \(p)")
-        let scale = 1 / (1 - p), n = count, xs = data, ms = mask.data
-        let y = Tensor.empty(shape), ys = y.data
+        let scale = 1 / (1 - p)
+        let n = count
+        let xs = data
+        let ms = mask.data
+        let y = Tensor.empty(shape)
+        let ys = y.data
         for i in 0..<n { ys[i] = xs[i] * ms[i] * scale }
         return Tensor.record(y, "dropout", [self]) { out in
             // Reading mask.data here keeps the mask alive until backward (it is not a parent).
-            let g = out.grad!.data, gx = self.gradData(), ms = mask.data
+            let g = out.grad!.data
+            let gx = self.gradData()
+            let ms = mask.data
             for i in 0..<n { gx[i] += g[i] * ms[i] * scale }
         }
     }

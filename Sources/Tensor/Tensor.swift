@@ -23,8 +23,9 @@ public final class Tensor {
     /// Wraps existing storage; the storage must hold exactly the shape's element count.
     public init(shape: [Int], storage: TensorStorage, requiresGrad: Bool = false) {
         precondition(shape.allSatisfy { $0 >= 0 }, "Tensor: negative extent in shape \(shape)")
-        precondition(storage.count == shape.reduce(1, *),
-                     "Tensor: shape \(shape) needs \(shape.reduce(1, *)) elements, storage has \(storage.count)")
+        precondition(
+            storage.count == shape.reduce(1, *),
+            "Tensor: shape \(shape) needs \(shape.reduce(1, *)) elements, storage has \(storage.count)")
         self.shape = shape
         self.storage = storage
         self.requiresGrad = requiresGrad
@@ -49,8 +50,9 @@ public final class Tensor {
 
     /// A tensor holding `scalars` (row-major) in the given shape.
     public convenience init(_ scalars: [Float], shape: [Int], requiresGrad: Bool = false) {
-        precondition(scalars.count == shape.reduce(1, *),
-                     "Tensor: \(scalars.count) values do not fill shape \(shape)")
+        precondition(
+            scalars.count == shape.reduce(1, *),
+            "Tensor: \(scalars.count) values do not fill shape \(shape)")
         let s = TensorStorage(count: scalars.count, zeroed: false)
         scalars.withUnsafeBufferPointer { s.base.initialize(from: $0.baseAddress!, count: $0.count) }
         self.init(shape: shape, storage: s, requiresGrad: requiresGrad)

@@ -38,8 +38,9 @@ public final class TensorStorage {
 
     /// A window of `count` elements starting `offset` elements into `owner`.
     public init(viewing owner: TensorStorage, offset: Int, count: Int) {
-        precondition(offset >= 0 && offset + count <= owner.count,
-                     "TensorStorage: view [\(offset), \(offset + count)) outside a buffer of \(owner.count)")
+        precondition(
+            offset >= 0 && offset + count <= owner.count,
+            "TensorStorage: view [\(offset), \(offset + count)) outside a buffer of \(owner.count)")
         base = owner.base + offset
         self.count = count
         self.owner = owner

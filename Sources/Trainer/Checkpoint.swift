@@ -1,7 +1,7 @@
 import Data
-import NN
 import Foundation
 import Glibc
+import NN
 
 /// What trainer.json records: enough, with the two safetensors files, to continue a run exactly.
 public struct CheckpointManifest: Codable {
@@ -27,7 +27,10 @@ public struct CheckpointManifest: Codable {
     /// The resolved config, as `TrainingConfig.parse` reads it.
     public var config: JSONAny
 
-    public struct FileRecord: Codable, Equatable { public var bytes: Int; public var crc32: String }
+    public struct FileRecord: Codable, Equatable {
+        public var bytes: Int
+        public var crc32: String
+    }
 
     /// Largest step accepted from a file: far beyond any run, exact as a Double (steps travel
     /// in the Float64 resume broadcast), far from Int overflow.
@@ -37,22 +40,37 @@ public struct CheckpointManifest: Codable {
     public func problems() -> [String] {
         var p: [String] = []
         if !(0...Self.maxStep).contains(step) { p.append("step \(step) is outside 0...\(Self.maxStep)") }
-        if !(0...Cursor.maxEpoch).contains(cursor.epoch) { p.append("cursor.epoch \(cursor.epoch) is outside 0...\(Cursor.maxEpoch)") }
-        if !(0...Self.maxStep).contains(cursor.offset) { p.append("cursor.offset \(cursor.offset) is outside 0...\(Self.maxStep)") }
+        if !(0...Cursor.maxEpoch).contains(cursor.epoch) {
+            p.append("cursor.epoch \(cursor.epoch) is outside 0...\(Cursor.maxEpoch)")
+        }
+        if !(0...Self.maxStep).contains(cursor.offset) {
+            p.append("cursor.offset \(cursor.offset) is outside 0...\(Self.maxStep)")
+        }
         if !(1...(1 << 24)).contains(worldSize) { p.append("world_size \(worldSize) is outside 1...\(1 << 24)") }
         if pendingMetrics.count != MetricSums().values.count {
-            p.append("pending_metrics has \(pendingMetrics.count) values, not \(MetricSums().values.count) (loss, correct, count)")
-        } else if !pendingMetrics.allSatisfy(\.isFinite) || pendingMetrics[1] < 0 || pendingMetrics[2] < pendingMetrics[1] {
+            p.append(
+                "pending_metrics has \(pendingMetrics.count) values, not \(MetricSums().values.count) (loss, correct, count)"
+            )
+        } else if !pendingMetrics.allSatisfy(\.isFinite) || pendingMetrics[1] < 0
+            || pendingMetrics[2] < pendingMetrics[1]
+        {
             p.append("pending_metrics \(pendingMetrics) are not finite sums with 0 <= correct <= count")
         }
         if let b = bestAccuracy, !(0...1).contains(b) { p.append("best_accuracy \(b) is outside [0, 1]") }
-        for (name, f) in files.sorted(by: { $0.key < $1.key }) where f.bytes < 0 { p.append("files.\(name).bytes is negative") }
+        for (name, f) in files.sorted(by: { $0.key < $1.key }) where f.bytes < 0 {
+            p.append("files.\(name).bytes is negative")
+        }
         return p
     }
 
     enum CodingKeys: String, CodingKey {
-        case format, version, step, cursor, seed, worldSize = "world_size", pendingMetrics = "pending_metrics",
-             lastTest = "last_test", bestAccuracy = "best_accuracy", files, config
+        case format, version, step, cursor, seed
+        case worldSize = "world_size"
+        case pendingMetrics = "pending_metrics"
+        case
+            lastTest = "last_test"
+        case bestAccuracy = "best_accuracy"
+        case files, config
     }
 }
 
@@ -103,8 +121,10 @@ public enum Checkpoint {
         try writeSynced([UInt8](try enc.encode(manifest)), to: tmp + "/trainer.json")
         try syncDirectory(tmp)
         finished = true
-        if fm.fileExists(atPath: final) { try fm.removeItem(atPath: final) }   // same step written again (resume)
-        guard rename(tmp, final) == 0 else { throw CheckpointError(path: final, message: "rename failed: \(String(cString: strerror(errno)))") }
+        if fm.fileExists(atPath: final) { try fm.removeItem(atPath: final) }  // same step written again (resume)
+        guard rename(tmp, final) == 0 else {
+            throw CheckpointError(path: final, message: "rename failed: \(String(cString: strerror(errno)))")
+        }
         try syncDirectory(directory)
         return final
     }
@@ -120,10 +140,16 @@ public enum Checkpoint {
             throw CheckpointError(path: folder + "/trainer.json", message: "unreadable: \(Checkpoint.describe(error))")
         }
         guard manifest.format == CheckpointManifest.formatName else {
-            throw CheckpointError(path: folder + "/trainer.json", message: "format is '\(manifest.format.prefix(40))', not a Tandem checkpoint")
+            throw CheckpointError(
+                path: folder + "/trainer.json",
+                message: "format is '\(manifest.format.prefix(40))', not a Tandem checkpoint")
         }
         guard manifest.version == CheckpointManifest.currentVersion else {
-            throw CheckpointError(path: folder + "/trainer.json", message: "checkpoint version \(manifest.version); this Tandem reads version \(CheckpointManifest.currentVersion)")
+            throw CheckpointError(
+                path: folder + "/trainer.json",
+                message:
+                    "checkpoint version \(manifest.version); this Tandem reads version \(CheckpointManifest.currentVersion)"
+            )
         }
         if let problem = manifest.problems().first {
             throw CheckpointError(path: folder + "/trainer.json", message: "damaged or hand-edited: \(problem)")
@@ -132,16 +158,24 @@ public enum Checkpoint {
     }
 
     /// Reads and verifies a checkpoint folder: manifest, version, every file's size and checksum.
-    public static func read(_ path: String) throws -> (manifest: CheckpointManifest, model: Safetensors.Contents, optimizer: Safetensors.Contents) {
+    public static func read(_ path: String) throws -> (
+        manifest: CheckpointManifest, model: Safetensors.Contents, optimizer: Safetensors.Contents
+    ) {
         let folder = path.hasSuffix("/") ? String(path.dropLast()) : path
         let manifest = try self.manifest(in: folder)
         for name in ["model.safetensors", "optimizer.safetensors"] {
-            guard let record = manifest.files[name] else { throw CheckpointError(path: folder, message: "trainer.json lists no checksum for \(name)") }
+            guard let record = manifest.files[name] else {
+                throw CheckpointError(path: folder, message: "trainer.json lists no checksum for \(name)")
+            }
             guard let actual = Checksum.crc32(file: folder + "/" + name) else {
                 throw CheckpointError(path: folder + "/" + name, message: "missing")
             }
             guard actual.bytes == record.bytes && actual.crc == record.crc32 else {
-                throw CheckpointError(path: folder + "/" + name, message: "checksum mismatch (\(actual.bytes) bytes, crc32 \(actual.crc); trainer.json says \(record.bytes) bytes, crc32 \(record.crc32)): the file is damaged")
+                throw CheckpointError(
+                    path: folder + "/" + name,
+                    message:
+                        "checksum mismatch (\(actual.bytes) bytes, crc32 \(actual.crc); trainer.json says \(record.bytes) bytes, crc32 \(record.crc32)): the file is damaged"
+                )
             }
         }
         let model = try Safetensors.read(folder + "/model.safetensors")
@@ -152,7 +186,8 @@ public enum Checkpoint {
     /// A JSONDecoder error in one line: which field, and what was wrong with it.
     static func describe(_ error: Error) -> String {
         func path(_ keys: [CodingKey]) -> String {
-            keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".").replacingOccurrences(of: ".[", with: "[")
+            keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".").replacingOccurrences(
+                of: ".[", with: "[")
         }
         switch error as? DecodingError {
         case .typeMismatch(_, let c), .valueNotFound(_, let c), .dataCorrupted(let c):
@@ -185,7 +220,10 @@ public enum Checkpoint {
     /// The newest checkpoint that verifies; each skipped folder is reported through `warn`.
     public static func newestValid(in directory: String, warn: (String) -> Void) -> String? {
         for c in candidates(in: directory) {
-            do { _ = try read(c); return c } catch { warn("skipping \(error)") }
+            do {
+                _ = try read(c)
+                return c
+            } catch { warn("skipping \(error)") }
         }
         return nil
     }
@@ -202,15 +240,21 @@ public enum Checkpoint {
 
     static func writeSynced(_ bytes: [UInt8], to path: String) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { throw CheckpointError(path: path, message: "cannot create: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            throw CheckpointError(path: path, message: "cannot create: \(String(cString: strerror(errno)))")
+        }
         defer { close(fd) }
         var done = 0
         while done < bytes.count {
             let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, $0.count - done) }
-            guard n > 0 else { throw CheckpointError(path: path, message: "write failed: \(String(cString: strerror(errno)))") }
+            guard n > 0 else {
+                throw CheckpointError(path: path, message: "write failed: \(String(cString: strerror(errno)))")
+            }
             done += n
         }
-        guard fsync(fd) == 0 else { throw CheckpointError(path: path, message: "fsync failed: \(String(cString: strerror(errno)))") }
+        guard fsync(fd) == 0 else {
+            throw CheckpointError(path: path, message: "fsync failed: \(String(cString: strerror(errno)))")
+        }
     }
 
     /// mkdir that accepts an existing folder and reports errno in its own words.
@@ -222,8 +266,13 @@ public enum Checkpoint {
 
     static func syncDirectory(_ path: String) throws {
         let fd = open(path, O_RDONLY | O_DIRECTORY)
-        guard fd >= 0 else { throw CheckpointError(path: path, message: "cannot open folder to fsync: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            throw CheckpointError(
+                path: path, message: "cannot open folder to fsync: \(String(cString: strerror(errno)))")
+        }
         defer { close(fd) }
-        guard fsync(fd) == 0 else { throw CheckpointError(path: path, message: "fsync failed: \(String(cString: strerror(errno)))") }
+        guard fsync(fd) == 0 else {
+            throw CheckpointError(path: path, message: "fsync failed: \(String(cString: strerror(errno)))")
+        }
     }
 }

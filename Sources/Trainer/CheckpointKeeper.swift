@@ -14,7 +14,8 @@ final class CheckpointKeeper {
     var resumedFrom: String?
 
     init(directory: String, config: CheckpointConfig) {
-        self.directory = directory; self.config = config
+        self.directory = directory
+        self.config = config
     }
 
     /// The newest checkpoint written, or the one resumed from.
@@ -31,7 +32,8 @@ final class CheckpointKeeper {
 
     /// Queues a write; `isBest` marks it as the one keep_best keeps. `then` runs after success.
     func save(_ snapshot: CheckpointSnapshot, isBest: Bool, then: @escaping (String) -> Void) {
-        let keepLast = config.keepLast, directory = self.directory
+        let keepLast = config.keepLast
+        let directory = self.directory
         writer.submit(snapshot, into: directory) { [weak self] path in
             guard let self else { return }
             if isBest && self.config.keepBest { self.bestCheckpoint = path }

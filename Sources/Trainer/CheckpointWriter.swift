@@ -10,21 +10,33 @@ final class CheckpointWriter {
 
     /// The first write that failed (its message names the path), if any; the trainer stops every
     /// rank at the next step boundary when it sees one.
-    var firstFailure: String? { lock.lock(); defer { lock.unlock() }; return failure }
+    var firstFailure: String? {
+        lock.lock()
+        defer { lock.unlock() }
+        return failure
+    }
 
     /// The newest folder fully written.
-    var lastWritten: String? { lock.lock(); defer { lock.unlock() }; return written }
+    var lastWritten: String? {
+        lock.lock()
+        defer { lock.unlock() }
+        return written
+    }
 
     /// Queues a write; `then` runs on the writer's queue after success (pruning, events).
     func submit(_ snapshot: CheckpointSnapshot, into directory: String, then: @escaping (String) -> Void) {
         queue.async {
             do {
                 let path = try Checkpoint.write(snapshot, in: directory)
-                self.lock.lock(); self.written = path; self.lock.unlock()
+                self.lock.lock()
+                self.written = path
+                self.lock.unlock()
                 then(path)
             } catch {
                 self.lock.lock()
-                if self.failure == nil { self.failure = "checkpoint at step \(snapshot.manifest.step) could not be written: \(error)" }
+                if self.failure == nil {
+                    self.failure = "checkpoint at step \(snapshot.manifest.step) could not be written: \(error)"
+                }
                 self.lock.unlock()
             }
         }

@@ -12,7 +12,8 @@ enum Checksum {
     }
 
     static func update(_ crc: uLong, _ raw: UnsafeRawBufferPointer) -> uLong {
-        var c = crc, offset = 0
+        var c = crc
+        var offset = 0
         while offset < raw.count {
             let n = min(chunk, raw.count - offset)
             c = CZlib.crc32(c, raw.baseAddress!.assumingMemoryBound(to: Bytef.self) + offset, uInt(n))
@@ -30,7 +31,8 @@ enum Checksum {
         defer { close(fd) }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 64)
         defer { buffer.deallocate() }
-        var c: uLong = 0, total = 0
+        var c: uLong = 0
+        var total = 0
         while true {
             let n = read(fd, buffer.baseAddress, chunk)
             if n < 0 { return nil }

@@ -6,13 +6,22 @@ public struct JSONAny: Codable {
     public init(_ v: Any) { value = v }
     public init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()
-        if c.decodeNil() { value = NSNull() }
-        else if let i = try? c.decode(Int.self) { value = i }       // before Bool: 1 must stay a number
-        else if let d = try? c.decode(Double.self) { value = d }
-        else if let b = try? c.decode(Bool.self) { value = b }
-        else if let s = try? c.decode(String.self) { value = s }
-        else if let a = try? c.decode([JSONAny].self) { value = a.map(\.value) }
-        else { value = try c.decode([String: JSONAny].self).mapValues(\.value) }
+        if c.decodeNil() {
+            value = NSNull()
+        } else if let i = try? c.decode(Int.self) {
+            value = i
+        }  // before Bool: 1 must stay a number
+        else if let d = try? c.decode(Double.self) {
+            value = d
+        } else if let b = try? c.decode(Bool.self) {
+            value = b
+        } else if let s = try? c.decode(String.self) {
+            value = s
+        } else if let a = try? c.decode([JSONAny].self) {
+            value = a.map(\.value)
+        } else {
+            value = try c.decode([String: JSONAny].self).mapValues(\.value)
+        }
     }
     public func encode(to encoder: Encoder) throws { try JSONValue(value).encode(to: encoder) }
 }
@@ -22,7 +31,8 @@ struct JSONValue: Encodable {
     let value: Any
     init(_ v: Any) { value = v }
     struct Key: CodingKey {
-        var stringValue: String; var intValue: Int? { nil }
+        var stringValue: String
+        var intValue: Int? { nil }
         init(stringValue: String) { self.stringValue = stringValue }
         init?(intValue: Int) { nil }
     }
@@ -43,10 +53,12 @@ struct JSONValue: Encodable {
             case "d", "f": try c.encode(n.doubleValue)
             default: try c.encode(n.int64Value)
             }
-        case let s as String: var c = encoder.singleValueContainer(); try c.encode(s)
-        default: var c = encoder.singleValueContainer(); try c.encodeNil()
+        case let s as String:
+            var c = encoder.singleValueContainer()
+            try c.encode(s)
+        default:
+            var c = encoder.singleValueContainer()
+            try c.encodeNil()
         }
     }
 }
-
-import Foundation

@@ -6,8 +6,16 @@ public struct MetricSums: Equatable {
     public var loss = 0.0, correct = 0.0, count = 0.0
     public init() {}
     public var values: [Double] { [loss, correct, count] }
-    public init(_ v: [Double]) { loss = v[0]; correct = v[1]; count = v[2] }
-    public static func += (a: inout MetricSums, b: MetricSums) { a.loss += b.loss; a.correct += b.correct; a.count += b.count }
+    public init(_ v: [Double]) {
+        loss = v[0]
+        correct = v[1]
+        count = v[2]
+    }
+    public static func += (a: inout MetricSums, b: MetricSums) {
+        a.loss += b.loss
+        a.correct += b.correct
+        a.count += b.count
+    }
     public var meanLoss: Double { count > 0 ? loss / count : .nan }
     public var accuracy: Double { count > 0 ? correct / count : .nan }
 }
@@ -55,10 +63,13 @@ final class MetricsLog {
         self.path = path
         // A fresh run starts an empty log; a resumed one keeps the lines up to its step.
         var kept = ""
-        if let step, let text = FileManager.default.contents(atPath: path).flatMap({ String(data: $0, encoding: .utf8) }) {
+        if let step,
+            let text = FileManager.default.contents(atPath: path).flatMap({ String(data: $0, encoding: .utf8) })
+        {
             kept = text.split(separator: "\n").filter { line in
                 guard let d = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                      let s = d["step"] as? Int else { return false }
+                    let s = d["step"] as? Int
+                else { return false }
                 return s <= step
             }.map { $0 + "\n" }.joined()
         }
@@ -80,7 +91,9 @@ final class MetricsLog {
         guard !failed else { return }
         do { try handle.write(contentsOf: Data((r.jsonLine + "\n").utf8)) } catch {
             failed = true
-            fputs("tandem: warning: \(path): cannot append metrics (\(Checkpoint.describe(error))); metrics are no longer logged\n", stderr)
+            fputs(
+                "tandem: warning: \(path): cannot append metrics (\(Checkpoint.describe(error))); metrics are no longer logged\n",
+                stderr)
         }
     }
 

@@ -27,10 +27,13 @@ final class Progress {
         guard now - lastDraw > 0.1 || step == totalSteps else { return }
         lastDraw = now
         let frac = totalSteps > 0 ? Double(step) / Double(totalSteps) : 0
-        let width = 28, filled = Int(frac * Double(width))
+        let width = 28
+        let filled = Int(frac * Double(width))
         let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
         let eta = frac > 0 ? elapsed / frac - elapsed : 0
-        fputs("\r\u{1B}[2Kepoch \(epoch + 1) \(bar) \(step)/\(totalSteps)  loss \(fmt(loss, 4))  \(Int(samplesPerSecond)) samples/s  ETA \(clock(eta))", stderr)
+        fputs(
+            "\r\u{1B}[2Kepoch \(epoch + 1) \(bar) \(step)/\(totalSteps)  loss \(fmt(loss, 4))  \(Int(samplesPerSecond)) samples/s  ETA \(clock(eta))",
+            stderr)
     }
 
     func finish() { if isTerminal && !quiet { fputs("\r\u{1B}[2K", stderr) } }
@@ -41,5 +44,6 @@ func fmt(_ x: Double, _ digits: Int) -> String { x.isFinite ? String(format: "%.
 func clock(_ seconds: Double) -> String {
     guard seconds.isFinite && seconds >= 0 else { return "--:--" }
     let s = Int(seconds.rounded())
-    return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
+    return s >= 3600
+        ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
 }

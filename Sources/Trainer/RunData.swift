@@ -10,7 +10,9 @@ public struct TrainingData {
     public var csvSchema: CSVTable.Schema?
 
     public init(train: Dataset, test: Dataset, preprocessing: Preprocessing = Preprocessing()) {
-        self.train = train; self.test = test; self.preprocessing = preprocessing
+        self.train = train
+        self.test = test
+        self.preprocessing = preprocessing
     }
 
     /// Loads what `config.data` names; errors name the file and say what to do.
@@ -19,16 +21,21 @@ public struct TrainingData {
         var (train, test, schema) = try d.source.load(seed: config.seed)
         if let limit = d.limit { train = try train.prefix(limit) }
         if let limit = d.testLimit { test = try test.prefix(limit) }
-        var mean: Float = 0, std: Float = 1
+        var mean: Float = 0
+        var std: Float = 1
         switch d.normalization {
         case .none: break
-        case let .fixed(m, s): mean = m; std = s
-        case .auto:   // from the training split only
+        case .fixed(let m, let s):
+            mean = m
+            std = s
+        case .auto:  // from the training split only
             let m = train.featureMoments()
-            mean = Float(m.mean); std = Float(max(m.std, 1e-6))
+            mean = Float(m.mean)
+            std = Float(max(m.std, 1e-6))
         }
-        let p = Preprocessing(mean: mean, std: std, oneHot: d.oneHot,
-                              horizontalFlip: d.horizontalFlip, cropPadding: d.cropPadding)
+        let p = Preprocessing(
+            mean: mean, std: std, oneHot: d.oneHot,
+            horizontalFlip: d.horizontalFlip, cropPadding: d.cropPadding)
         var loaded = TrainingData(train: train, test: test, preprocessing: p)
         loaded.csvSchema = schema
         return loaded

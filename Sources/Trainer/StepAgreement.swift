@@ -22,8 +22,11 @@ struct StepAgreement {
     /// The agreement from an allreduced vector of `encoded`'s layout.
     init(decoding v: [Double]) {
         precondition(v.count > Self.headerCount, "step agreement: \(v.count) values")
-        stop = v[0] > 0; nonFinite = v[1] > 0; checkpointFailed = v[2] > 0
-        correct = v[3]; count = v[4]
+        stop = v[0] > 0
+        nonFinite = v[1] > 0
+        checkpointFailed = v[2] > 0
+        correct = v[3]
+        count = v[4]
         slotLosses = Array(v[Self.headerCount...])
     }
 

@@ -9,9 +9,13 @@ extension Trainer {
         func configError(_ path: String, _ message: String) -> ConfigError {
             ConfigError(file: options.configFile, path: path, message: message)
         }
-        let train = data.train, test = data.test
+        let train = data.train
+        let test = data.test
         guard test.sampleShape == train.sampleShape else {
-            throw configError("data", "test samples have shape \(test.sampleShape) (\(test.source)) but training samples have \(train.sampleShape) (\(train.source))")
+            throw configError(
+                "data",
+                "test samples have shape \(test.sampleShape) (\(test.source)) but training samples have \(train.sampleShape) (\(train.source))"
+            )
         }
         let perSample: [Int]
         do { perSample = Array(try model.outputShape(for: [1] + train.sampleShape).dropFirst()) } catch {
@@ -20,20 +24,33 @@ extension Trainer {
         let loss = config.loss.rawValue
         switch (config.loss, train.targets) {
         case (.crossEntropy, .values):
-            throw configError("loss", "cross_entropy needs class labels, but \(train.source) has regression targets (use mse)")
+            throw configError(
+                "loss", "cross_entropy needs class labels, but \(train.source) has regression targets (use mse)")
         case (.crossEntropy, .classes(_, let classes)):
             let needed = max(classes, test.classCount ?? 0)
             guard perSample.count == 1 else {
-                throw configError("model", "cross_entropy needs one row of class scores per sample; the model outputs shape \(perSample) per sample (add flatten and a linear layer)")
+                throw configError(
+                    "model",
+                    "cross_entropy needs one row of class scores per sample; the model outputs shape \(perSample) per sample (add flatten and a linear layer)"
+                )
             }
             guard perSample[0] >= needed else {
-                throw configError("model", "the last layer gives \(perSample[0]) class scores but the data has \(needed) classes; set its out to \(needed)")
+                throw configError(
+                    "model",
+                    "the last layer gives \(perSample[0]) class scores but the data has \(needed) classes; set its out to \(needed)"
+                )
             }
         case (_, .classes(_, let classes)) where !data.preprocessing.oneHot:
-            throw configError("loss", "\(loss) needs numeric targets, but \(train.source) has class labels (\(classes) classes); set data.one_hot: true or use loss: cross_entropy")
+            throw configError(
+                "loss",
+                "\(loss) needs numeric targets, but \(train.source) has class labels (\(classes) classes); set data.one_hot: true or use loss: cross_entropy"
+            )
         case (_, .classes(_, let width)), (_, .values(_, let width)):
             guard perSample == [width] else {
-                throw configError("model", "\(loss) compares the model's output with \(width) target value(s) per sample, but the model outputs shape \(perSample) per sample; end with linear: {out: \(width)}")
+                throw configError(
+                    "model",
+                    "\(loss) compares the model's output with \(width) target value(s) per sample, but the model outputs shape \(perSample) per sample; end with linear: {out: \(width)}"
+                )
             }
         }
     }

@@ -13,10 +13,11 @@ extension Trainer {
     /// block order: the result does not depend on the number of ranks.
     public func evaluate(split: Split = .test) throws -> MetricSums {
         let builder = split == .test ? testBatches : trainBatches
-        let n = builder.dataset.count, size = config.train.evalBatchSize
+        let n = builder.dataset.count
+        let size = config.train.evalBatchSize
         let blocks = (n + size - 1) / size
         let mine = Partition.share(blocks, part: communicator.rank, parts: communicator.size)
-        var message = [Double](repeating: 0, count: 2 + blocks)   // correct, count, loss per block
+        var message = [Double](repeating: 0, count: 2 + blocks)  // correct, count, loss per block
         model.eval()
         defer { model.train() }
         withoutGrad {
@@ -47,14 +48,16 @@ extension Trainer {
         let t = try evaluate()
         lastTest = (t, step)
         if data.test.classCount != nil { keeper?.recordTest(accuracy: t.accuracy, step: step) }
-        let r = MetricsRecord(step: step, epoch: epoch, split: "test", loss: t.meanLoss,
-                              accuracy: data.test.classCount != nil ? t.accuracy : nil, samplesPerSecond: nil, lr: nil,
-                              time: ProcessInfo.processInfo.systemUptime - startTime, samples: Int(t.count))
+        let r = MetricsRecord(
+            step: step, epoch: epoch, split: "test", loss: t.meanLoss,
+            accuracy: data.test.classCount != nil ? t.accuracy : nil, samplesPerSecond: nil, lr: nil,
+            time: ProcessInfo.processInfo.systemUptime - startTime, samples: Int(t.count))
         metricsLog?.append(r)
         onEvent?(.test(r))
         if rank0 {
-            progress.line("test  step \(step)  epoch \(epoch + 1)  loss \(fmt(t.meanLoss, 4))"
-                          + (r.accuracy.map { "  accuracy \(fmt($0, 4))" } ?? "") + "  (\(Int(t.count)) samples)")
+            progress.line(
+                "test  step \(step)  epoch \(epoch + 1)  loss \(fmt(t.meanLoss, 4))"
+                    + (r.accuracy.map { "  accuracy \(fmt($0, 4))" } ?? "") + "  (\(Int(t.count)) samples)")
         }
     }
 }

@@ -12,16 +12,21 @@ extension Trainer {
     func prepare() throws {
         StopSignal.install()
         if options.debug { AnomalyDetection.enabled = true }
-        if config.determinism.isExact { BLAS.setThreads(1) }   // same GEMM path for a shard wherever it runs
+        if config.determinism.isExact { BLAS.setThreads(1) }  // same GEMM path for a shard wherever it runs
         var resumedAt: Int? = nil
-        if let resume = options.resume { resumedAt = try resumeFrom(resume) }
-        else if let initFrom = options.initFrom { try loadOnRank0("--init-from") { try self.model.loadWeights(from: initFrom) } }
+        if let resume = options.resume {
+            resumedAt = try resumeFrom(resume)
+        } else if let initFrom = options.initFrom {
+            try loadOnRank0("--init-from") { try self.model.loadWeights(from: initFrom) }
+        }
         // Every replica starts from rank 0's parameters (equal by construction; this makes sure).
         for p in model.parameters { try communicator.at().broadcast(p.storage.buffer, root: 0) }
         if options.debug { try checkReplicasAgree() }
         switch config.determinism {
-        case .fast: sync = BucketedSync(parameters: model.parameters, bucketMB: config.distributed.bucketMB, communicator: communicator)
-        case let .exact(v): sync = ExactSync(parameters: model.parameters, virtualShards: v, communicator: communicator)
+        case .fast:
+            sync = BucketedSync(
+                parameters: model.parameters, bucketMB: config.distributed.bucketMB, communicator: communicator)
+        case .exact(let v): sync = ExactSync(parameters: model.parameters, virtualShards: v, communicator: communicator)
         }
         // Rank 0's files; a failure (read-only or full disk) ends every rank with its message.
         if let dir = options.runDirectory {
@@ -29,7 +34,8 @@ extension Trainer {
                 try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
                 try Checkpoint.makeDirectory(dir + "/checkpoints")
                 self.metricsLog = try MetricsLog(path: dir + "/metrics.jsonl", resumingAt: resumedAt)
-                let json = try JSONSerialization.data(withJSONObject: self.config.configValue, options: [.prettyPrinted, .sortedKeys])
+                let json = try JSONSerialization.data(
+                    withJSONObject: self.config.configValue, options: [.prettyPrinted, .sortedKeys])
                 guard FileManager.default.createFile(atPath: dir + "/config.json", contents: json) else {
                     throw CheckpointError(path: dir + "/config.json", message: "cannot be written")
                 }
@@ -61,22 +67,29 @@ extension Trainer {
             let ck = try Checkpoint.read(path)
             try checkCompatible(ck.manifest, path: path)
             try model.load(ck.model.tensors, source: path + "/model.safetensors")
-            try optimizer.loadStateDict(ck.optimizer.tensors, metadata: ck.optimizer.metadata, source: path + "/optimizer.safetensors")
+            try optimizer.loadStateDict(
+                ck.optimizer.tensors, metadata: ck.optimizer.metadata, source: path + "/optimizer.safetensors")
             let m = ck.manifest
             if let problem = sampler.problem(with: m.cursor) {
-                throw CheckpointError(path: path + "/trainer.json", message: "damaged or hand-edited: cursor \(problem)")
+                throw CheckpointError(
+                    path: path + "/trainer.json", message: "damaged or hand-edited: cursor \(problem)")
             }
-            let loaded = [1, Double(m.step), Double(m.cursor.epoch), Double(m.cursor.offset)] + m.pendingMetrics
+            let loaded =
+                [1, Double(m.step), Double(m.cursor.epoch), Double(m.cursor.offset)] + m.pendingMetrics
                 + [m.bestAccuracy ?? -1, Double(optimizer.stepCount)]
-            guard loaded.count == stateCount else {   // Checkpoint.read checked the parts; this keeps the broadcast honest
-                throw CheckpointError(path: path + "/trainer.json", message: "resume state has \(loaded.count) values, expected \(stateCount)")
+            // Checkpoint.read checked the parts; this keeps the broadcast honest.
+            guard loaded.count == stateCount else {
+                throw CheckpointError(
+                    path: path + "/trainer.json",
+                    message: "resume state has \(loaded.count) values, expected \(stateCount)")
             }
             state = loaded
             keeper?.resumedFrom = path
             do {
                 var note = "tandem: resuming from \(path) (step \(m.step), epoch \(m.cursor.epoch + 1))"
                 if m.worldSize != communicator.size {
-                    note += config.determinism.isExact
+                    note +=
+                        config.determinism.isExact
                         ? "; saved with \(m.worldSize) ranks, now \(communicator.size): exact mode continues bit for bit"
                         : "; saved with \(m.worldSize) ranks, now \(communicator.size): same samples, numerically close (not bit-identical) in fast mode"
                 }
@@ -101,13 +114,21 @@ extension Trainer {
     func checkCompatible(_ m: CheckpointManifest, path: String) throws {
         let saved = try TrainingConfig.parse(m.config.value, file: path + "/trainer.json")
         var problems: [String] = []
-        if saved.train.batchSize != config.train.batchSize { problems.append("train.batch_size \(saved.train.batchSize) vs \(config.train.batchSize)") }
-        if saved.data.source.name != config.data.source.name || saved.data.limit != config.data.limit { problems.append("data") }
+        if saved.train.batchSize != config.train.batchSize {
+            problems.append("train.batch_size \(saved.train.batchSize) vs \(config.train.batchSize)")
+        }
+        if saved.data.source.name != config.data.source.name || saved.data.limit != config.data.limit {
+            problems.append("data")
+        }
         if saved.seed != config.seed { problems.append("seed \(saved.seed) vs \(config.seed)") }
-        if saved.optimizer.name != config.optimizer.name { problems.append("optimizer \(saved.optimizer.name) vs \(config.optimizer.name)") }
+        if saved.optimizer.name != config.optimizer.name {
+            problems.append("optimizer \(saved.optimizer.name) vs \(config.optimizer.name)")
+        }
         if saved.determinism != config.determinism { problems.append("determinism") }
         guard problems.isEmpty else {
-            throw TrainerError("the checkpoint was made by a different run (\(problems.joined(separator: ", "))); start a new run directory or fix the config")
+            throw TrainerError(
+                "the checkpoint was made by a different run (\(problems.joined(separator: ", "))); start a new run directory or fix the config"
+            )
         }
     }
 
@@ -115,13 +136,15 @@ extension Trainer {
     func saveCheckpoint() {
         guard let keeper else { return }
         let test = lastTest?.sums
-        let manifest = CheckpointManifest(step: step, cursor: cursor, seed: config.seed, worldSize: communicator.size,
-                                          pendingMetrics: pending.values,
-                                          lastTest: test.map { ["loss": $0.meanLoss, "accuracy": $0.accuracy, "samples": $0.count] },
-                                          bestAccuracy: keeper.bestAccuracy, files: [:], config: JSONAny(config.configValue))
+        let manifest = CheckpointManifest(
+            step: step, cursor: cursor, seed: config.seed, worldSize: communicator.size,
+            pendingMetrics: pending.values,
+            lastTest: test.map { ["loss": $0.meanLoss, "accuracy": $0.accuracy, "samples": $0.count] },
+            bestAccuracy: keeper.bestAccuracy, files: [:], config: JSONAny(config.configValue))
         let opt = optimizer.stateDict()
-        let snapshot = CheckpointSnapshot(manifest: manifest, model: model.namedParameters.map { ($0.name, $0.tensor.detached()) },
-                                          optimizer: opt.tensors, optimizerMetadata: opt.metadata)
+        let snapshot = CheckpointSnapshot(
+            manifest: manifest, model: model.namedParameters.map { ($0.name, $0.tensor.detached()) },
+            optimizer: opt.tensors, optimizerMetadata: opt.metadata)
         let step = self.step
         keeper.save(snapshot, isBest: keeper.bestStep == step) { [weak self] path in
             self?.onEvent?(.checkpoint(path: path, step: step))
@@ -137,7 +160,8 @@ extension Trainer {
         }
         let all = try communicator.at().allgather(h)
         if Set(all).count > 1 {
-            let groups = all.enumerated().map { "rank \($0.offset): \(String($0.element, radix: 16))" }.joined(separator: ", ")
+            let groups = all.enumerated().map { "rank \($0.offset): \(String($0.element, radix: 16))" }.joined(
+                separator: ", ")
             throw TrainerError("tandem: replicas diverged at step \(step): parameter hashes differ (\(groups))")
         }
     }

@@ -15,7 +15,7 @@ extension Trainer: StepWork {
 
     /// Loss terms per sample: 1 for cross-entropy, the target width for elementwise losses.
     var lossTermsPerSample: Int {
-        if case let .values(_, w) = data.train.targets { return config.loss.termsPerSample(targetWidth: w) }
+        if case .values(_, let w) = data.train.targets { return config.loss.termsPerSample(targetWidth: w) }
         return config.loss.termsPerSample(targetWidth: data.train.classCount ?? 1)
     }
 
@@ -36,11 +36,11 @@ extension Trainer: StepWork {
         model.setRandomContext(RandomContext(seed: config.seed, step: randomStep, sampleIDs: batch.ids))
         let out = model(batch.x)
         let (loss, correct) = lossSum(out, batch)
-        sums.loss = Double(loss.item) / Double(lossTermsPerSample)   // per-sample loss, as PyTorch's mean
+        sums.loss = Double(loss.item) / Double(lossTermsPerSample)  // per-sample loss, as PyTorch's mean
         sums.correct = correct
         sums.count = Double(batch.count)
         if FaultInjection.poisonsGradient(step: step, rank: communicator.rank) {
-            loss.backward(seed: Tensor([.nan], shape: loss.shape))   // NaN gradients, finite loss
+            loss.backward(seed: Tensor([.nan], shape: loss.shape))  // NaN gradients, finite loss
         } else {
             loss.backward()
         }
@@ -61,7 +61,8 @@ extension Trainer: StepWork {
 
     func prefetch(after next: Cursor) {
         guard config.data.prefetch && step + 1 < totalSteps else { return }
-        let ids = sampler.step(at: next, order: order(for: next.epoch)).ids, builder = trainBatches
+        let ids = sampler.step(at: next, order: order(for: next.epoch)).ids
+        let builder = trainBatches
         prefetcher.start { builder.make(ids: ids, epoch: next.epoch, augment: true) }
     }
 
@@ -88,11 +89,14 @@ extension Trainer: StepWork {
         if agreed.nonFinite || !local.finite {
             try handleNonFinite(localBad: mine.nonFinite, from: start)
         } else {
-            if let clip = config.optimizer.clipGradNorm { clipGradientNorm(optimizer.parameters.map(\.tensor), maxNorm: clip) }
+            if let clip = config.optimizer.clipGradNorm {
+                clipGradientNorm(optimizer.parameters.map(\.tensor), maxNorm: clip)
+            }
             optimizer.step()
         }
         step += 1
-        return StepOutcome(sums: agreed.sums, stop: agreed.stop ? (StopSignal.received != 0 ? StopSignal.received : SIGTERM) : 0)
+        return StepOutcome(
+            sums: agreed.sums, stop: agreed.stop ? (StopSignal.received != 0 ? StopSignal.received : SIGTERM) : 0)
     }
 
     /// A skipped step, or the end of the run, as on_nonfinite says; every rank decides alike and
@@ -112,8 +116,11 @@ extension Trainer: StepWork {
             if rank0 { fputs(message + ": step skipped (on_nonfinite: skip)\n", stderr) }
             return
         }
-        if let op = AnomalyDetection.firstNonFiniteOp { message += "; first produced by \(op)" }
-        else if !options.debug { message += "; run with --debug to find the op that produced it" }
+        if let op = AnomalyDetection.firstNonFiniteOp {
+            message += "; first produced by \(op)"
+        } else if !options.debug {
+            message += "; run with --debug to find the op that produced it"
+        }
         message += " (set train.on_nonfinite: skip to skip such steps)"
         throw TrainerError(message)
     }
@@ -122,9 +129,12 @@ extension Trainer: StepWork {
     /// the checkpoints written before stay valid and `--resume auto` continues from the last one.
     func checkpointFailure() -> TrainerError {
         guard let keeper, let failure = keeper.firstFailure else {
-            return TrainerError("tandem: stopped at step \(step): rank 0 could not write a checkpoint (its message says why)")
+            return TrainerError(
+                "tandem: stopped at step \(step): rank 0 could not write a checkpoint (its message says why)")
         }
-        return TrainerError("tandem: \(failure); stopped at step \(step)" + (keeper.last.map { "; the last good checkpoint is \($0)" } ?? "")
-                            + "; free space or fix the folder, then resume with --resume auto")
+        return TrainerError(
+            "tandem: \(failure); stopped at step \(step)"
+                + (keeper.last.map { "; the last good checkpoint is \($0)" } ?? "")
+                + "; free space or fix the folder, then resume with --resume auto")
     }
 }

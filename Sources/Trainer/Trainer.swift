@@ -1,6 +1,7 @@
 import Data
 import Distributed
 import Foundation
+import Glibc
 import NN
 import Optim
 
@@ -24,8 +25,15 @@ public struct RunOptions {
     /// training batch is never split; `fit()` refuses to run.
     public var evaluationOnly = false
 
-    public init(runDirectory: String? = nil, resume: String? = nil, initFrom: String? = nil, debug: Bool = false, quiet: Bool = false) {
-        self.runDirectory = runDirectory; self.resume = resume; self.initFrom = initFrom; self.debug = debug; self.quiet = quiet
+    public init(
+        runDirectory: String? = nil, resume: String? = nil, initFrom: String? = nil, debug: Bool = false,
+        quiet: Bool = false
+    ) {
+        self.runDirectory = runDirectory
+        self.resume = resume
+        self.initFrom = initFrom
+        self.debug = debug
+        self.quiet = quiet
     }
 }
 
@@ -75,30 +83,39 @@ public final class Trainer {
     var sync: GradientSync?
     let keeper: CheckpointKeeper?
     var metricsLog: MetricsLog?
-    var progress: Progress!
+    var progress = Progress(totalSteps: 0, quiet: true)
     let prefetcher = Prefetcher()
     var orderCache: (epoch: Int, order: [Int])?
     let startTime = ProcessInfo.processInfo.systemUptime
     var rank0: Bool { communicator.rank == 0 }
 
     /// Builds the model, optimizer and data the config describes.
-    public convenience init(config: TrainingConfig, communicator: Communicator, options: RunOptions = RunOptions()) throws {
+    public convenience init(config: TrainingConfig, communicator: Communicator, options: RunOptions = RunOptions())
+        throws
+    {
         let data = try TrainingData.load(config)
         let share = (config.train.batchSize + communicator.size - 1) / communicator.size
-        let model = try ModelBuilder.build(config.model, sampleShape: data.train.sampleShape, seed: config.seed,
-                                           file: options.configFile, batchSize: share)
+        let model = try ModelBuilder.build(
+            config.model, sampleShape: data.train.sampleShape, seed: config.seed,
+            file: options.configFile, batchSize: share)
         try self.init(model: model, data: data, config: config, communicator: communicator, options: options)
     }
 
     /// Trains any `Module` (a custom Swift model) with the config's optimizer, loss and schedule;
     /// `config.model` is not used.
-    public init(model: Module, data: TrainingData, config: TrainingConfig, communicator: Communicator,
-                options: RunOptions = RunOptions()) throws {
-        self.config = config; self.model = model; self.data = data
-        self.communicator = communicator; self.options = options
+    public init(
+        model: Module, data: TrainingData, config: TrainingConfig, communicator: Communicator,
+        options: RunOptions = RunOptions()
+    ) throws {
+        self.config = config
+        self.model = model
+        self.data = data
+        self.communicator = communicator
+        self.options = options
         optimizer = config.optimizer.make(model.namedParameters)
         guard !optimizer.parameters.isEmpty else {
-            throw TrainerError("tandem: the model has no trainable parameters (every parameter has requiresGrad == false)")
+            throw TrainerError(
+                "tandem: the model has no trainable parameters (every parameter has requiresGrad == false)")
         }
         func configError(_ path: String, _ message: String) -> ConfigError {
             ConfigError(file: options.configFile, path: path, message: message)
@@ -108,25 +125,30 @@ public final class Trainer {
                 throw configError("determinism.virtual_shards", problem)
             }
             if config.determinism.isExact && config.train.gradAccumulation != 1 {
-                throw configError("train.grad_accumulation", "must be 1 in exact mode (use more virtual shards instead)")
+                throw configError(
+                    "train.grad_accumulation", "must be 1 in exact mode (use more virtual shards instead)")
             }
         }
         // Exact mode cuts virtual shards from the whole global batch itself; evaluation never splits it.
         let whole = config.determinism.isExact || options.evaluationOnly
         let ranks = whole ? 1 : communicator.size
         do {
-            sampler = try ShardedSampler(count: data.train.count, batchSize: config.train.batchSize,
-                                         rank: whole ? 0 : communicator.rank, worldSize: ranks,
-                                         seed: config.seed, shuffle: config.data.shuffle, dropLast: config.data.dropLast)
+            sampler = try ShardedSampler(
+                count: data.train.count, batchSize: config.train.batchSize,
+                rank: whole ? 0 : communicator.rank, worldSize: ranks,
+                seed: config.seed, shuffle: config.data.shuffle, dropLast: config.data.dropLast)
         } catch let e as SamplerError {
             throw configError("train.batch_size", Trainer.batchSizeProblem(e))
         }
         trainBatches = BatchBuilder(dataset: data.train, preprocessing: data.preprocessing, seed: config.seed)
         testBatches = BatchBuilder(dataset: data.test, preprocessing: data.preprocessing, seed: config.seed)
-        keeper = communicator.rank == 0 ? options.runDirectory.map {
-            CheckpointKeeper(directory: $0 + "/checkpoints", config: config.checkpoint)
-        } : nil
-        let batches = sampler.stepsPerEpoch, k = config.train.gradAccumulation
+        keeper =
+            communicator.rank == 0
+            ? options.runDirectory.map {
+                CheckpointKeeper(directory: $0 + "/checkpoints", config: config.checkpoint)
+            } : nil
+        let batches = sampler.stepsPerEpoch
+        let k = config.train.gradAccumulation
         let total = min(config.train.maxSteps ?? Int.max, (batches + k - 1) / k * config.train.epochs)
         schedule = config.optimizer.schedule.make(totalSteps: total)
         try checkModelFitsData()
@@ -136,17 +158,21 @@ public final class Trainer {
     static func batchSizeProblem(_ e: SamplerError) -> String {
         switch e {
         case .emptyBatch: return "must be positive"
-        case let .batchNotDivisible(b, n):
+        case .batchNotDivisible(let b, let n):
             let ranks = (1...b).filter { b % $0 == 0 && $0 <= 64 }.map(String.init).joined(separator: ", ")
-            let lower = b / n * n, upper = lower + n
-            return "\(b) is not divisible by \(n) ranks: use a batch size of \(lower > 0 ? "\(lower) or " : "")\(upper), or \(ranks) ranks"
-        case let .batchLargerThanData(b, n):
+            let lower = b / n * n
+            let upper = lower + n
+            return
+                "\(b) is not divisible by \(n) ranks: use a batch size of \(lower > 0 ? "\(lower) or " : "")\(upper), or \(ranks) ranks"
+        case .batchLargerThanData(let b, let n):
             return "\(b) is larger than the \(n) training samples (with drop_last)"
         }
     }
 
     /// Optimizer steps per epoch (a step takes grad_accumulation global batches).
-    var stepsPerEpoch: Int { (sampler.stepsPerEpoch + config.train.gradAccumulation - 1) / config.train.gradAccumulation }
+    var stepsPerEpoch: Int {
+        (sampler.stepsPerEpoch + config.train.gradAccumulation - 1) / config.train.gradAccumulation
+    }
     /// The step at which the run ends.
     public var totalSteps: Int { min(config.train.maxSteps ?? Int.max, stepsPerEpoch * config.train.epochs) }
 
@@ -155,26 +181,29 @@ public final class Trainer {
     @discardableResult
     public func fit() throws -> FitResult {
         guard !options.evaluationOnly else { throw TrainerError("tandem: this trainer was set up for evaluation only") }
-        try prepare()                       // resume or warm start, broadcast, buckets, logs
-        defer { endTraining() }             // hooks off, prefetch dropped: nothing outlives fit()
+        try prepare()  // resume or warm start, broadcast, buckets, logs
+        defer { endTraining() }  // hooks off, prefetch dropped: nothing outlives fit()
         let end = totalSteps
         progress = Progress(totalSteps: end, quiet: options.quiet || !rank0)
         if rank0 { announce() }
         // Throughput counts training steps only (as PyTorch's loop timing does), not evaluation.
-        var intervalSeconds = 0.0, intervalSamples = 0.0
+        var intervalSeconds = 0.0
+        var intervalSamples = 0.0
         while step < end {
             let epoch = cursor.epoch
             let t0 = ProcessInfo.processInfo.systemUptime
-            let outcome = try trainStep()   // forward, backward, reduce, update; global sums agreed
+            let outcome = try trainStep()  // forward, backward, reduce, update; global sums agreed
             let now = ProcessInfo.processInfo.systemUptime
             pending += outcome.sums
             intervalSamples += outcome.sums.count
             intervalSeconds += now - t0
             let rate = intervalSamples / max(intervalSeconds, 1e-9)
-            progress.update(step: step, epoch: epoch, loss: outcome.sums.meanLoss, samplesPerSecond: rate, elapsed: now - startTime)
+            progress.update(
+                step: step, epoch: epoch, loss: outcome.sums.meanLoss, samplesPerSecond: rate, elapsed: now - startTime)
             if step % config.train.logEverySteps == 0 || step == end {
                 logTrain(epoch: epoch, samplesPerSecond: rate)
-                intervalSeconds = 0; intervalSamples = 0
+                intervalSeconds = 0
+                intervalSamples = 0
                 if options.debug { try checkReplicasAgree() }
             }
             let epochEnded = cursor.epoch > epoch
@@ -208,18 +237,21 @@ public final class Trainer {
         try finishCheckpoints()
         progress.finish()
         onEvent?(.stopped(step: step, signal: signal))
-        if rank0 {   // even with --quiet: this is what the user must know to continue
+        if rank0 {  // even with --quiet: this is what the user must know to continue
             let how = options.command.map { "resume with: \($0) --resume auto" } ?? "resume with --resume auto"
-            fputs("tandem: stopped by \(signal == SIGINT ? "SIGINT" : "SIGTERM") at step \(step); checkpoint \(keeper?.last ?? "?"); \(how)\n", stderr)
+            fputs(
+                "tandem: stopped by \(signal == SIGINT ? "SIGINT" : "SIGTERM") at step \(step); checkpoint \(keeper?.last ?? "?"); \(how)\n",
+                stderr)
         }
         return FitResult(steps: step, test: lastTest?.sums, stoppedBySignal: true, lastCheckpoint: keeper?.last)
     }
 
     func announce() {
         let mode = config.determinism.isExact ? "exact (\(config.determinism.virtualShards) virtual shards)" : "fast"
-        progress.line("tandem: \(config.name): \(model.parameterCount) parameters, \(data.train.count) training samples, "
-                      + "\(communicator.size) rank(s) [\(communicator.kind)], global batch \(config.train.batchSize), "
-                      + "\(totalSteps) steps, determinism \(mode)")
+        progress.line(
+            "tandem: \(config.name): \(model.parameterCount) parameters, \(data.train.count) training samples, "
+                + "\(communicator.size) rank(s) [\(communicator.kind)], global batch \(config.train.batchSize), "
+                + "\(totalSteps) steps, determinism \(mode)")
     }
 
     func farewell() {
@@ -237,10 +269,11 @@ public final class Trainer {
     }
 
     func logTrain(epoch: Int, samplesPerSecond: Double) {
-        var r = MetricsRecord(step: step, epoch: epoch, split: "train", loss: pending.meanLoss,
-                              accuracy: data.train.classCount != nil ? pending.accuracy : nil,
-                              samplesPerSecond: samplesPerSecond, lr: Double(optimizer.learningRate),
-                              time: ProcessInfo.processInfo.systemUptime - startTime, samples: Int(pending.count))
+        var r = MetricsRecord(
+            step: step, epoch: epoch, split: "train", loss: pending.meanLoss,
+            accuracy: data.train.classCount != nil ? pending.accuracy : nil,
+            samplesPerSecond: samplesPerSecond, lr: Double(optimizer.learningRate),
+            time: ProcessInfo.processInfo.systemUptime - startTime, samples: Int(pending.count))
         if let c = sync?.takeStatistics() {
             r.commWaitMs = c.waitMs
             r.overlapped = c.overlapped
@@ -249,10 +282,9 @@ public final class Trainer {
         metricsLog?.append(r)
         onEvent?(.train(r))
         if rank0 && !progress.isTerminal {
-            progress.line("step \(r.step)/\(totalSteps)  epoch \(epoch + 1)  loss \(fmt(r.loss, 4))"
-                          + (r.accuracy.map { "  acc \(fmt($0, 4))" } ?? "") + "  \(Int(samplesPerSecond)) samples/s")
+            progress.line(
+                "step \(r.step)/\(totalSteps)  epoch \(epoch + 1)  loss \(fmt(r.loss, 4))"
+                    + (r.accuracy.map { "  acc \(fmt($0, 4))" } ?? "") + "  \(Int(samplesPerSecond)) samples/s")
         }
     }
 }
-
-import Glibc

@@ -10,14 +10,18 @@ func now() -> Double {
 /// Best seconds per call of each contender, measured in alternating rounds so that a noisy
 /// neighbour slows both alike. Each round runs a contender for about `roundSeconds`.
 func race(_ contenders: [() -> Void], rounds: Int = 7, roundSeconds: Double = 0.05) -> [Double] {
-    for c in contenders { c() }   // warm-up: page faults, BLAS buffers
+    for c in contenders { c() }  // warm-up: page faults, BLAS buffers
     var best = [Double](repeating: .infinity, count: contenders.count)
     for _ in 0..<rounds {
         for (i, c) in contenders.enumerated() {
             var calls = 0
             let t0 = now()
             var t = t0
-            repeat { c(); calls += 1; t = now() } while t - t0 < roundSeconds
+            repeat {
+                c()
+                calls += 1
+                t = now()
+            } while t - t0 < roundSeconds
             best[i] = min(best[i], (t - t0) / Double(calls))
         }
     }

@@ -8,7 +8,10 @@ let what = args.first ?? "kernels"
 switch what {
 case "kernels": kernelBench()
 case "allreduce":
-    do { try allreduceBench() } catch { fputs("tandem-bench: \(error)\n", stderr); exit(1) }
+    do { try allreduceBench() } catch {
+        fputs("tandem-bench: \(error)\n", stderr)
+        exit(1)
+    }
 default:
     fputs("tandem-bench: unknown benchmark '\(what)'; available: kernels, allreduce (under mpirun)\n", stderr)
     exit(2)

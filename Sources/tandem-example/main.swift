@@ -18,23 +18,28 @@ final class Residual: Module {
     func outputShape(for input: [Int]) throws -> [Int] { input }
 }
 
-let comm = try makeCommunicator(timeout: 300)   // MPI under mpirun, one process otherwise
-let model = Sequential(Flatten(), Linear(inFeatures: 784, outFeatures: 256, key: InitKey(seed: 7, layer: 1)), ReLU(),
-                       Residual(width: 256, hidden: 128, key: InitKey(seed: 7, layer: 3)),
-                       Linear(inFeatures: 256, outFeatures: 10, key: InitKey(seed: 7, layer: 4)))
-let data = TrainingData(train: try MNISTFamily.load(train: true), test: try MNISTFamily.load(train: false),
-                        preprocessing: Preprocessing(mean: 0.286, std: 0.353))
+let comm = try makeCommunicator(timeout: 300)  // MPI under mpirun, one process otherwise
+let model = Sequential(
+    Flatten(), Linear(inFeatures: 784, outFeatures: 256, key: InitKey(seed: 7, layer: 1)), ReLU(),
+    Residual(width: 256, hidden: 128, key: InitKey(seed: 7, layer: 3)),
+    Linear(inFeatures: 256, outFeatures: 10, key: InitKey(seed: 7, layer: 4)))
+let data = TrainingData(
+    train: try MNISTFamily.load(train: true), test: try MNISTFamily.load(train: false),
+    preprocessing: Preprocessing(mean: 0.286, std: 0.353))
 
-var config = TrainingConfig(name: "residual", seed: 7, data: DataConfig(.fashionMNIST()), model: [],
-                            loss: .crossEntropy, optimizer: OptimizerSpec(.adamw(), lr: 1e-3),
-                            train: TrainConfig(epochs: 2, batchSize: 128))
+var config = TrainingConfig(
+    name: "residual", seed: 7, data: DataConfig(.fashionMNIST()), model: [],
+    loss: .crossEntropy, optimizer: OptimizerSpec(.adamw(), lr: 1e-3),
+    train: TrainConfig(epochs: 2, batchSize: 128))
 config.train.maxSteps = CommandLine.arguments.dropFirst().first.flatMap(Int.init)
 
-let trainer = try Trainer(model: model, data: data, config: config, communicator: comm, options: RunOptions(quiet: true))
-trainer.onEvent = { event in   // custom logging, on rank 0 only
+let trainer = try Trainer(
+    model: model, data: data, config: config, communicator: comm, options: RunOptions(quiet: true))
+trainer.onEvent = { event in  // custom logging, on rank 0 only
     guard comm.rank == 0 else { return }
     switch event {
-    case .train(let r): print("step \(r.step): loss \(String(format: "%.4f", r.loss)), \(Int(r.samplesPerSecond ?? 0)) samples/s")
+    case .train(let r):
+        print("step \(r.step): loss \(String(format: "%.4f", r.loss)), \(Int(r.samplesPerSecond ?? 0)) samples/s")
     case .test(let r): print("test after step \(r.step): accuracy \(String(format: "%.4f", r.accuracy ?? 0))")
     default: break
     }
@@ -42,8 +47,9 @@ trainer.onEvent = { event in   // custom logging, on rank 0 only
 try trainer.fit()
 if comm.rank == 0 {
     print("parameters: \(model.namedParameters.map(\.name).joined(separator: ", "))")
-    let logits = trainer.predict(BatchBuilder(dataset: data.test, preprocessing: data.preprocessing, seed: 0)
-        .make(ids: [0, 1, 2], epoch: 0, augment: false).x)
+    let logits = trainer.predict(
+        BatchBuilder(dataset: data.test, preprocessing: data.preprocessing, seed: 0)
+            .make(ids: [0, 1, 2], epoch: 0, augment: false).x)
     print("first three test predictions: \(logits.argmax(alongAxis: 1))")
 }
 comm.finalize()

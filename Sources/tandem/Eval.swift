@@ -15,7 +15,9 @@ struct Eval: ParsableCommand {
     @Option(help: "test or train.") var split: String = "test"
 
     func validate() throws {
-        guard split == "test" || split == "train" else { throw ValidationError("--split must be test or train, got '\(split)'") }
+        guard split == "test" || split == "train" else {
+            throw ValidationError("--split must be test or train, got '\(split)'")
+        }
     }
 
     func run() throws {
@@ -26,8 +28,9 @@ struct Eval: ParsableCommand {
             let m = try CheckpointModel(path: checkpoint, communicator: c)
             let sums = try m.trainer.evaluate(split: split == "train" ? .train : .test)
             if c.rank == 0 {
-                let result = Result(checkpoint: checkpoint, split: split, loss: sums.meanLoss,
-                                    accuracy: m.trainer.data.test.classCount != nil ? sums.accuracy : nil, samples: Int(sums.count))
+                let result = Result(
+                    checkpoint: checkpoint, split: split, loss: sums.meanLoss,
+                    accuracy: m.trainer.data.test.classCount != nil ? sums.accuracy : nil, samples: Int(sums.count))
                 print(String(decoding: try JSONEncoder.sorted.encode(result), as: UTF8.self))
             }
             Launch.finish(c)
@@ -43,7 +46,8 @@ struct Eval: ParsableCommand {
         /// Classification results carry accuracy (null if not finite); regression ones do not.
         let classification: Bool
         init(checkpoint: String, split: String, loss: Double, accuracy: Double?, samples: Int) {
-            self.checkpoint = checkpoint; self.split = split
+            self.checkpoint = checkpoint
+            self.split = split
             self.loss = loss.isFinite ? loss : nil
             self.accuracy = accuracy.flatMap { $0.isFinite ? $0 : nil }
             self.classification = accuracy != nil
@@ -53,7 +57,7 @@ struct Eval: ParsableCommand {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(checkpoint, forKey: .checkpoint)
             try c.encode(split, forKey: .split)
-            try c.encode(loss, forKey: .loss)            // null, not absent, when not finite
+            try c.encode(loss, forKey: .loss)  // null, not absent, when not finite
             if classification { try c.encode(accuracy, forKey: .accuracy) }
             try c.encode(samples, forKey: .samples)
         }

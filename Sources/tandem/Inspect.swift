@@ -18,17 +18,26 @@ struct Inspect: ParsableCommand {
     func run() throws {
         let folder = path.hasSuffix("/") ? String(path.dropLast()) : path
         let manifest = try? Checkpoint.manifest(in: folder)
-        var verdict = "ok", tensors: [(String, String, [Int])] = []
+        var verdict = "ok"
+        var tensors: [(String, String, [Int])] = []
         do {
             let ck = try Checkpoint.read(folder)
-            tensors = ck.model.tensors.map { ("model", $0.name, $0.tensor.shape) } + ck.optimizer.tensors.map { ("optimizer", $0.name, $0.tensor.shape) }
+            tensors =
+                ck.model.tensors.map { ("model", $0.name, $0.tensor.shape) }
+                + ck.optimizer.tensors.map { ("optimizer", $0.name, $0.tensor.shape) }
         } catch { verdict = "\(error)" }
         if json {
-            var out: [String: Any] = ["path": folder, "valid": verdict == "ok", "verdict": verdict,
-                                      "tensors": tensors.map { ["file": $0.0, "name": $0.1, "shape": $0.2] }]
+            var out: [String: Any] = [
+                "path": folder, "valid": verdict == "ok", "verdict": verdict,
+                "tensors": tensors.map { ["file": $0.0, "name": $0.1, "shape": $0.2] },
+            ]
             if let m = manifest {
-                out["step"] = m.step; out["epoch"] = m.cursor.epoch; out["cursor_offset"] = m.cursor.offset
-                out["world_size"] = m.worldSize; out["seed"] = m.seed; out["version"] = m.version
+                out["step"] = m.step
+                out["epoch"] = m.cursor.epoch
+                out["cursor_offset"] = m.cursor.offset
+                out["world_size"] = m.worldSize
+                out["seed"] = m.seed
+                out["version"] = m.version
                 if let t = m.lastTest { out["last_test"] = t }
             }
             let data = try JSONSerialization.data(withJSONObject: out, options: [.sortedKeys])
@@ -39,12 +48,16 @@ struct Inspect: ParsableCommand {
                 print("step        \(m.step)  (\(Inspect.position(m.cursor)))")
                 print("world size  \(m.worldSize) at save; seed \(m.seed); format version \(m.version)")
                 if let t = m.lastTest {
-                    print("last test   loss \(String(format: "%.4f", t["loss"] ?? .nan))" + (t["accuracy"].map { $0.isNaN ? "" : String(format: ", accuracy %.4f", $0) } ?? ""))
+                    print(
+                        "last test   loss \(String(format: "%.4f", t["loss"] ?? .nan))"
+                            + (t["accuracy"].map { $0.isNaN ? "" : String(format: ", accuracy %.4f", $0) } ?? ""))
                 }
             }
             print("checksums   \(verdict == "ok" ? "ok" : "FAILED: \(verdict)")")
             for (file, name, shape) in tensors {
-                print("  \(file == "model" ? "model    " : "optimizer")  \(name.padding(toLength: max(28, name.count), withPad: " ", startingAt: 0))  \(shape)")
+                print(
+                    "  \(file == "model" ? "model    " : "optimizer")  \(name.padding(toLength: max(28, name.count), withPad: " ", startingAt: 0))  \(shape)"
+                )
             }
         }
         if verdict != "ok" { throw ExitCode(1) }

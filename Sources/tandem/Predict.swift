@@ -36,7 +36,8 @@ struct Predict: ParsableCommand {
                 } else {
                     let w = out.count / max(batch.count, 1)
                     for i in 0..<batch.count {
-                        lines.append("\(start + i)," + (0..<w).map { String(out.data[i * w + $0]) }.joined(separator: ","))
+                        lines.append(
+                            "\(start + i)," + (0..<w).map { String(out.data[i * w + $0]) }.joined(separator: ","))
                     }
                 }
                 start = end
@@ -46,7 +47,9 @@ struct Predict: ParsableCommand {
                 guard FileManager.default.createFile(atPath: output, contents: Data(text.utf8)) else {
                     throw TrainerError("tandem: \(output): cannot write the predictions")
                 }
-            } else { print(text, terminator: "") }
+            } else {
+                print(text, terminator: "")
+            }
         } catch {
             Launch.fail(error, comm: nil)
         }
@@ -62,7 +65,8 @@ struct Predict: ParsableCommand {
         guard Array(idx.shape.dropFirst()) == Array(shape.dropFirst()) || Array(idx.shape.dropFirst()) == shape else {
             throw DataError("\(input): images of shape \(Array(idx.shape.dropFirst())), the model takes \(shape)")
         }
-        return try Dataset(features: .bytes(idx.bytes), targets: .classes([Int32](repeating: 0, count: idx.shape[0]), classes: 1),
-                           sampleShape: shape, source: input)
+        return try Dataset(
+            features: .bytes(idx.bytes), targets: .classes([Int32](repeating: 0, count: idx.shape[0]), classes: 1),
+            sampleShape: shape, source: input)
     }
 }

@@ -15,10 +15,13 @@ struct Train: ParsableCommand {
             """)
 
     @Option(help: "The YAML config file.") var config: String
-    @Option(help: "Where metrics, checkpoints and the resolved config go (default: runs/<config name>).") var runDir: String?
+    @Option(help: "Where metrics, checkpoints and the resolved config go (default: runs/<config name>).") var runDir:
+        String?
     @Option(help: "'auto' (newest valid checkpoint in the run directory) or a checkpoint folder.") var resume: String?
     @Option(help: "Initial weights: a safetensors file with PyTorch names and layouts.") var initFrom: String?
-    @Option(name: .customLong("set"), help: "Override a config key by its dotted path, e.g. optimizer.lr=0.01 (repeatable).")
+    @Option(
+        name: .customLong("set"), help: "Override a config key by its dotted path, e.g. optimizer.lr=0.01 (repeatable)."
+    )
     var overrides: [String] = []
     @Flag(help: "Debug mode: replica hash checks, collective schedule checks, the op behind a NaN.") var debug = false
     @Option(help: "Run N ranks as threads of this process (with --debug: reproduce an N-rank run under a debugger).")
@@ -27,7 +30,9 @@ struct Train: ParsableCommand {
     @Flag(help: "No progress output.") var quiet = false
 
     func validate() throws {
-        if let n = simulateRanks, n < 1 || n > 256 { throw ValidationError("--simulate-ranks must be between 1 and 256, got \(n)") }
+        if let n = simulateRanks, n < 1 || n > 256 {
+            throw ValidationError("--simulate-ranks must be between 1 and 256, got \(n)")
+        }
         if resume != nil && initFrom != nil { throw ValidationError("--resume and --init-from exclude each other") }
         if resume != nil && fresh { throw ValidationError("--resume and --fresh exclude each other") }
     }
@@ -43,7 +48,9 @@ struct Train: ParsableCommand {
             options.configFile = config
             if let n = simulateRanks {
                 if MPICommunicator.isLaunchedByMPI { throw ValidationError("--simulate-ranks runs without mpirun") }
-                try SimulatedWorld.run(size: n, timeout: cfg.distributed.timeoutS, timeoutSetting: "distributed.timeout_s") { raw in
+                try SimulatedWorld.run(
+                    size: n, timeout: cfg.distributed.timeoutS, timeoutSetting: "distributed.timeout_s"
+                ) { raw in
                     let c: Communicator = debug ? CheckedCommunicator(raw) : raw
                     var o = options
                     o.quiet = quiet || c.rank != 0
@@ -68,7 +75,8 @@ struct Train: ParsableCommand {
     /// only looks like a checkpoint) stays, and so does the folder.
     func clearTandemFiles(in dir: String) {
         let fm = FileManager.default
-        let ckpt = dir + "/checkpoints", ours: Set<String> = ["model.safetensors", "optimizer.safetensors", "trainer.json"]
+        let ckpt = dir + "/checkpoints"
+        let ours: Set<String> = ["model.safetensors", "optimizer.safetensors", "trainer.json"]
         for name in (try? fm.contentsOfDirectory(atPath: ckpt)) ?? [] where name.hasPrefix("step-") {
             let folder = ckpt + "/" + name
             guard let files = try? fm.contentsOfDirectory(atPath: folder), Set(files).isSubset(of: ours) else {
@@ -77,7 +85,7 @@ struct Train: ParsableCommand {
             }
             try? fm.removeItem(atPath: folder)
         }
-        rmdir(ckpt)   // only if now empty
+        rmdir(ckpt)  // only if now empty
         for name in ["metrics.jsonl", "config.json"] { try? fm.removeItem(atPath: dir + "/" + name) }
     }
 
@@ -89,7 +97,11 @@ struct Train: ParsableCommand {
             // Rank 0 clears; the others must not judge the folder while it does.
             if Launch.launcherRank == 0 { clearTandemFiles(in: dir) }
         } else if resume == nil && !existing.isEmpty {
-            throw ConfigError(file: dir, path: "", message: "this run directory already holds checkpoints: add --resume auto to continue it, --fresh to start over, or --run-dir for a new one")
+            throw ConfigError(
+                file: dir, path: "",
+                message:
+                    "this run directory already holds checkpoints: add --resume auto to continue it, --fresh to start over, or --run-dir for a new one"
+            )
         }
     }
 }

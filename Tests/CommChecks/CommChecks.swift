@@ -6,8 +6,11 @@ import Tensor
 public enum CommChecks {
     public static func all(_ c: Communicator) throws -> [String] {
         var failures: [String] = []
-        func expect(_ ok: Bool, _ what: @autoclosure () -> String) { if !ok { failures.append("rank \(c.rank): \(what())") } }
-        let n = c.size, r = c.rank
+        func expect(_ ok: Bool, _ what: @autoclosure () -> String) {
+            if !ok { failures.append("rank \(c.rank): \(what())") }
+        }
+        let n = c.size
+        let r = c.rank
 
         try c.barrier()
 
@@ -19,7 +22,9 @@ public enum CommChecks {
         var f = (0..<count).map { Float(r + 1) + Float($0) * 0.5 }
         try f.withUnsafeMutableBufferPointer { try c.allreduce($0) }
         let ranksSum = Float(n * (n + 1) / 2)
-        expect(f.enumerated().allSatisfy { $0.element == ranksSum + Float(n) * Float($0.offset) * 0.5 }, "allreduce float32 sum wrong")
+        expect(
+            f.enumerated().allSatisfy { $0.element == ranksSum + Float(n) * Float($0.offset) * 0.5 },
+            "allreduce float32 sum wrong")
 
         let d = try c.allreduce([Double(r), 1, 0.25])
         expect(d == [Double(n * (n - 1) / 2), Double(n), 0.25 * Double(n)], "allreduce float64 gave \(d)")
@@ -40,7 +45,8 @@ public enum CommChecks {
         let send = (0..<n).flatMap { k in [Float](repeating: Float(r * 100 + k), count: k + 1) }
         var recv = [Float](repeating: -1, count: n * (r + 1))
         try recv.withUnsafeMutableBufferPointer { rb in
-            try c.alltoallv(send, sendCounts: sendCounts, rb.baseAddress!, recvCounts: [Int](repeating: r + 1, count: n))
+            try c.alltoallv(
+                send, sendCounts: sendCounts, rb.baseAddress!, recvCounts: [Int](repeating: r + 1, count: n))
         }
         let expectRecv = (0..<n).flatMap { src in [Float](repeating: Float(src * 100 + r), count: r + 1) }
         expect(recv == expectRecv, "alltoallv gave \(recv)")
@@ -50,7 +56,9 @@ public enum CommChecks {
         var whole = [Float](repeating: -1, count: counts.reduce(0, +))
         let mine = counts[..<r].reduce(0, +)
         for i in 0..<counts[r] { whole[mine + i] = Float(r) }
-        try whole.withUnsafeMutableBufferPointer { w in try c.allgatherv(w.baseAddress! + mine, w.baseAddress!, counts: counts) }
+        try whole.withUnsafeMutableBufferPointer { w in
+            try c.allgatherv(w.baseAddress! + mine, w.baseAddress!, counts: counts)
+        }
         expect(whole == (0..<n).flatMap { [Float](repeating: Float($0), count: $0 + 2) }, "allgatherv gave \(whole)")
 
         failures += try buckets(c)
@@ -62,7 +70,9 @@ public enum CommChecks {
     static func buckets(_ c: Communicator) throws -> [String] {
         let shapes = [[30, 20], [30], [10, 30], [10], [7, 3, 2]]
         func params() -> [Tensor] {
-            shapes.enumerated().map { Tensor.randomNormal($0.element, seed: 1, stream: UInt32($0.offset), requiresGrad: true) }
+            shapes.enumerated().map {
+                Tensor.randomNormal($0.element, seed: 1, stream: UInt32($0.offset), requiresGrad: true)
+            }
         }
         // Each rank's loss weights differ, so its gradients differ.
         func backward(_ ps: [Tensor]) {
@@ -76,13 +86,16 @@ public enum CommChecks {
         let ps = params()
         let buckets = GradientBuckets(parameters: ps, bucketBytes: 1024, communicator: c)
         var failures: [String] = []
-        if buckets.buckets.count < 3 { failures.append("rank \(c.rank): expected several buckets, got \(buckets.buckets.count)") }
-        for round in 0..<2 {   // twice: hooks re-arm after zero()
+        if buckets.buckets.count < 3 {
+            failures.append("rank \(c.rank): expected several buckets, got \(buckets.buckets.count)")
+        }
+        for round in 0..<2 {  // twice: hooks re-arm after zero()
             buckets.zero()
             backward(ps)
             let finite = try buckets.finish(scale: 1)
             for (a, b) in zip(ps, reference) where a.grad!.scalars != b.grad!.scalars {
-                failures.append("rank \(c.rank): round \(round): bucketed gradient differs from per-parameter allreduce")
+                failures.append(
+                    "rank \(c.rank): round \(round): bucketed gradient differs from per-parameter allreduce")
             }
             if !finite { failures.append("rank \(c.rank): finite gradients reported as non-finite") }
         }
@@ -100,7 +113,8 @@ public enum CommChecks {
 
     /// Exact mode equals the single-process tree sum bit for bit.
     static func exact(_ c: Communicator) throws -> [String] {
-        let v = 8, length = 1001
+        let v = 8
+        let length = 1001
         func shard(_ k: Int) -> [Float] { Tensor.randomNormal([length], seed: 77, stream: UInt32(k)).scalars }
         // Reference: all V micro-shards summed in the same tree on one process.
         let ptrs = buffers((0..<v).map(shard))

@@ -1,18 +1,20 @@
+import Data
 import Foundation
 import Testing
-import Data
 
 @Suite struct BatchTests {
     func images() throws -> Dataset {
-        try Dataset(features: .bytes((0..<(6 * 16)).map { UInt8($0 % 200) }), targets: .classes([0, 1, 2, 0, 1, 2], classes: 3),
-                    sampleShape: [1, 4, 4], source: "test")
+        try Dataset(
+            features: .bytes((0..<(6 * 16)).map { UInt8($0 % 200) }),
+            targets: .classes([0, 1, 2, 0, 1, 2], classes: 3),
+            sampleShape: [1, 4, 4], source: "test")
     }
 
     @Test func bytesAreScaledAndNormalisedInOnePass() throws {
         let b = BatchBuilder(dataset: try images(), preprocessing: Preprocessing(mean: 0.5, std: 0.25), seed: 1)
         let batch = b.make(ids: [2, 0], epoch: 0, augment: false)
         #expect(batch.x.shape == [2, 1, 4, 4] && batch.labels == [2, 0])
-        #expect(abs(batch.x.data[0] - (32.0 / 255 - 0.5) / 0.25) < 1e-5)   // sample 2's first byte is 32
+        #expect(abs(batch.x.data[0] - (32.0 / 255 - 0.5) / 0.25) < 1e-5)  // sample 2's first byte is 32
         #expect(abs(batch.x.data[16] - (0 - 0.5) / 0.25) < 1e-5)
     }
 
@@ -20,7 +22,8 @@ import Data
         let b = BatchBuilder(dataset: try images(), preprocessing: Preprocessing(oneHot: true), seed: 1)
         #expect(b.make(ids: [1, 2], epoch: 0, augment: false).targets!.scalars == [0, 1, 0, 0, 0, 1])
         let r = try Synthetic.linearRegression(count: 8, seed: 2)
-        let rb = BatchBuilder(dataset: r, preprocessing: Preprocessing(), seed: 1).make(ids: [3], epoch: 0, augment: false)
+        let rb = BatchBuilder(dataset: r, preprocessing: Preprocessing(), seed: 1).make(
+            ids: [3], epoch: 0, augment: false)
         #expect(rb.targets!.shape == [1, 1])
     }
 
@@ -33,13 +36,16 @@ import Data
         #expect(Array(all.x.scalars[64..<80]) == Array(some.x.scalars[0..<16]))
         #expect(Array(all.x.scalars[16..<32]) == Array(some.x.scalars[16..<32]))
         let plain = b.make(ids: [0, 1, 2, 3, 4, 5], epoch: 1, augment: false)
-        #expect(all.x.scalars != plain.x.scalars)                                   // something changed
-        #expect(b.make(ids: [0, 1, 2, 3, 4, 5], epoch: 2, augment: true).x.scalars != all.x.scalars)  // new epoch, new draws
+        #expect(all.x.scalars != plain.x.scalars)  // something changed
+        // A new epoch, new draws.
+        #expect(b.make(ids: [0, 1, 2, 3, 4, 5], epoch: 2, augment: true).x.scalars != all.x.scalars)
     }
 
     @Test func flipMirrorsRows() throws {
-        let d = try Dataset(features: .bytes([1, 2, 3, 4]), targets: .classes([0], classes: 1), sampleShape: [1, 1, 4], source: "t")
-        let b = BatchBuilder(dataset: d, preprocessing: Preprocessing(mean: 0, std: 1.0 / 255, horizontalFlip: true), seed: 0)
+        let d = try Dataset(
+            features: .bytes([1, 2, 3, 4]), targets: .classes([0], classes: 1), sampleShape: [1, 1, 4], source: "t")
+        let b = BatchBuilder(
+            dataset: d, preprocessing: Preprocessing(mean: 0, std: 1.0 / 255, horizontalFlip: true), seed: 0)
         // Find an epoch whose draw flips sample 0, then check the mirror.
         let draws = (0..<20).map { b.make(ids: [0], epoch: $0, augment: true).x.scalars.map { $0.rounded() } }
         #expect(draws.contains([1, 2, 3, 4]) && draws.contains([4, 3, 2, 1]))
@@ -62,7 +68,11 @@ import Data
         let made = DispatchSemaphore(value: 0)
         do {
             let p = Prefetcher()
-            p.start { Thread.sleep(forTimeInterval: 0.05); defer { made.signal() }; return b.make(ids: [1], epoch: 0, augment: false) }
+            p.start {
+                Thread.sleep(forTimeInterval: 0.05)
+                defer { made.signal() }
+                return b.make(ids: [1], epoch: 0, augment: false)
+            }
         }
         #expect(made.wait(timeout: .now() + 5) == .success)
         let p = Prefetcher()

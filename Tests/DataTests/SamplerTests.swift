@@ -1,5 +1,5 @@
-import Testing
 import Data
+import Testing
 
 @Suite struct SamplerTests {
     @Test func permutationIsAPureFunctionOfSeedAndEpoch() {
@@ -14,7 +14,8 @@ import Data
     @Test(arguments: 1...5)
     func unionOfSharesIsThePermutation(ranks: Int) throws {
         for dropLast in [true, false] {
-            let n = 103, batch = 10 * ranks
+            let n = 103
+            let batch = 10 * ranks
             var merged = [Int]()
             let samplers = try (0..<ranks).map {
                 try ShardedSampler(count: n, batchSize: batch, rank: $0, worldSize: ranks, seed: 7, dropLast: dropLast)
@@ -38,14 +39,22 @@ import Data
 
     /// Restoring a cursor mid-epoch with another N continues with the same global sample sequence.
     @Test func cursorRestoresWithAnotherWorldSize() throws {
-        let n = 100, batch = 12
+        let n = 100
+        let batch = 12
         func sequence(from cursor: Cursor, ranks: Int, steps: Int) throws -> [Int] {
-            let samplers = try (0..<ranks).map { try ShardedSampler(count: n, batchSize: batch, rank: $0, worldSize: ranks, seed: 3) }
-            var c = cursor, out = [Int]()
+            let samplers = try (0..<ranks).map {
+                try ShardedSampler(count: n, batchSize: batch, rank: $0, worldSize: ranks, seed: 3)
+            }
+            var c = cursor
+            var out = [Int]()
             for _ in 0..<steps {
                 let order = samplers[0].order(epoch: c.epoch)
                 var next = c
-                for s in samplers { let st = s.step(at: c, order: order); out += st.ids; next = st.next }
+                for s in samplers {
+                    let st = s.step(at: c, order: order)
+                    out += st.ids
+                    next = st.next
+                }
                 c = next
             }
             return out

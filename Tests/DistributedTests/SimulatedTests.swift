@@ -1,8 +1,8 @@
-import Foundation
-import Testing
 import CommChecks
 import Distributed
+import Foundation
 import Tensor
+import Testing
 
 @Suite struct SimulatedCommunicatorTests {
     @Test(arguments: [1, 2, 3, 4])
@@ -11,7 +11,9 @@ import Tensor
         var failures: [String] = []
         try SimulatedWorld.run(size: ranks, timeout: 30) { c in
             let f = try CommChecks.all(c)
-            lock.lock(); failures += f; lock.unlock()
+            lock.lock()
+            failures += f
+            lock.unlock()
         }
         #expect(failures.isEmpty, "\(failures)")
     }
@@ -41,14 +43,16 @@ import Tensor
             }
         } throws: { e in
             let m = "\(e)"
-            return m.contains("ranks disagree on the next collective") && m.contains("rank 0: #2 barrier at DistributedTests/SimulatedTests.swift:")
+            return m.contains("ranks disagree on the next collective")
+                && m.contains("rank 0: #2 barrier at DistributedTests/SimulatedTests.swift:")
                 && m.contains("rank 1: #2 allreduce float64 x 1 at DistributedTests/SimulatedTests.swift:")
         }
     }
 
     /// Exact mode: bit-identical sums for N = 1, 2, 4 on the same micro-shards.
     @Test func exactModeIsBitIdenticalAcrossWorldSizes() throws {
-        let length = 777, v = 4
+        let length = 777
+        let v = 4
         func shard(_ k: Int) -> [Float] { Tensor.randomNormal([length], std: 3, seed: 5, stream: UInt32(k)).scalars }
         var results: [[Float]] = []
         for n in [1, 2, 4] {
@@ -60,7 +64,11 @@ import Tensor
                 defer { ptrs.forEach { $0.deallocate() } }
                 try reducer.reduce(ptrs)
                 let mine = Array(UnsafeBufferPointer(start: ptrs[0], count: length))
-                if c.rank == 0 { lock.lock(); got = mine; lock.unlock() }
+                if c.rank == 0 {
+                    lock.lock()
+                    got = mine
+                    lock.unlock()
+                }
             }
             results.append(got)
         }
@@ -72,9 +80,12 @@ import Tensor
 @Suite struct MPIThreadLevelTests {
     /// The watchdog calls MPI_Abort from its own thread: anything below MPI_THREAD_MULTIPLE is refused.
     @Test func lessThanThreadMultipleIsRefusedByName() throws {
-        for (level, name) in [(Int32(0), "MPI_THREAD_SINGLE"), (1, "MPI_THREAD_FUNNELED"), (2, "MPI_THREAD_SERIALIZED")] {
+        for (level, name) in [
+            (Int32(0), "MPI_THREAD_SINGLE"), (1, "MPI_THREAD_FUNNELED"), (2, "MPI_THREAD_SERIALIZED"),
+        ] {
             #expect { try MPICommunicator.checkThreadLevel(provided: level) } throws: { e in
-                "\(e)".contains("MPI_Init_thread failed: granted \(name), but Tandem's watchdog needs MPI_THREAD_MULTIPLE")
+                "\(e)".contains(
+                    "MPI_Init_thread failed: granted \(name), but Tandem's watchdog needs MPI_THREAD_MULTIPLE")
             }
         }
         try MPICommunicator.checkThreadLevel(provided: 3)

@@ -1,10 +1,10 @@
+import Foundation
 // Coverage-guided fuzzing of Tandem's readers with libFuzzer (docs/RELIABILITY.md):
 //   swift build -c release --scratch-path .build-fuzz --product tandem-fuzz \
 //       -Xswiftc -sanitize=fuzzer -Xlinker --undefined=LLVMFuzzerRunDriver -Xlinker --export-dynamic
 //   TANDEM_FUZZ_TARGET=safetensors .build-fuzz/release/tandem-fuzz -max_total_time=600 corpus/
 // Built without the fuzzer (as `swift build` does), it replays the files given as arguments.
 import FuzzTargets
-import Foundation
 
 enum Harness {
     /// The reader under test, from TANDEM_FUZZ_TARGET (a static: C callbacks cannot capture).
@@ -27,9 +27,12 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
 }
 
 typealias Callback = @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32
-typealias Driver = @convention(c) (UnsafeMutablePointer<Int32>,
-                                   UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
-                                   Callback) -> Int32
+typealias Driver =
+    @convention(c) (
+        UnsafeMutablePointer<Int32>,
+        UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
+        Callback
+    ) -> Int32
 // `--write-seeds DIR`: the valid starting inputs, one file each (a fresh corpus).
 if CommandLine.arguments.dropFirst().first == "--write-seeds", CommandLine.arguments.count == 3 {
     let dir = CommandLine.arguments[2]
@@ -39,7 +42,7 @@ if CommandLine.arguments.dropFirst().first == "--write-seeds", CommandLine.argum
     }
     exit(0)
 }
-if let symbol = dlsym(nil, "LLVMFuzzerRunDriver") {   // RTLD_DEFAULT (glibc: NULL)
+if let symbol = dlsym(nil, "LLVMFuzzerRunDriver") {  // RTLD_DEFAULT (glibc: NULL)
     var argc = CommandLine.argc
     var argv = CommandLine.unsafeArgv
     exit(unsafeBitCast(symbol, to: Driver.self)(&argc, &argv, fuzzOne))
@@ -49,7 +52,9 @@ var count = 0
 for path in CommandLine.arguments.dropFirst() {
     var isDir: ObjCBool = false
     FileManager.default.fileExists(atPath: path, isDirectory: &isDir)
-    let files = isDir.boolValue ? ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted().map { path + "/" + $0 } : [path]
+    let files =
+        isDir.boolValue
+        ? ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted().map { path + "/" + $0 } : [path]
     for f in files {
         guard let d = FileManager.default.contents(atPath: f) else { continue }
         FuzzTargets.run(reader, [UInt8](d))

@@ -9,7 +9,10 @@ import TandemConfig
 /// the finding. Valid results are checked for internal consistency, not just accepted.
 public enum FuzzTargets {
     public enum Reader: String, CaseIterable, Sendable {
-        case safetensors, idx, idxGzip = "idx-gz", csv, yaml, trainerJSON = "trainer-json"
+        case safetensors, idx
+        case idxGzip = "idx-gz"
+        case csv, yaml
+        case trainerJSON = "trainer-json"
     }
 
     /// A folder for the files a reader needs on disk (one per process).
@@ -56,8 +59,14 @@ public enum FuzzTargets {
         let path = scratch + "/x.csv"
         guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else { return false }
         var accepted = false
-        for (task, missing) in [(CSVTable.Task.classification, CSVTable.MissingPolicy.mean), (.regression, .median), (.classification, .drop)] {
-            guard let d = try? CSVTable.load(path: path, target: "label", task: task, missing: missing, testFraction: 0.3, seed: 1) else { continue }
+        for (task, missing) in [
+            (CSVTable.Task.classification, CSVTable.MissingPolicy.mean), (.regression, .median),
+            (.classification, .drop),
+        ] {
+            guard
+                let d = try? CSVTable.load(
+                    path: path, target: "label", task: task, missing: missing, testFraction: 0.3, seed: 1)
+            else { continue }
             accepted = true
             check(d.train.count > 0 && d.test.count > 0, "empty split")
             if let rows = try? CSVTable.predictionRows(path: path, schema: d.schema) {
@@ -78,7 +87,8 @@ public enum FuzzTargets {
 
     static func trainerJSON(_ bytes: [UInt8]) -> Bool {
         guard FileManager.default.createFile(atPath: scratch + "/ck/trainer.json", contents: Data(bytes)),
-              let m = try? Checkpoint.manifest(in: scratch + "/ck") else { return false }
+            let m = try? Checkpoint.manifest(in: scratch + "/ck")
+        else { return false }
         check(m.problems().isEmpty, "manifest with problems \(m.problems())")
         _ = try? TrainingConfig.parse(m.config.value, file: "trainer.json")
         return true

@@ -7,20 +7,27 @@ extension FuzzTargets {
     public static func seeds(_ reader: Reader) -> [[UInt8]] {
         switch reader {
         case .safetensors:
-            let a = Tensor([1, 2, 3, 4, 5, 6], shape: [2, 3]), b = Tensor([0.5], shape: [1])
-            return [Safetensors.encode([("weight", a), ("bias", b)], metadata: ["format": "pt", "step": "3"]),
-                    Safetensors.encode([("0.weight", Tensor(zeros: [4, 2])), ("empty", Tensor(zeros: [0, 3]))]),
-                    Safetensors.encode([])]
+            let a = Tensor([1, 2, 3, 4, 5, 6], shape: [2, 3])
+            let b = Tensor([0.5], shape: [1])
+            return [
+                Safetensors.encode([("weight", a), ("bias", b)], metadata: ["format": "pt", "step": "3"]),
+                Safetensors.encode([("0.weight", Tensor(zeros: [4, 2])), ("empty", Tensor(zeros: [0, 3]))]),
+                Safetensors.encode([]),
+            ]
         case .idx, .idxGzip:
             let images: [UInt8] = [0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 2] + (0..<12).map { UInt8($0 * 20) }
             let labels: [UInt8] = [0, 0, 8, 1, 0, 0, 0, 5, 1, 2, 3, 4, 9]
             return [images, labels]
         case .csv:
-            return [Array("a,b,label\n1,2,x\n3,,y\n5,6,x\n7,8,y\n9,10,x\n\"1.5\",NA,y\n".utf8),
-                    Array("f1,label,f2\n0.1,3,1e3\n-2,1,4\n5,2,NaN\n6,3,7\n1,1,1\n".utf8)]
+            return [
+                Array("a,b,label\n1,2,x\n3,,y\n5,6,x\n7,8,y\n9,10,x\n\"1.5\",NA,y\n".utf8),
+                Array("f1,label,f2\n0.1,3,1e3\n-2,1,4\n5,2,NaN\n6,3,7\n1,1,1\n".utf8),
+            ]
         case .yaml:
-            return [Array(baseConfig.utf8), Array("seed=7\n".utf8), Array("optimizer.lr=0.5\n".utf8),
-                    Array("model.1=gelu\n".utf8), Array("optimizer.betas=[&b 0.9, 0.999]\n".utf8)]
+            return [
+                Array(baseConfig.utf8), Array("seed=7\n".utf8), Array("optimizer.lr=0.5\n".utf8),
+                Array("model.1=gelu\n".utf8), Array("optimizer.betas=[&b 0.9, 0.999]\n".utf8),
+            ]
         case .trainerJSON:
             return [Array(trainerJSON.utf8)]
         }

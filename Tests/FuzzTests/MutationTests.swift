@@ -22,7 +22,7 @@ import Testing
             let input = mutator.mutate(corpus[i % corpus.count])
             if FuzzTargets.run(reader, input) {
                 accepted += 1
-                if corpus.count < 64 { corpus.append(input) }   // grow from what still parses
+                if corpus.count < 64 { corpus.append(input) }  // grow from what still parses
             }
         }
         let grown = peakResidentBytes() - before

@@ -14,12 +14,17 @@ do {
         let failures = try CommChecks.all(comm)
         for f in failures { fputs("FAIL \(f)\n", stderr) }
         let anyFailed = try comm.allreduce([failures.isEmpty ? 0 : 1])[0] > 0
-        if comm.rank == 0 { print(anyFailed ? "collectives: FAILED on \(comm.size) ranks" : "collectives: ok on \(comm.size) ranks") }
+        if comm.rank == 0 {
+            print(anyFailed ? "collectives: FAILED on \(comm.size) ranks" : "collectives: ok on \(comm.size) ranks")
+        }
         comm.finalize()
         exit(anyFailed ? 1 : 0)
     case "skip":
         let comm = try MPICommunicator(timeout: 2)
-        if comm.rank == 1 { sleep(60); exit(0) }   // never joins the allreduce below
+        if comm.rank == 1 {
+            sleep(60)
+            exit(0)
+        }  // never joins the allreduce below
         _ = try comm.allreduce([1.0])
         print("skip: the allreduce completed, which it must not")
         exit(0)

@@ -1,14 +1,15 @@
 import Foundation
-import Testing
 import Optim
+import Testing
 
 /// Small problems that a correct stack of layers, losses and optimizers must learn.
 @Suite struct ConvergenceTests {
     @Test func mlpLearnsXOR() {
         let x = Tensor([0, 0, 0, 1, 1, 0, 1, 1], shape: [4, 2])
         let labels = [0, 1, 1, 0]
-        let model = Sequential(Linear(inFeatures: 2, outFeatures: 8, key: InitKey(seed: 1, layer: 0)), Tanh(),
-                               Linear(inFeatures: 8, outFeatures: 2, key: InitKey(seed: 1, layer: 2)))
+        let model = Sequential(
+            Linear(inFeatures: 2, outFeatures: 8, key: InitKey(seed: 1, layer: 0)), Tanh(),
+            Linear(inFeatures: 8, outFeatures: 2, key: InitKey(seed: 1, layer: 2)))
         let opt = Adam(model.namedParameters, learningRate: 0.05)
         for _ in 0..<300 {
             opt.zeroGrad()
@@ -36,15 +37,18 @@ import Optim
     /// Next value of a sine wave from the previous 10: an LSTM gets the MSE below 0.01.
     @Test func lstmPredictsASineWave() {
         let (n, steps) = (64, 10)
-        var xs = [Float](), ys = [Float]()
+        var xs = [Float]()
+        var ys = [Float]()
         for i in 0..<n {
             let phase = Float(i) * 0.37
             for t in 0..<steps { xs.append(sin(phase + Float(t) * 0.3)) }
             ys.append(sin(phase + Float(steps) * 0.3))
         }
-        let x = Tensor(xs, shape: [n, steps, 1]), y = Tensor(ys, shape: [n, 1])
-        let model = Sequential(LSTM(inputSize: 1, hiddenSize: 16, key: InitKey(seed: 2, layer: 0)),
-                               Linear(inFeatures: 16, outFeatures: 1, key: InitKey(seed: 2, layer: 1)))
+        let x = Tensor(xs, shape: [n, steps, 1])
+        let y = Tensor(ys, shape: [n, 1])
+        let model = Sequential(
+            LSTM(inputSize: 1, hiddenSize: 16, key: InitKey(seed: 2, layer: 0)),
+            Linear(inFeatures: 16, outFeatures: 1, key: InitKey(seed: 2, layer: 1)))
         let opt = Adam(model.namedParameters, learningRate: 0.01)
         var loss: Float = 1
         for _ in 0..<200 {

@@ -1,19 +1,21 @@
 import Foundation
-import Testing
 import NN
 import TestSupport
+import Testing
 
 @Suite struct LayerTests {
     @Test func lstmCellMatchesTorch() {
         checkAgainstTorch("lstm_cell_h_then_c") { xs, _ in
-            let (h, c) = LSTM.cell(xs[0], h: xs[1], c: xs[2], weightIH: xs[3], weightHH: xs[4], biasIH: xs[5], biasHH: xs[6])
+            let (h, c) = LSTM.cell(
+                xs[0], h: xs[1], c: xs[2], weightIH: xs[3], weightHH: xs[4], biasIH: xs[5], biasHH: xs[6])
             return Tensor.concatenating([h, c], alongAxis: 1)
         }
     }
 
     @Test func lstmCellFiniteDifferences() {
         checkFiniteDifferences([[2, 3], [2, 2], [2, 2], [8, 3], [8, 2], [8], [8]]) { xs in
-            let (h, c) = LSTM.cell(xs[0], h: xs[1], c: xs[2], weightIH: xs[3], weightHH: xs[4], biasIH: xs[5], biasHH: xs[6])
+            let (h, c) = LSTM.cell(
+                xs[0], h: xs[1], c: xs[2], weightIH: xs[3], weightHH: xs[4], biasIH: xs[5], biasHH: xs[6])
             return Tensor.concatenating([h, c], alongAxis: 1)
         }
     }
@@ -38,7 +40,8 @@ import TestSupport
     }
 
     @Test func poolingLayersMatchTorch() {
-        let mp = Fixtures.named("max_pool2d_k2"), ap = Fixtures.named("avg_pool2d_k2")
+        let mp = Fixtures.named("max_pool2d_k2")
+        let ap = Fixtures.named("avg_pool2d_k2")
         expectClose(MaxPool2d(kernel: 2)(mp.inputs![0].tensor).scalars, mp.output!.data, .float32, "MaxPool2d")
         expectClose(AvgPool2d(kernel: 2)(ap.inputs![0].tensor).scalars, ap.output!.data, .float32, "AvgPool2d")
     }
@@ -59,15 +62,19 @@ import TestSupport
         let l = Linear(inFeatures: 100, outFeatures: 50, key: InitKey(seed: 3, layer: 1))
         let bound: Float = 1 / 10
         #expect(l.weight.scalars.allSatisfy { abs($0) <= bound })
-        #expect(l.weight.scalars.map { abs($0) }.max()! > 0.95 * bound)   // fills the range
+        #expect(l.weight.scalars.map { abs($0) }.max()! > 0.95 * bound)  // fills the range
         #expect(l.bias!.scalars.allSatisfy { abs($0) <= bound })
         let c = Conv2d(inChannels: 2, outChannels: 3, kernelSize: 3)
         #expect(c.weight.scalars.allSatisfy { abs($0) <= 1 / Float(18).squareRoot() })
         let r = LSTM(inputSize: 7, hiddenSize: 16)
         #expect(r.weightIH.scalars.allSatisfy { abs($0) <= 0.25 })
         // Same key, same weights; another layer index, other weights.
-        #expect(Linear(inFeatures: 100, outFeatures: 50, key: InitKey(seed: 3, layer: 1)).weight.scalars == l.weight.scalars)
-        #expect(Linear(inFeatures: 100, outFeatures: 50, key: InitKey(seed: 3, layer: 2)).weight.scalars != l.weight.scalars)
+        #expect(
+            Linear(inFeatures: 100, outFeatures: 50, key: InitKey(seed: 3, layer: 1)).weight.scalars == l.weight.scalars
+        )
+        #expect(
+            Linear(inFeatures: 100, outFeatures: 50, key: InitKey(seed: 3, layer: 2)).weight.scalars != l.weight.scalars
+        )
     }
 
     @Test func dropoutMaskIsKeyedBySampleNotPosition() {
@@ -76,11 +83,11 @@ import TestSupport
         let full = d.mask(for: [4, 1000])
         d.randomContext = RandomContext(seed: 9, step: 4, sampleIDs: [12, 13])
         let half = d.mask(for: [2, 1000])
-        #expect(Array(full.scalars[2000...]) == half.scalars)          // same sample, same mask on any rank
+        #expect(Array(full.scalars[2000...]) == half.scalars)  // same sample, same mask on any rank
         let kept = full.scalars.reduce(0, +) / Float(full.count)
         #expect(abs(kept - 0.75) < 0.02, "kept fraction \(kept)")
         d.randomContext.step = 5
-        #expect(d.mask(for: [2, 1000]).scalars != half.scalars)        // a new step draws anew
+        #expect(d.mask(for: [2, 1000]).scalars != half.scalars)  // a new step draws anew
     }
 
     @Test func dropoutIsIdentityInEvalMode() {

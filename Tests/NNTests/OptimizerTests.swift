@@ -1,6 +1,6 @@
-import Testing
 import Optim
 import TestSupport
+import Testing
 
 @Suite struct OptimizerTests {
     typealias Make = ([(name: String, tensor: Tensor)]) -> Optimizer
@@ -22,7 +22,7 @@ import TestSupport
         let p = c.initial!.tensor
         p.requiresGrad = true
         let opt = make([("w", p)])
-        for (k, (g, expected)) in zip(c.grads!, c.after_each_step!).enumerated() {
+        for (k, (g, expected)) in zip(c.grads!, c.afterEachStep!).enumerated() {
             p.grad = g.tensor
             opt.step()
             expectClose(p.scalars, expected.data, .float32, "\(name) after step \(k + 1)")
@@ -49,14 +49,15 @@ import TestSupport
             p.grad = g.tensor
             opt.step()
         }
-        expectClose(p.scalars, c.after_each_step!.last!.data, .float32, "\(name) with a restore after step 2")
+        expectClose(p.scalars, c.afterEachStep!.last!.data, .float32, "\(name) with a restore after step 2")
     }
 
     @Test func stateNamesFollowTheParameters() {
         let model = Sequential(Flatten(), Linear(inFeatures: 4, outFeatures: 2))
         let names = Adam(model.namedParameters).stateDict().tensors.map(\.name)
         #expect(names == ["1.weight.exp_avg", "1.weight.exp_avg_sq", "1.bias.exp_avg", "1.bias.exp_avg_sq"])
-        #expect(SGD(model.namedParameters, learningRate: 0.1, momentum: 0.9).stateDict().tensors.map(\.name)
+        #expect(
+            SGD(model.namedParameters, learningRate: 0.1, momentum: 0.9).stateDict().tensors.map(\.name)
                 == ["1.weight.momentum_buffer", "1.bias.momentum_buffer"])
     }
 
@@ -65,7 +66,8 @@ import TestSupport
         p.requiresGrad = true
         let saved = Adam([("w", p)]).stateDict()
         #expect(throws: OptimizerStateError.self) {
-            try SGD([("w", p)], learningRate: 0.1, momentum: 0.9).loadStateDict(saved.tensors, metadata: saved.metadata, source: "x")
+            try SGD([("w", p)], learningRate: 0.1, momentum: 0.9).loadStateDict(
+                saved.tensors, metadata: saved.metadata, source: "x")
         }
         #expect(throws: OptimizerStateError.self) {
             try Adam([("v", p)]).loadStateDict(saved.tensors, metadata: saved.metadata, source: "x")
@@ -75,9 +77,11 @@ import TestSupport
     /// A parameter with requiresGrad == false is not the optimizer's: no state, never updated,
     /// even by weight decay and even if it holds a gradient.
     @Test func frozenParametersAreLeftAlone() {
-        let frozen = Tensor([1, 2], shape: [2]), live = Tensor([1, 2], shape: [2])
+        let frozen = Tensor([1, 2], shape: [2])
+        let live = Tensor([1, 2], shape: [2])
         live.requiresGrad = true
-        frozen.grad = Tensor([1, 1], shape: [2]); live.grad = Tensor([1, 1], shape: [2])
+        frozen.grad = Tensor([1, 1], shape: [2])
+        live.grad = Tensor([1, 1], shape: [2])
         let opt = Adam.adamW([("frozen", frozen), ("live", live)], learningRate: 0.1, weightDecay: 0.5)
         opt.step()
         #expect(frozen.scalars == [1, 2] && live.scalars != [1, 2])
@@ -95,8 +99,10 @@ import TestSupport
     }
 
     @Test func clippingScalesToTheGlobalNorm() {
-        let a = Tensor(zeros: [2]), b = Tensor(zeros: [1])
-        a.grad = Tensor([3, 0], shape: [2]); b.grad = Tensor([4], shape: [1])
+        let a = Tensor(zeros: [2])
+        let b = Tensor(zeros: [1])
+        a.grad = Tensor([3, 0], shape: [2])
+        b.grad = Tensor([4], shape: [1])
         let norm = clipGradientNorm([a, b], maxNorm: 1)
         #expect(norm == 5)
         #expect(abs(a.grad!.scalars[0] - 0.6) < 1e-5 && abs(b.grad!.scalars[0] - 0.8) < 1e-5)

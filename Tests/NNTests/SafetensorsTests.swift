@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import NN
+import Testing
 
 @Suite struct SafetensorsTests {
     let a = Tensor([1, 2, 3, 4, 5, 6], shape: [2, 3]), b = Tensor([-1.5], shape: [1])
@@ -20,13 +20,17 @@ import NN
         #expect(bytes[4..<8].allSatisfy { $0 == 0 })
         #expect((8 + n) % 8 == 0)
         let header = String(decoding: bytes[8..<(8 + n)], as: UTF8.self)
-        #expect(header.trimmingCharacters(in: .whitespaces) == #"{"w":{"dtype":"F32","shape":[2,3],"data_offsets":[0,24]}}"#)
+        #expect(
+            header.trimmingCharacters(in: .whitespaces) == #"{"w":{"dtype":"F32","shape":[2,3],"data_offsets":[0,24]}}"#
+        )
         #expect(bytes.count == 8 + n + 24)
         let first = bytes[(8 + n)..<(8 + n + 4)]
-        #expect(Array(first) == [0x00, 0x00, 0x80, 0x3F])   // 1.0f little-endian
+        #expect(Array(first) == [0x00, 0x00, 0x80, 0x3F])  // 1.0f little-endian
     }
 
-    func expectError(_ bytes: [UInt8], _ fragment: String, tensor: String? = nil, sourceLocation: SourceLocation = #_sourceLocation) {
+    func expectError(
+        _ bytes: [UInt8], _ fragment: String, tensor: String? = nil, sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         #expect(sourceLocation: sourceLocation) {
             _ = try Safetensors.decode(bytes, file: "bad.safetensors")
         } throws: { e in
@@ -47,14 +51,24 @@ import NN
 
     @Test func malformedFilesAreRefusedWithTheirReason() {
         expectError([1, 2, 3], "too short")
-        expectError(file(header: "{}", data: 0).enumerated().map { $0.offset == 0 ? 0xFF : $0.element }, "header length")
+        expectError(
+            file(header: "{}", data: 0).enumerated().map { $0.offset == 0 ? 0xFF : $0.element }, "header length")
         expectError(file(header: "[1,2]", data: 0), "not a JSON object")
-        expectError(file(header: #"{"w":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}}"#, data: 4), "dtype F16", tensor: "w")
-        expectError(file(header: #"{"w":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#, data: 8), "needs 12 bytes", tensor: "w")
-        expectError(file(header: #"{"w":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}"#, data: 8), "outside", tensor: "w")
-        expectError(file(header: #"{"u":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"v":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#, data: 12),
-                    "overlap", tensor: "v")
-        expectError(file(header: #"{"w":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}}"#, data: 4), "shape", tensor: "w")
+        expectError(
+            file(header: #"{"w":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}}"#, data: 4), "dtype F16", tensor: "w")
+        expectError(
+            file(header: #"{"w":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#, data: 8), "needs 12 bytes",
+            tensor: "w")
+        expectError(
+            file(header: #"{"w":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}"#, data: 8), "outside", tensor: "w")
+        expectError(
+            file(
+                header:
+                    #"{"u":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"v":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#,
+                data: 12),
+            "overlap", tensor: "v")
+        expectError(
+            file(header: #"{"w":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}}"#, data: 4), "shape", tensor: "w")
         expectError(file(header: #"{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#, data: 8), "trailing")
         expectError(file(header: #"{"__metadata__":{"a":1}}"#, data: 0), "__metadata__")
         // Truncated: a valid file with its last bytes cut off.
@@ -65,25 +79,46 @@ import NN
     /// Hostile headers: sizes that overflow, encodings that are not UTF-8, numbers that are not
     /// integers, and huge tensor counts. Each is an error (or a bounded result), never a trap.
     @Test func hostileHeadersAreRefused() {
-        expectError(file(header: #"{"a":{"dtype":"F32","shape":[100000000000000,100000000000000],"data_offsets":[0,0]}}"#, data: 0),
-                    "has more elements than the file's 0 data bytes can hold", tensor: "a")
-        expectError(file(header: #"{"a":{"dtype":"F32","shape":[3000000000,1000000000],"data_offsets":[0,0]}}"#, data: 0),
-                    "has more elements", tensor: "a")
-        expectError(file(header: #"{"a":{"dtype":"F32","shape":[99999999999999999999],"data_offsets":[0,0]}}"#, data: 0),
-                    "larger than", tensor: "a")
-        expectError(file(header: #"{"a":{"dtype":"F32","shape":[2.0],"data_offsets":[0,8]}}"#, data: 8), "integers", tensor: "a")
-        expectError(file(header: #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8e0]}}"#, data: 8), "integers", tensor: "a")
-        expectError(file(header: #"{"a":{"dtype":"F32","shape":[true],"data_offsets":[0,4]}}"#, data: 4), "integers", tensor: "a")
-        var utf16 = [UInt8](#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#.utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] })
+        expectError(
+            file(
+                header: #"{"a":{"dtype":"F32","shape":[100000000000000,100000000000000],"data_offsets":[0,0]}}"#,
+                data: 0),
+            "has more elements than the file's 0 data bytes can hold", tensor: "a")
+        expectError(
+            file(header: #"{"a":{"dtype":"F32","shape":[3000000000,1000000000],"data_offsets":[0,0]}}"#, data: 0),
+            "has more elements", tensor: "a")
+        expectError(
+            file(header: #"{"a":{"dtype":"F32","shape":[99999999999999999999],"data_offsets":[0,0]}}"#, data: 0),
+            "larger than", tensor: "a")
+        expectError(
+            file(header: #"{"a":{"dtype":"F32","shape":[2.0],"data_offsets":[0,8]}}"#, data: 8), "integers", tensor: "a"
+        )
+        expectError(
+            file(header: #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8e0]}}"#, data: 8), "integers", tensor: "a"
+        )
+        expectError(
+            file(header: #"{"a":{"dtype":"F32","shape":[true],"data_offsets":[0,4]}}"#, data: 4), "integers",
+            tensor: "a")
+        var utf16 = [UInt8](
+            #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#.utf16.flatMap {
+                [UInt8($0 & 0xFF), UInt8($0 >> 8)]
+            })
         expectError(file(header: String(decoding: utf16, as: UTF8.self), data: 8), "not UTF-8")
         utf16.insert(contentsOf: [0xFF, 0xFE], at: 0)
         var raw = [UInt8]()
         withUnsafeBytes(of: UInt64(utf16.count).littleEndian) { raw += $0 }
         expectError(raw + utf16 + [UInt8](repeating: 0, count: 8), "not UTF-8")
         expectError(file(header: Array(#"{"a"#.utf8) + [0xFF] + Array(#"":{}}"#.utf8), data: 0), "not valid UTF-8")
-        expectError(file(header: #"{"a":{"dtype":"F32","shape":[],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[],"data_offsets":[4,8]}}"#, data: 8), "twice")
+        expectError(
+            file(
+                header:
+                    #"{"a":{"dtype":"F32","shape":[],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[],"data_offsets":[4,8]}}"#,
+                data: 8), "twice")
         expectError(file(header: String(repeating: "[", count: 200), data: 0), "JSON object")
-        expectError(file(header: #"{"a":{"dtype":"F32","shape":[],"data_offsets":[0,4],"x":"# + String(repeating: "[", count: 100) + "}}", data: 4), "nested", tensor: "a")
+        expectError(
+            file(
+                header: #"{"a":{"dtype":"F32","shape":[],"data_offsets":[0,4],"x":"#
+                    + String(repeating: "[", count: 100) + "}}", data: 4), "nested", tensor: "a")
     }
 
     /// 200,000 empty tensors decode in bounded memory, and a model that does not want them
@@ -101,7 +136,10 @@ import NN
     }
 
     @Test func missingFileNamesThePath() {
-        #expect(throws: SafetensorsError(file: "/nonexistent/x.safetensors", tensor: nil, message: "cannot be read (missing or not a file)")) {
+        #expect(
+            throws: SafetensorsError(
+                file: "/nonexistent/x.safetensors", tensor: nil, message: "cannot be read (missing or not a file)")
+        ) {
             try Safetensors.read("/nonexistent/x.safetensors")
         }
     }

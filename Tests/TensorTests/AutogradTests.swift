@@ -1,12 +1,13 @@
-import Testing
+import Foundation
 import Tensor
 import TestSupport
+import Testing
 
 @Suite struct AutogradTests {
     @Test func valueUsedTwiceAddsGradients() {
         let x = Tensor([1, 2, 3], shape: [3], requiresGrad: true)
         (x * x + x).sum().backward()
-        #expect(x.grad!.scalars == [3, 5, 7])   // d/dx (x^2 + x) = 2x + 1
+        #expect(x.grad!.scalars == [3, 5, 7])  // d/dx (x^2 + x) = 2x + 1
     }
 
     @Test func diamondGraphWalksEachNodeOnce() {
@@ -88,7 +89,7 @@ import TestSupport
         for _ in 0..<20 { _ = Tensor(repeating: .nan, shape: [64, 128]) }
         loss.backward()
         #expect(x.grad!.scalars.allSatisfy { $0.isFinite })
-        #expect(abs(x.grad!.scalars.reduce(0, +)) < 1e-3)   // softmax - onehot rows sum to zero
+        #expect(abs(x.grad!.scalars.reduce(0, +)) < 1e-3)  // softmax - onehot rows sum to zero
     }
 
     @Test func viewSharesStorageWithItsOwner() {
@@ -99,5 +100,3 @@ import TestSupport
         #expect(x.reshaped(to: [2, 3]).storage === x.storage)
     }
 }
-
-import Foundation

@@ -1,7 +1,7 @@
 import Foundation
-import Testing
 import Tensor
 import TestSupport
+import Testing
 
 @Suite struct CreationTests {
     @Test func constantsAndArrays() {
@@ -25,8 +25,12 @@ import TestSupport
         #expect(a.scalars == b.scalars)
         #expect(a.scalars != c.scalars)
         // A longer draw extends a shorter one: element i depends only on (seed, stream, i).
-        #expect(Array(Tensor.randomUniform([1001], seed: 5).scalars.prefix(999)) == Tensor.randomUniform([999], seed: 5).scalars)
-        #expect(Tensor.randomUniform([8], seed: 5, stream: 1).scalars != Tensor.randomUniform([8], seed: 5, stream: 2).scalars)
+        #expect(
+            Array(Tensor.randomUniform([1001], seed: 5).scalars.prefix(999))
+                == Tensor.randomUniform([999], seed: 5).scalars)
+        #expect(
+            Tensor.randomUniform([8], seed: 5, stream: 1).scalars
+                != Tensor.randomUniform([8], seed: 5, stream: 2).scalars)
     }
 
     @Test func randomMomentsMatchTheirDistributions() {

@@ -1,6 +1,6 @@
-import Testing
 import Tensor
 import TestSupport
+import Testing
 
 @Suite struct EndToEndTests {
     /// The classic example: y = 3x + 2 + noise, fitted by a two-layer (linear, linear) network
@@ -27,7 +27,8 @@ import TestSupport
             for p in params { for i in 0..<p.count { p.data[i] -= 0.05 * p.grad!.data[i] } }
         }
         let probe = withoutGrad { predict(Tensor([0, 1], shape: [2, 1])).scalars }
-        let intercept = probe[0], slope = probe[1] - probe[0]
+        let intercept = probe[0]
+        let slope = probe[1] - probe[0]
         #expect(abs(slope - 3) < 0.05, "slope \(slope)")
         #expect(abs(intercept - 2) < 0.05, "intercept \(intercept)")
         #expect(loss < 0.02, "final mse \(loss) (noise variance is 0.01)")

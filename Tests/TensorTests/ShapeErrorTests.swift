@@ -1,6 +1,6 @@
-import Testing
 import Tensor
 import TestSupport
+import Testing
 
 /// Shape rules throw errors naming the op and both shapes; ops stop with that message.
 @Suite struct ShapeErrorTests {
@@ -20,7 +20,9 @@ import TestSupport
     }
 
     @Test func invalidAxisAndRank() throws {
-        #expect(throws: ShapeError("sum", "axis 2 is out of range for rank 2")) { try Shapes.axis(2, rank: 2, op: "sum") }
+        #expect(throws: ShapeError("sum", "axis 2 is out of range for rank 2")) {
+            try Shapes.axis(2, rank: 2, op: "sum")
+        }
         #expect(try Shapes.axis(-1, rank: 3, op: "sum") == 2)
         #expect(throws: ShapeError("conv2d", "input must have rank 4, got shape [3, 8, 8]")) {
             try Shapes.conv2d([3, 8, 8], weight: [4, 3, 3, 3], stride: 1, padding: 0)
@@ -28,7 +30,9 @@ import TestSupport
         #expect(throws: ShapeError("conv2d", "input [1, 2, 8, 8] has 2 channels, weight [4, 3, 3, 3] expects 3")) {
             try Shapes.conv2d([1, 2, 8, 8], weight: [4, 3, 3, 3], stride: 1, padding: 0)
         }
-        #expect(throws: ShapeError.self) { try Shapes.pool2d([1, 1, 2, 2], kernel: 3, stride: 1, padding: 0, op: "max_pool2d") }
+        #expect(throws: ShapeError.self) {
+            try Shapes.pool2d([1, 1, 2, 2], kernel: 3, stride: 1, padding: 0, op: "max_pool2d")
+        }
     }
 
     @Test func opWithMismatchedShapesStopsWithTheMessage() async {

@@ -19,13 +19,20 @@ public struct FixtureCase: Decodable {
     public let attrs: Attrs?
     public let name: String
     public let inputs: [FixtureTensor]?
-    public let integer_inputs: [FixtureTensor]?
+    public let integerInputs: [FixtureTensor]?
     public let output: FixtureTensor?
     public let cotangent: FixtureTensor?
-    public let input_grads: [FixtureTensor]?
+    public let inputGrads: [FixtureTensor]?
     public let initial: FixtureTensor?
     public let grads: [FixtureTensor]?
-    public let after_each_step: [FixtureTensor]?
+    public let afterEachStep: [FixtureTensor]?
+
+    enum CodingKeys: String, CodingKey {
+        case kind, attrs, name, inputs, output, cotangent, initial, grads
+        case integerInputs = "integer_inputs"
+        case inputGrads = "input_grads"
+        case afterEachStep = "after_each_step"
+    }
 }
 
 public enum Fixtures {
@@ -37,8 +44,12 @@ public enum Fixtures {
         for name in ["torch_reference.json", "torch_extra.json"] {
             let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
                 .appendingPathComponent("../Fixtures/" + name)
-            let file = try! JSONDecoder().decode(File.self, from: try! Data(contentsOf: url))
-            for c in file.cases { all[c.name] = c }
+            do {
+                let file = try JSONDecoder().decode(File.self, from: try Data(contentsOf: url))
+                for c in file.cases { all[c.name] = c }
+            } catch {
+                fatalError("fixtures: \(url.path) is unreadable: \(error)")
+            }
         }
         return all
     }()

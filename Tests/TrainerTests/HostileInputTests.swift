@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-@testable import Trainer
 import Tandem
+import Testing
+
+@testable import Trainer
 
 /// Damaged or hand-edited files and config values: each is one clear error, never a trap.
 @Suite(.serialized) struct HostileInputTests {
@@ -54,9 +55,11 @@ import Tandem
             var m = good
             m["cursor"] = ["epoch": 1, "offset": offset]
             try rewrite(folder, m)
-            #expect(performing: { _ = try train(config(steps: 8), ranks: 2, resume: folder) }, throws: { e in
-                "\(e)".contains(offset < 0 ? "cursor.offset" : "offset \(offset) is not the start of a batch")
-            })
+            #expect(
+                performing: { _ = try train(config(steps: 8), ranks: 2, resume: folder) },
+                throws: { e in
+                    "\(e)".contains(offset < 0 ? "cursor.offset" : "offset \(offset) is not the start of a batch")
+                })
         }
     }
 
@@ -76,7 +79,8 @@ import Tandem
     @Test func checkpointsAreOrderedByStepNumber() throws {
         let dir = tempDir()
         for step in [99_999_999, 123_456_789, 7, 1_000_000_000] {
-            try FileManager.default.createDirectory(atPath: dir + "/" + Checkpoint.folderName(step: step), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                atPath: dir + "/" + Checkpoint.folderName(step: step), withIntermediateDirectories: true)
         }
         try FileManager.default.createDirectory(atPath: dir + "/step-123456789.tmp", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: dir + "/step--0000097", withIntermediateDirectories: true)
@@ -104,16 +108,26 @@ import Tandem
         func error(_ edit: (inout [String: Any]) -> Void) -> String {
             var v = config(steps: 3).configValue
             edit(&v)
-            do { _ = try TrainingConfig.parse(v, file: "c.yaml"); return "parsed" } catch { return "\(error)" }
+            do {
+                _ = try TrainingConfig.parse(v, file: "c.yaml")
+                return "parsed"
+            } catch { return "\(error)" }
         }
-        #expect(error { $0["optimizer"] = ["name": "adam", "lr": 1e300] }.contains("optimizer.lr: must be positive and at most"))
-        #expect(error { $0["optimizer"] = ["name": "adam", "lr": 0.1, "clip_grad_norm": 1e39] }.contains("clip_grad_norm"))
+        #expect(
+            error { $0["optimizer"] = ["name": "adam", "lr": 1e300] }.contains(
+                "optimizer.lr: must be positive and at most"))
+        #expect(
+            error { $0["optimizer"] = ["name": "adam", "lr": 0.1, "clip_grad_norm": 1e39] }.contains("clip_grad_norm"))
         #expect(error { $0["distributed"] = ["timeout_s": 1e10] }.contains("distributed.timeout_s: must be between"))
         for bad in ["..", ".", ".hidden", "a/b", "", "x y", "é"] {
             #expect(error { $0["name"] = bad }.contains("name: must be 1 to 128 ASCII"), "name '\(bad)'")
         }
         #expect(error { $0["name"] = "run-1.v2_b" } == "parsed")
-        #expect(error { $0["modle"] = $0["model"]; $0["model"] = nil } == "c.yaml: modle: unknown key (did you mean 'model'?)")
+        #expect(
+            error {
+                $0["modle"] = $0["model"]
+                $0["model"] = nil
+            } == "c.yaml: modle: unknown key (did you mean 'model'?)")
     }
 
     /// Mismatches between model, data and loss are config errors before training, not traps.
@@ -121,29 +135,45 @@ import Tandem
         func error(_ edit: (inout TrainingConfig) -> Void) -> String {
             var c = config(steps: 2)
             edit(&c)
-            do { _ = try train(c, ranks: 1); return "trained" } catch { return "\(error)" }
+            do {
+                _ = try train(c, ranks: 1)
+                return "trained"
+            } catch { return "\(error)" }
         }
         #expect(error { $0.loss = .mse }.contains("loss: mse needs numeric targets"))
         #expect(error { $0.loss = .bceWithLogits }.contains("set data.one_hot: true"))
-        #expect(error { $0.model[3] = .linear(out: 2, bias: true) }.contains("gives 2 class scores but the data has 3 classes"))
+        #expect(
+            error { $0.model[3] = .linear(out: 2, bias: true) }.contains(
+                "gives 2 class scores but the data has 3 classes"))
         var mse = config(steps: 2)
         mse.loss = .mse
         mse.model[3] = .linear(out: 4, bias: true)
-        let oneHot = TrainingData(train: try blobs(count: 64, seed: 1), test: try blobs(count: 30, seed: 2),
-                                  preprocessing: Preprocessing(oneHot: true))
+        let oneHot = TrainingData(
+            train: try blobs(count: 64, seed: 1), test: try blobs(count: 30, seed: 2),
+            preprocessing: Preprocessing(oneHot: true))
         let model = try ModelBuilder.build(mse.model, sampleShape: [8], seed: 1)
-        #expect { _ = try Trainer(model: model, data: oneHot, config: mse, communicator: LocalCommunicator()) } throws: {
-            "\($0)".contains("compares the model's output with 3 target value(s) per sample, but the model outputs shape [4]")
+        #expect {
+            _ = try Trainer(model: model, data: oneHot, config: mse, communicator: LocalCommunicator())
+        } throws: {
+            "\($0)".contains(
+                "compares the model's output with 3 target value(s) per sample, but the model outputs shape [4]")
         }
         #expect(error { $0.model = [.linear(out: 16, bias: true)] + [.activation(.relu)] }.contains("trained"))
     }
 
     /// A layer whose parameters cannot fit in memory is named with the size it would need.
     @Test func modelsBeyondMemoryAreRefusedWithTheirSize() throws {
-        #expect { _ = try ModelBuilder.build([.flatten, .linear(out: 1 << 24, bias: true)], sampleShape: [1, 28, 28], seed: 1) } throws: {
+        #expect {
+            _ = try ModelBuilder.build(
+                [.flatten, .linear(out: 1 << 24, bias: true)], sampleShape: [1, 28, 28], seed: 1)
+        } throws: {
             "\($0)".contains("model[1]: the model would need at least 263.4 GB")
         }
-        #expect { _ = try ModelBuilder.build([.conv2d(out: 65536, kernel: 3, stride: 1, padding: 1)], sampleShape: [1, 28, 28], seed: 1, batchSize: 64) } throws: {
+        #expect {
+            _ = try ModelBuilder.build(
+                [.conv2d(out: 65536, kernel: 3, stride: 1, padding: 1)], sampleShape: [1, 28, 28], seed: 1,
+                batchSize: 64)
+        } throws: {
             "\($0)".contains("with a batch of 64, training would need")
         }
     }
@@ -153,7 +183,11 @@ import Tandem
 @Suite struct VocabularyTests {
     @Test func batchSizeProblemsNameWhatWouldWork() {
         let m = Trainer.batchSizeProblem(.batchNotDivisible(batch: 64, ranks: 3))
-        #expect(m.contains("64 is not divisible by 3 ranks") && m.contains("63 or 66") && m.contains("1, 2, 4, 8, 16, 32, 64 ranks"))
-        #expect(Trainer.batchSizeProblem(.batchLargerThanData(batch: 64, samples: 50)) == "64 is larger than the 50 training samples (with drop_last)")
+        #expect(
+            m.contains("64 is not divisible by 3 ranks") && m.contains("63 or 66")
+                && m.contains("1, 2, 4, 8, 16, 32, 64 ranks"))
+        #expect(
+            Trainer.batchSizeProblem(.batchLargerThanData(batch: 64, samples: 50))
+                == "64 is larger than the 50 training samples (with drop_last)")
     }
 }

@@ -1,26 +1,29 @@
 import Foundation
-import Testing
 import Tandem
+import Testing
 
 /// A small classification problem held in memory: 8 features, 3 classes.
 func blobs(count: Int, seed: UInt64, poison: Int? = nil) throws -> Dataset {
     var x = Tensor.randomNormal([count, 8], seed: seed, purpose: .data).scalars
     if let poison { x[poison * 8] = .nan }
-    var features = [Float](), labels = [Int32]()
+    var features = [Float]()
+    var labels = [Int32]()
     for i in 0..<count {
         let c = i % 3
         for j in 0..<8 { features.append(x[i * 8 + j] + (j % 3 == c ? 1.5 : 0)) }
         labels.append(Int32(c))
     }
-    return try Dataset(features: .floats(features), targets: .classes(labels, classes: 3), sampleShape: [8], source: "blobs")
+    return try Dataset(
+        features: .floats(features), targets: .classes(labels, classes: 3), sampleShape: [8], source: "blobs")
 }
 
 func config(steps: Int, exact: Bool = false, optimizer: OptimizerSpec.Algorithm = .adam()) -> TrainingConfig {
     let data = DataConfig(.csv(.init(path: "blobs.csv", target: "label")))
-    var c = TrainingConfig(name: "test", seed: 3, data: data,
-                           model: [.linear(out: 16, bias: true), .activation(.tanh), .dropout(p: 0.1), .linear(out: 3, bias: true)],
-                           loss: .crossEntropy, optimizer: OptimizerSpec(optimizer, lr: 0.01),
-                           train: TrainConfig(epochs: 100, batchSize: 32))
+    var c = TrainingConfig(
+        name: "test", seed: 3, data: data,
+        model: [.linear(out: 16, bias: true), .activation(.tanh), .dropout(p: 0.1), .linear(out: 3, bias: true)],
+        loss: .crossEntropy, optimizer: OptimizerSpec(optimizer, lr: 0.01),
+        train: TrainConfig(epochs: 100, batchSize: 32))
     c.train.maxSteps = steps
     c.train.logEverySteps = 5
     c.checkpoint.everySteps = 1000
@@ -30,10 +33,13 @@ func config(steps: Int, exact: Bool = false, optimizer: OptimizerSpec.Algorithm 
 }
 
 /// Trains on `ranks` simulated ranks; returns rank 0's final weights and its metric events.
-func train(_ cfg: TrainingConfig, ranks: Int, runDir: String? = nil, resume: String? = nil,
-           stopAt: Int? = nil, poison: Int? = nil) throws -> (weights: [[Float]], events: [MetricsRecord]) {
+func train(
+    _ cfg: TrainingConfig, ranks: Int, runDir: String? = nil, resume: String? = nil,
+    stopAt: Int? = nil, poison: Int? = nil
+) throws -> (weights: [[Float]], events: [MetricsRecord]) {
     let data = TrainingData(train: try blobs(count: 200, seed: 1, poison: poison), test: try blobs(count: 90, seed: 2))
-    var weights: [[Float]] = [], events: [MetricsRecord] = []
+    var weights: [[Float]] = []
+    var events: [MetricsRecord] = []
     let lock = NSLock()
     try SimulatedWorld.run(size: ranks, timeout: 60) { comm in
         let model = try ModelBuilder.build(cfg.model, sampleShape: [8], seed: cfg.seed)
@@ -43,14 +49,21 @@ func train(_ cfg: TrainingConfig, ranks: Int, runDir: String? = nil, resume: Str
         if comm.rank == 0 {
             t.onEvent = { e in
                 switch e {
-                case .train(let r), .test(let r): lock.lock(); events.append(r); lock.unlock()
+                case .train(let r), .test(let r):
+                    lock.lock()
+                    events.append(r)
+                    lock.unlock()
                     if let stopAt, r.step == stopAt, r.split == "train" { StopSignal.request() }
                 default: break
                 }
             }
         }
         try t.fit()
-        if comm.rank == 0 { lock.lock(); weights = model.parameters.map(\.scalars); lock.unlock() }
+        if comm.rank == 0 {
+            lock.lock()
+            weights = model.parameters.map(\.scalars)
+            lock.unlock()
+        }
     }
     StopSignal.reset()
     return (weights, events)
@@ -58,7 +71,8 @@ func train(_ cfg: TrainingConfig, ranks: Int, runDir: String? = nil, resume: Str
 
 /// Two runs' weights: the same number of tensors of the same sizes, and not none.
 func expectSameShapes(_ a: [[Float]], _ b: [[Float]], sourceLocation: SourceLocation = #_sourceLocation) throws {
-    try #require(!a.isEmpty && a.count == b.count, "\(a.count) vs \(b.count) weight tensors", sourceLocation: sourceLocation)
+    try #require(
+        !a.isEmpty && a.count == b.count, "\(a.count) vs \(b.count) weight tensors", sourceLocation: sourceLocation)
     #expect(a.map(\.count) == b.map(\.count), sourceLocation: sourceLocation)
 }
 
@@ -70,7 +84,8 @@ func tempDir() -> String {
 
 @Suite(.serialized) struct TrainerTests {
     @Test func twoRanksMatchOneRankWithinFloat32Tolerance() throws {
-        let one = try train(config(steps: 30), ranks: 1), two = try train(config(steps: 30), ranks: 2)
+        let one = try train(config(steps: 30), ranks: 1)
+        let two = try train(config(steps: 30), ranks: 2)
         try expectSameShapes(one.weights, two.weights)
         for (a, b) in zip(one.weights, two.weights) {
             let worst = try #require(zip(a, b).map { abs($0 - $1) }.max())
@@ -79,7 +94,9 @@ func tempDir() -> String {
         // Metrics (global sums) agree too: six train lines (every 5 steps) and the evaluations.
         #expect(one.events.filter { $0.split == "train" }.count == 6 && two.events.count == one.events.count)
         for (a, b) in zip(one.events, two.events) {
-            #expect(a.step == b.step && abs(a.loss - b.loss) < 1e-4 && a.accuracy == b.accuracy, "\(a.jsonLine) vs \(b.jsonLine)")
+            #expect(
+                a.step == b.step && abs(a.loss - b.loss) < 1e-4 && a.accuracy == b.accuracy,
+                "\(a.jsonLine) vs \(b.jsonLine)")
         }
     }
 
@@ -101,7 +118,7 @@ func tempDir() -> String {
         let resumed = try train(config(steps: 30), ranks: 2, runDir: dir, resume: "auto")
         #expect(!straight.weights.isEmpty && resumed.weights == straight.weights)
         let log = try String(contentsOfFile: dir + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")
-        #expect(log.count == straight.events.count)                   // no duplicated lines after resume
+        #expect(log.count == straight.events.count)  // no duplicated lines after resume
     }
 
     @Test func exactResumeWithAnotherWorldSizeIsBitIdentical() throws {
@@ -121,7 +138,8 @@ func tempDir() -> String {
         let ckpts = Checkpoint.candidates(in: dir + "/checkpoints")
         #expect(ckpts.count >= 4)
         // Flip one byte of the newest model file: its checksum fails.
-        let newest = ckpts[0], model = newest + "/model.safetensors"
+        let newest = ckpts[0]
+        let model = newest + "/model.safetensors"
         var bytes = [UInt8](FileManager.default.contents(atPath: model)!)
         bytes[bytes.count / 2] ^= 0x40
         _ = FileManager.default.createFile(atPath: model, contents: Data(bytes))
@@ -143,17 +161,19 @@ func tempDir() -> String {
         }
         cfg.train.onNonfinite = .skip
         let r = try train(cfg, ranks: 2, poison: 7)
-        #expect(r.events.contains { $0.split == "test" })   // ran to the end, skipping bad steps
+        #expect(r.events.contains { $0.split == "test" })  // ran to the end, skipping bad steps
     }
 
     /// Two batches of 16 accumulated equal one batch of 32 of the same samples (no dropout).
     @Test func gradientAccumulationEqualsTheLargerBatch() throws {
-        var big = config(steps: 12), small = config(steps: 12)
+        var big = config(steps: 12)
+        var small = config(steps: 12)
         big.model = [.linear(out: 16, bias: true), .activation(.tanh), .linear(out: 3, bias: true)]
         small.model = big.model
         small.train.batchSize = 16
         small.train.gradAccumulation = 2
-        let a = try train(big, ranks: 2), b = try train(small, ranks: 2)
+        let a = try train(big, ranks: 2)
+        let b = try train(small, ranks: 2)
         try expectSameShapes(a.weights, b.weights)
         for (x, y) in zip(a.weights, b.weights) {
             #expect(try #require(zip(x, y).map { abs($0 - $1) }.max()) < 1e-4)
@@ -187,8 +207,13 @@ func tempDir() -> String {
         let run = try train(cfg, ranks: 1, runDir: dir)
         let tests = run.events.filter { $0.split == "test" }
         #expect(tests.count >= 2)
-        let best = try #require(tests.max { ($0.accuracy ?? 0) < ($1.accuracy ?? 0) || (($0.accuracy ?? 0) == ($1.accuracy ?? 0) && $0.step < $1.step) })
-        let left = Set(Checkpoint.candidates(in: dir + "/checkpoints").map { URL(fileURLWithPath: $0).lastPathComponent })
+        let best = try #require(
+            tests.max {
+                ($0.accuracy ?? 0) < ($1.accuracy ?? 0)
+                    || (($0.accuracy ?? 0) == ($1.accuracy ?? 0) && $0.step < $1.step)
+            })
+        let left = Set(
+            Checkpoint.candidates(in: dir + "/checkpoints").map { URL(fileURLWithPath: $0).lastPathComponent })
         #expect(left.contains(Checkpoint.folderName(step: best.step)), "best step \(best.step), left \(left)")
         #expect(left.contains(Checkpoint.folderName(step: 42)))
         #expect(left.count <= 2)
@@ -203,11 +228,15 @@ func tempDir() -> String {
         let again = try TrainingConfig.parse(cfg.configValue, file: "x")
         #expect(again == cfg)
         // Every algorithm, schedule, dataset and determinism mode survives its saved form.
-        let algorithms: [OptimizerSpec.Algorithm] = [.sgd(momentum: 0.9, dampening: 0, nesterov: true), .adam(beta1: 0.8, beta2: 0.99, eps: 1e-6),
-                                                     .adamw(), .rmsprop(alpha: 0.9, eps: 1e-7, momentum: 0.5)]
+        let algorithms: [OptimizerSpec.Algorithm] = [
+            .sgd(momentum: 0.9, dampening: 0, nesterov: true), .adam(beta1: 0.8, beta2: 0.99, eps: 1e-6),
+            .adamw(), .rmsprop(alpha: 0.9, eps: 1e-7, momentum: 0.5),
+        ]
         let schedules: [ScheduleSpec] = [.constant, .step(every: 10, gamma: 0.5), .cosine(warmup: 0, minLR: 0)]
-        let sources: [DatasetSpec] = [.fashionMNIST(), .mnist(path: "/data/mnist"), .linearRegression(samples: 10, testSamples: 5),
-                                      .sine(samples: 8, testSamples: 4, steps: 3)]
+        let sources: [DatasetSpec] = [
+            .fashionMNIST(), .mnist(path: "/data/mnist"), .linearRegression(samples: 10, testSamples: 5),
+            .sine(samples: 8, testSamples: 4, steps: 3),
+        ]
         for (i, algorithm) in algorithms.enumerated() {
             var c = config(steps: 3, exact: i % 2 == 0, optimizer: algorithm)
             c.optimizer.schedule = schedules[i % schedules.count]
@@ -229,20 +258,27 @@ func tempDir() -> String {
         cfg.optimizer.weightDecay = 0.5
         let data = TrainingData(train: try blobs(count: 200, seed: 1), test: try blobs(count: 90, seed: 2))
         let lock = NSLock()
-        var results: [(frozenBefore: [[Float]], frozenAfter: [[Float]], trainedMoved: Bool, state: [String], stateSize: Int)] = []
+        var results:
+            [(frozenBefore: [[Float]], frozenAfter: [[Float]], trainedMoved: Bool, state: [String], stateSize: Int)] =
+                []
         try SimulatedWorld.run(size: 2, timeout: 60) { comm in
             let model = try ModelBuilder.build(cfg.model, sampleShape: [8], seed: cfg.seed)
             let named = model.namedParameters
             let frozen = named.filter { $0.name.hasPrefix("0.") }.map(\.tensor)
             for p in frozen { p.requiresGrad = false }
-            let before = frozen.map(\.scalars), trainedBefore = named.last!.tensor.scalars
-            let t = try Trainer(model: model, data: data, config: cfg, communicator: comm,
-                                options: RunOptions(quiet: true))
+            let before = frozen.map(\.scalars)
+            let trainedBefore = named.last!.tensor.scalars
+            let t = try Trainer(
+                model: model, data: data, config: cfg, communicator: comm,
+                options: RunOptions(quiet: true))
             try t.fit()
             let state = t.optimizer.stateDict().tensors.map(\.name)
             lock.lock()
-            results.append((before, frozen.map(\.scalars), named.last!.tensor.scalars != trainedBefore, state,
-                            t.optimizer.parameters.count))
+            results.append(
+                (
+                    before, frozen.map(\.scalars), named.last!.tensor.scalars != trainedBefore, state,
+                    t.optimizer.parameters.count
+                ))
             lock.unlock()
         }
         #expect(results.count == 2)
@@ -250,7 +286,7 @@ func tempDir() -> String {
             #expect(r.frozenBefore.count == 2 && r.frozenBefore == r.frozenAfter)
             #expect(r.trainedMoved)
             #expect(!r.state.isEmpty && !r.state.contains { $0.hasPrefix("0.") }, "\(r.state)")
-            #expect(r.stateSize == 2)   // the last linear's weight and bias
+            #expect(r.stateSize == 2)  // the last linear's weight and bias
         }
     }
 
@@ -261,8 +297,9 @@ func tempDir() -> String {
         let data = TrainingData(train: try blobs(count: 200, seed: 1), test: try blobs(count: 90, seed: 2))
         let model = try ModelBuilder.build(cfg.model, sampleShape: [8], seed: cfg.seed)
         do {
-            let t = try Trainer(model: model, data: data, config: cfg, communicator: LocalCommunicator(),
-                                options: RunOptions(quiet: true))
+            let t = try Trainer(
+                model: model, data: data, config: cfg, communicator: LocalCommunicator(),
+                options: RunOptions(quiet: true))
             try t.fit()
             #expect(model.parameters.allSatisfy { $0.onGradReady == nil })
         }

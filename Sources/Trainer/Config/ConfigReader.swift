@@ -5,7 +5,11 @@ public struct ConfigError: Error, CustomStringConvertible, Equatable {
     public let file: String
     public let path: String
     public let message: String
-    public init(file: String, path: String, message: String) { self.file = file; self.path = path; self.message = message }
+    public init(file: String, path: String, message: String) {
+        self.file = file
+        self.path = path
+        self.message = message
+    }
     public var description: String { "\(file): \(path.isEmpty ? "" : path + ": ")\(message)" }
 }
 
@@ -19,11 +23,15 @@ public final class ConfigReader {
     private var known: [String] = []
 
     public init(_ values: [String: Any], file: String, path: String = "") {
-        self.values = values; self.file = file; self.path = path
+        self.values = values
+        self.file = file
+        self.path = path
     }
 
     func keyPath(_ key: String) -> String { path.isEmpty ? key : path + "." + key }
-    public func error(_ key: String, _ message: String) -> ConfigError { ConfigError(file: file, path: keyPath(key), message: message) }
+    public func error(_ key: String, _ message: String) -> ConfigError {
+        ConfigError(file: file, path: keyPath(key), message: message)
+    }
     func fail(_ message: String) -> ConfigError { ConfigError(file: file, path: path, message: message) }
 
     private func raw(_ key: String) -> Any? {
@@ -56,7 +64,14 @@ public final class ConfigReader {
         return s
     }
 
-    public func optionalString(_ key: String) throws -> String? { has(key) ? try string(key) : { known.append(key); return nil }() }
+    public func optionalString(_ key: String) throws -> String? {
+        has(key)
+            ? try string(key)
+            : {
+                known.append(key)
+                return nil
+            }()
+    }
 
     /// An integer within `range`.
     public func int(_ key: String, default d: Int? = nil, range: ClosedRange<Int> = Int.min...Int.max) throws -> Int {
@@ -70,11 +85,18 @@ public final class ConfigReader {
     }
 
     public func optionalInt(_ key: String, range: ClosedRange<Int> = Int.min...Int.max) throws -> Int? {
-        has(key) ? try int(key, range: range) : { known.append(key); return nil }()
+        has(key)
+            ? try int(key, range: range)
+            : {
+                known.append(key)
+                return nil
+            }()
     }
 
     /// A number satisfying `valid` (described by `requirement`).
-    public func double(_ key: String, default d: Double? = nil, _ requirement: String = "", _ valid: (Double) -> Bool = { _ in true }) throws -> Double {
+    public func double(
+        _ key: String, default d: Double? = nil, _ requirement: String = "", _ valid: (Double) -> Bool = { _ in true }
+    ) throws -> Double {
         guard let v = raw(key) else {
             if let d { return d }
             throw missing(key)
@@ -86,10 +108,15 @@ public final class ConfigReader {
 
     /// A number that must also fit Float32 (settings the math uses as Float): 1e300 is refused
     /// here rather than becoming infinity later.
-    public func float(_ key: String, default d: Double? = nil, _ requirement: String = "", _ valid: (Double) -> Bool = { _ in true }) throws -> Float {
+    public func float(
+        _ key: String, default d: Double? = nil, _ requirement: String = "", _ valid: (Double) -> Bool = { _ in true }
+    ) throws -> Float {
         let x = try double(key, default: d, requirement, valid)
         guard abs(x) <= Double(Float.greatestFiniteMagnitude) else {
-            throw error(key, "must be \(requirement.isEmpty ? "" : requirement + " and ")at most \(Float.greatestFiniteMagnitude) (Float32), got \(x)")
+            throw error(
+                key,
+                "must be \(requirement.isEmpty ? "" : requirement + " and ")at most \(Float.greatestFiniteMagnitude) (Float32), got \(x)"
+            )
         }
         return Float(x)
     }
@@ -131,7 +158,7 @@ public final class ConfigReader {
     // MARK: value helpers
 
     static func integer(_ v: Any) -> Int? {
-        if let n = v as? NSNumber, String(cString: n.objCType) == "c" { return nil }   // a bool
+        if let n = v as? NSNumber, String(cString: n.objCType) == "c" { return nil }  // a bool
         if let i = v as? Int { return i }
         if let d = v as? Double, d == d.rounded(), abs(d) < 9e15 { return Int(d) }
         return nil
@@ -166,7 +193,8 @@ func suggestion(_ word: String, _ candidates: [String]) -> String {
 }
 
 func editDistance(_ a: String, _ b: String) -> Int {
-    let a = Array(a), b = Array(b)
+    let a = Array(a)
+    let b = Array(b)
     var prev = Array(0...b.count)
     for i in 1...max(a.count, 1) where !a.isEmpty {
         var cur = [i] + [Int](repeating: 0, count: b.count)

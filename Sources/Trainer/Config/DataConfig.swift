@@ -41,15 +41,23 @@ public struct DataConfig: Equatable, Sendable {
             data.horizontalFlip = try a.bool("horizontal_flip", default: false)
             data.cropPadding = try a.int("crop_padding", default: 0, range: 0...16)
             try a.finish()
-        } else { d.accept("augment") }
+        } else {
+            d.accept("augment")
+        }
         try d.finish()
         return data
     }
 
     /// `normalize: auto` or `normalize: {mean, std}`.
     static func parseNormalization(_ d: ConfigReader) throws -> Normalization {
-        guard d.has("normalize") else { d.accept("normalize"); return .none }
-        if d.values["normalize"] as? String == "auto" { d.accept("normalize"); return .auto }
+        guard d.has("normalize") else {
+            d.accept("normalize")
+            return .none
+        }
+        if d.values["normalize"] as? String == "auto" {
+            d.accept("normalize")
+            return .auto
+        }
         let n = try d.section("normalize")
         let mean = try n.float("mean")
         let std = try n.float("std", default: nil, "positive") { $0 > 0 }
@@ -59,15 +67,20 @@ public struct DataConfig: Equatable, Sendable {
 
     var configValue: [String: Any] {
         var v = source.configValue
-        v["shuffle"] = shuffle; v["drop_last"] = dropLast; v["prefetch"] = prefetch; v["one_hot"] = oneHot
+        v["shuffle"] = shuffle
+        v["drop_last"] = dropLast
+        v["prefetch"] = prefetch
+        v["one_hot"] = oneHot
         switch normalization {
         case .none: break
         case .auto: v["normalize"] = "auto"
-        case let .fixed(mean, std): v["normalize"] = ["mean": decimal(mean), "std": decimal(std)]
+        case .fixed(let mean, let std): v["normalize"] = ["mean": decimal(mean), "std": decimal(std)]
         }
         if let limit { v["limit"] = limit }
         if let testLimit { v["test_limit"] = testLimit }
-        if horizontalFlip || cropPadding > 0 { v["augment"] = ["horizontal_flip": horizontalFlip, "crop_padding": cropPadding] }
+        if horizontalFlip || cropPadding > 0 {
+            v["augment"] = ["horizontal_flip": horizontalFlip, "crop_padding": cropPadding]
+        }
         return v
     }
 }

@@ -21,7 +21,10 @@ public enum DatasetSpec: Equatable, Sendable {
         /// A separate test file; otherwise `testFraction` of the rows, seeded.
         public var testPath: String?
         public var testFraction: Double = 0.2
-        public init(path: String, target: String) { self.path = path; self.target = target }
+        public init(path: String, target: String) {
+            self.path = path
+            self.target = target
+        }
     }
 
     public static let names = ["fashion-mnist", "mnist", "csv", "linear-regression", "sine"]
@@ -39,25 +42,35 @@ public enum DatasetSpec: Equatable, Sendable {
     /// Both splits, and for CSV the schema new rows are read with; errors name the file.
     func load(seed: UInt64) throws -> (train: Dataset, test: Dataset, schema: CSVTable.Schema?) {
         switch self {
-        case let .fashionMNIST(path), let .mnist(path):
+        case .fashionMNIST(let path), .mnist(let path):
             let dir = path ?? MNISTFamily.defaultPath
             do {
-                return (try MNISTFamily.load(directory: dir, train: true), try MNISTFamily.load(directory: dir, train: false), nil)
+                return (
+                    try MNISTFamily.load(directory: dir, train: true),
+                    try MNISTFamily.load(directory: dir, train: false), nil
+                )
             } catch let e as MissingDatasetFile {
-                throw DataError("\(e.path): no such file; " + (e.isDebianDefault
-                    ? "install it with `apt-get install dataset-fashion-mnist` or point data.path at a folder with the IDX files"
-                    : "set data.path to a folder holding the MNIST-style IDX files"))
+                throw DataError(
+                    "\(e.path): no such file; "
+                        + (e.isDebianDefault
+                            ? "install it with `apt-get install dataset-fashion-mnist` or point data.path at a folder with the IDX files"
+                            : "set data.path to a folder holding the MNIST-style IDX files"))
             }
-        case let .csv(c):
-            let t = try CSVTable.load(path: c.path, target: c.target, task: c.task, missing: c.missing,
-                                      testPath: c.testPath, testFraction: c.testFraction, seed: seed)
+        case .csv(let c):
+            let t = try CSVTable.load(
+                path: c.path, target: c.target, task: c.task, missing: c.missing,
+                testPath: c.testPath, testFraction: c.testFraction, seed: seed)
             return (t.train, t.test, t.schema)
-        case let .linearRegression(samples, testSamples):
-            return (try Synthetic.linearRegression(count: samples, seed: seed, split: 0),
-                    try Synthetic.linearRegression(count: testSamples, seed: seed, split: 1), nil)
-        case let .sine(samples, testSamples, steps):
-            return (try Synthetic.sineSequences(count: samples, steps: steps, seed: seed, split: 0),
-                    try Synthetic.sineSequences(count: testSamples, steps: steps, seed: seed, split: 1), nil)
+        case .linearRegression(let samples, let testSamples):
+            return (
+                try Synthetic.linearRegression(count: samples, seed: seed, split: 0),
+                try Synthetic.linearRegression(count: testSamples, seed: seed, split: 1), nil
+            )
+        case .sine(let samples, let testSamples, let steps):
+            return (
+                try Synthetic.sineSequences(count: samples, steps: steps, seed: seed, split: 0),
+                try Synthetic.sineSequences(count: testSamples, steps: steps, seed: seed, split: 1), nil
+            )
         }
     }
 
@@ -69,11 +82,21 @@ public enum DatasetSpec: Equatable, Sendable {
             let path = try d.optionalString("path")
             return name == "mnist" ? .mnist(path: path) : .fashionMNIST(path: path)
         case "csv":
-            guard d.has("path") else { d.accept("path"); throw d.error("path", "is required for dataset csv") }
+            guard d.has("path") else {
+                d.accept("path")
+                throw d.error("path", "is required for dataset csv")
+            }
             var c = CSVSource(path: try d.string("path"), target: try d.string("target"))
-            c.task = CSVTable.Task(rawValue: try d.string("task", default: "classification", choices: CSVTable.Task.allCases.map(\.rawValue))) ?? .classification
-            c.missing = CSVTable.MissingPolicy(rawValue: try d.string("missing", default: "error",
-                                                                       choices: CSVTable.MissingPolicy.allCases.map(\.rawValue))) ?? .error
+            c.task =
+                CSVTable.Task(
+                    rawValue: try d.string(
+                        "task", default: "classification", choices: CSVTable.Task.allCases.map(\.rawValue)))
+                ?? .classification
+            c.missing =
+                CSVTable.MissingPolicy(
+                    rawValue: try d.string(
+                        "missing", default: "error",
+                        choices: CSVTable.MissingPolicy.allCases.map(\.rawValue))) ?? .error
             c.testPath = try d.optionalString("test_path")
             c.testFraction = try d.double("test_fraction", default: 0.2, "in (0, 1)") { $0 > 0 && $0 < 1 }
             return .csv(c)
@@ -81,7 +104,8 @@ public enum DatasetSpec: Equatable, Sendable {
             let samples = try d.int("samples", default: 1024, range: 1...10_000_000)
             let testSamples = try d.int("test_samples", default: 256, range: 1...10_000_000)
             guard name == "sine" else { return .linearRegression(samples: samples, testSamples: testSamples) }
-            return .sine(samples: samples, testSamples: testSamples, steps: try d.int("steps", default: 20, range: 1...10_000))
+            return .sine(
+                samples: samples, testSamples: testSamples, steps: try d.int("steps", default: 20, range: 1...10_000))
         }
     }
 
@@ -89,16 +113,22 @@ public enum DatasetSpec: Equatable, Sendable {
     var configValue: [String: Any] {
         var v: [String: Any] = ["dataset": name]
         switch self {
-        case let .fashionMNIST(path), let .mnist(path):
+        case .fashionMNIST(let path), .mnist(let path):
             if let path { v["path"] = path }
-        case let .csv(c):
-            v["path"] = c.path; v["target"] = c.target; v["task"] = c.task.rawValue; v["missing"] = c.missing.rawValue
+        case .csv(let c):
+            v["path"] = c.path
+            v["target"] = c.target
+            v["task"] = c.task.rawValue
+            v["missing"] = c.missing.rawValue
             if let t = c.testPath { v["test_path"] = t }
             v["test_fraction"] = c.testFraction
-        case let .linearRegression(samples, testSamples):
-            v["samples"] = samples; v["test_samples"] = testSamples
-        case let .sine(samples, testSamples, steps):
-            v["samples"] = samples; v["test_samples"] = testSamples; v["steps"] = steps
+        case .linearRegression(let samples, let testSamples):
+            v["samples"] = samples
+            v["test_samples"] = testSamples
+        case .sine(let samples, let testSamples, let steps):
+            v["samples"] = samples
+            v["test_samples"] = testSamples
+            v["steps"] = steps
         }
         return v
     }

@@ -5,10 +5,16 @@ public enum Determinism: Equatable, Sendable {
     case fast
     case exact(virtualShards: Int = 4)
 
-    public var isExact: Bool { if case .exact = self { return true }; return false }
+    public var isExact: Bool {
+        if case .exact = self { return true }
+        return false
+    }
 
     /// Virtual shards per global batch (1 in fast mode, where shards do not exist).
-    public var virtualShards: Int { if case let .exact(v) = self { return v }; return 1 }
+    public var virtualShards: Int {
+        if case .exact(let v) = self { return v }
+        return 1
+    }
 
     /// `fast`, `exact`, or `{mode: exact, virtual_shards: V}`.
     static func parse(_ r: ConfigReader, top: [String: Any]) throws -> Determinism {
@@ -33,7 +39,7 @@ public enum Determinism: Equatable, Sendable {
 
     /// Why this mode cannot run on `ranks` ranks, or nil (exact mode: a power of two dividing V).
     func problem(ranks: Int) -> String? {
-        guard case let .exact(v) = self else { return nil }
+        guard case .exact(let v) = self else { return nil }
         guard v % ranks == 0 && ranks & (ranks - 1) == 0 else {
             return "\(v) needs a power-of-two number of ranks that divides it; this run has \(ranks) ranks"
         }
@@ -43,7 +49,7 @@ public enum Determinism: Equatable, Sendable {
     var configValue: [String: Any] {
         switch self {
         case .fast: return ["mode": "fast", "virtual_shards": 4]
-        case let .exact(v): return ["mode": "exact", "virtual_shards": v]
+        case .exact(let v): return ["mode": "exact", "virtual_shards": v]
         }
     }
 }

@@ -4,7 +4,9 @@ import NN
 /// `loss:` in a config, and the loss itself: summed over a batch's samples (ranks weigh their
 /// shares by real counts; the trainer divides by the global count).
 public enum LossSpec: String, CaseIterable, Equatable, Sendable {
-    case crossEntropy = "cross_entropy", mse, bceWithLogits = "bce_with_logits"
+    case crossEntropy = "cross_entropy"
+    case mse
+    case bceWithLogits = "bce_with_logits"
 
     /// Loss terms per sample: 1 for cross-entropy, the target width for the elementwise losses
     /// (PyTorch's mean divides by every element).
@@ -17,7 +19,8 @@ public enum LossSpec: String, CaseIterable, Equatable, Sendable {
         case .crossEntropy: return Tensor.crossEntropy(logits: out, labels: batch.labels, reduction: .sum)
         case .mse, .bceWithLogits:
             guard let targets = batch.targets else { preconditionFailure("\(rawValue): a batch without targets") }
-            return self == .mse ? Tensor.meanSquaredError(out, targets, reduction: .sum)
+            return self == .mse
+                ? Tensor.meanSquaredError(out, targets, reduction: .sum)
                 : Tensor.binaryCrossEntropyWithLogits(out, targets, reduction: .sum)
         }
     }

@@ -32,10 +32,15 @@ public struct OptimizerSpec: Equatable, Sendable {
     public var schedule: ScheduleSpec = .constant
     public var clipGradNorm: Float?
 
-    public init(_ algorithm: Algorithm, lr: Float, weightDecay: Float? = nil, schedule: ScheduleSpec = .constant,
-                clipGradNorm: Float? = nil) {
-        self.algorithm = algorithm; self.lr = lr; self.weightDecay = weightDecay
-        self.schedule = schedule; self.clipGradNorm = clipGradNorm
+    public init(
+        _ algorithm: Algorithm, lr: Float, weightDecay: Float? = nil, schedule: ScheduleSpec = .constant,
+        clipGradNorm: Float? = nil
+    ) {
+        self.algorithm = algorithm
+        self.lr = lr
+        self.weightDecay = weightDecay
+        self.schedule = schedule
+        self.clipGradNorm = clipGradNorm
     }
 
     public var name: String { algorithm.name }
@@ -50,15 +55,18 @@ public struct OptimizerSpec: Equatable, Sendable {
     /// The optimizer over `parameters` (frozen ones are left out by `Optimizer` itself).
     func make(_ parameters: [(name: String, tensor: Tensor)]) -> Optimizer {
         switch algorithm {
-        case let .sgd(momentum, dampening, nesterov):
-            return SGD(parameters, learningRate: lr, momentum: momentum, dampening: dampening, nesterov: nesterov,
-                       weightDecay: decay)
-        case let .adam(beta1, beta2, eps):
+        case .sgd(let momentum, let dampening, let nesterov):
+            return SGD(
+                parameters, learningRate: lr, momentum: momentum, dampening: dampening, nesterov: nesterov,
+                weightDecay: decay)
+        case .adam(let beta1, let beta2, let eps):
             return Adam(parameters, learningRate: lr, beta1: beta1, beta2: beta2, epsilon: eps, weightDecay: decay)
-        case let .adamw(beta1, beta2, eps):
-            return Adam.adamW(parameters, learningRate: lr, beta1: beta1, beta2: beta2, epsilon: eps, weightDecay: decay)
-        case let .rmsprop(alpha, eps, momentum):
-            return RMSprop(parameters, learningRate: lr, alpha: alpha, epsilon: eps, weightDecay: decay, momentum: momentum)
+        case .adamw(let beta1, let beta2, let eps):
+            return Adam.adamW(
+                parameters, learningRate: lr, beta1: beta1, beta2: beta2, epsilon: eps, weightDecay: decay)
+        case .rmsprop(let alpha, let eps, let momentum):
+            return RMSprop(
+                parameters, learningRate: lr, alpha: alpha, epsilon: eps, weightDecay: decay, momentum: momentum)
         }
     }
 
@@ -69,10 +77,14 @@ public struct OptimizerSpec: Equatable, Sendable {
         func momentum() throws -> Float { try o.float("momentum", default: 0, "in [0, 1)") { $0 >= 0 && $0 < 1 } }
         func eps() throws -> Float { try o.float("eps", default: 1e-8, "positive") { $0 > 0 } }
         func betas() throws -> (Float, Float) {
-            guard o.has("betas") else { o.accept("betas"); return (0.9, 0.999) }
+            guard o.has("betas") else {
+                o.accept("betas")
+                return (0.9, 0.999)
+            }
             let b = try o.list("betas")
             guard b.count == 2, let b1 = ConfigReader.number(b[0]), let b2 = ConfigReader.number(b[1]),
-                  (0..<1).contains(b1), (0..<1).contains(b2) else {
+                (0..<1).contains(b1), (0..<1).contains(b2)
+            else {
                 throw o.error("betas", "must be two numbers in [0, 1), e.g. [0.9, 0.999]")
             }
             return (Float(b1), Float(b2))
@@ -83,25 +95,32 @@ public struct OptimizerSpec: Equatable, Sendable {
             let m = try momentum()
             let dampening = try o.float("dampening", default: 0, "in [0, 1]") { $0 >= 0 && $0 <= 1 }
             let nesterov = try o.bool("nesterov", default: false)
-            if nesterov && (m == 0 || dampening != 0) { throw o.error("nesterov", "needs momentum > 0 and dampening 0") }
+            if nesterov && (m == 0 || dampening != 0) {
+                throw o.error("nesterov", "needs momentum > 0 and dampening 0")
+            }
             algorithm = .sgd(momentum: m, dampening: dampening, nesterov: nesterov)
         case "rmsprop":
             let m = try momentum()
             let e = try eps()
-            algorithm = .rmsprop(alpha: try o.float("alpha", default: 0.99, "in [0, 1)") { $0 >= 0 && $0 < 1 }, eps: e, momentum: m)
+            algorithm = .rmsprop(
+                alpha: try o.float("alpha", default: 0.99, "in [0, 1)") { $0 >= 0 && $0 < 1 }, eps: e, momentum: m)
         default:
             let (b1, b2) = try betas()
             let e = try eps()
             algorithm = name == "adamw" ? .adamw(beta1: b1, beta2: b2, eps: e) : .adam(beta1: b1, beta2: b2, eps: e)
         }
         var spec = OptimizerSpec(algorithm, lr: lr)
-        if o.has("weight_decay") {   // absent: the algorithm's default (`decay`)
+        if o.has("weight_decay") {  // absent: the algorithm's default (`decay`)
             spec.weightDecay = try o.float("weight_decay", default: nil, "at least 0") { $0 >= 0 }
-        } else { o.accept("weight_decay") }
+        } else {
+            o.accept("weight_decay")
+        }
         spec.schedule = try ScheduleSpec.parse(o)
         if o.has("clip_grad_norm") {
             spec.clipGradNorm = try o.float("clip_grad_norm", default: nil, "positive") { $0 > 0 }
-        } else { o.accept("clip_grad_norm") }
+        } else {
+            o.accept("clip_grad_norm")
+        }
         try o.finish()
         return spec
     }
@@ -110,12 +129,17 @@ public struct OptimizerSpec: Equatable, Sendable {
     var configValue: [String: Any] {
         var v: [String: Any] = ["name": name, "lr": decimal(lr)]
         switch algorithm {
-        case let .sgd(momentum, dampening, nesterov):
-            v["momentum"] = decimal(momentum); v["dampening"] = decimal(dampening); v["nesterov"] = nesterov
-        case let .adam(beta1, beta2, eps), let .adamw(beta1, beta2, eps):
-            v["betas"] = [decimal(beta1), decimal(beta2)]; v["eps"] = decimal(eps)
-        case let .rmsprop(alpha, eps, momentum):
-            v["alpha"] = decimal(alpha); v["eps"] = decimal(eps); v["momentum"] = decimal(momentum)
+        case .sgd(let momentum, let dampening, let nesterov):
+            v["momentum"] = decimal(momentum)
+            v["dampening"] = decimal(dampening)
+            v["nesterov"] = nesterov
+        case .adam(let beta1, let beta2, let eps), .adamw(let beta1, let beta2, let eps):
+            v["betas"] = [decimal(beta1), decimal(beta2)]
+            v["eps"] = decimal(eps)
+        case .rmsprop(let alpha, let eps, let momentum):
+            v["alpha"] = decimal(alpha)
+            v["eps"] = decimal(eps)
+            v["momentum"] = decimal(momentum)
         }
         if let weightDecay { v["weight_decay"] = decimal(weightDecay) }
         if let clipGradNorm { v["clip_grad_norm"] = decimal(clipGradNorm) }

@@ -15,8 +15,8 @@ public enum ScheduleSpec: Equatable, Sendable {
     func make(totalSteps: Int) -> LRSchedule {
         switch self {
         case .constant: return .constant
-        case let .step(every, gamma): return .stepDecay(every: every, gamma: gamma)
-        case let .cosine(warmup, minLR): return .cosine(warmup: warmup, total: totalSteps, minimum: minLR)
+        case .step(let every, let gamma): return .stepDecay(every: every, gamma: gamma)
+        case .cosine(let warmup, let minLR): return .cosine(warmup: warmup, total: totalSteps, minimum: minLR)
         }
     }
 
@@ -24,11 +24,13 @@ public enum ScheduleSpec: Equatable, Sendable {
     static func parse(_ o: ConfigReader) throws -> ScheduleSpec {
         switch try o.string("schedule", default: "constant", choices: names) {
         case "step":
-            return .step(every: try o.int("step_every", range: 1...Int.max),
-                         gamma: try o.float("gamma", default: 0.1, "in (0, 1]") { $0 > 0 && $0 <= 1 })
+            return .step(
+                every: try o.int("step_every", range: 1...Int.max),
+                gamma: try o.float("gamma", default: 0.1, "in (0, 1]") { $0 > 0 && $0 <= 1 })
         case "cosine":
-            return .cosine(warmup: try o.int("warmup_steps", default: 0, range: 0...Int.max),
-                           minLR: try o.float("min_lr", default: 0, "at least 0") { $0 >= 0 })
+            return .cosine(
+                warmup: try o.int("warmup_steps", default: 0, range: 0...Int.max),
+                minLR: try o.float("min_lr", default: 0, "at least 0") { $0 >= 0 })
         default:
             return .constant
         }
@@ -38,8 +40,9 @@ public enum ScheduleSpec: Equatable, Sendable {
     var configValue: [String: Any] {
         switch self {
         case .constant: return ["schedule": "constant"]
-        case let .step(every, gamma): return ["schedule": "step", "step_every": every, "gamma": decimal(gamma)]
-        case let .cosine(warmup, minLR): return ["schedule": "cosine", "warmup_steps": warmup, "min_lr": decimal(minLR)]
+        case .step(let every, let gamma): return ["schedule": "step", "step_every": every, "gamma": decimal(gamma)]
+        case .cosine(let warmup, let minLR):
+            return ["schedule": "cosine", "warmup_steps": warmup, "min_lr": decimal(minLR)]
         }
     }
 }

@@ -15,12 +15,21 @@ public struct TrainingConfig: Equatable, Sendable {
     public var determinism: Determinism
     public var distributed: DistributedConfig
 
-    public init(name: String, seed: UInt64 = 1, data: DataConfig, model: [LayerSpec], loss: LossSpec,
-                optimizer: OptimizerSpec, train: TrainConfig, checkpoint: CheckpointConfig = CheckpointConfig(),
-                determinism: Determinism = .fast, distributed: DistributedConfig = DistributedConfig()) {
-        self.name = name; self.seed = seed; self.data = data; self.model = model; self.loss = loss
-        self.optimizer = optimizer; self.train = train; self.checkpoint = checkpoint
-        self.determinism = determinism; self.distributed = distributed
+    public init(
+        name: String, seed: UInt64 = 1, data: DataConfig, model: [LayerSpec], loss: LossSpec,
+        optimizer: OptimizerSpec, train: TrainConfig, checkpoint: CheckpointConfig = CheckpointConfig(),
+        determinism: Determinism = .fast, distributed: DistributedConfig = DistributedConfig()
+    ) {
+        self.name = name
+        self.seed = seed
+        self.data = data
+        self.model = model
+        self.loss = loss
+        self.optimizer = optimizer
+        self.train = train
+        self.checkpoint = checkpoint
+        self.determinism = determinism
+        self.distributed = distributed
     }
 
     /// Reads a parsed config (YAML or JSON, as plain values) strictly: unknown keys, wrong types
@@ -42,12 +51,16 @@ public struct TrainingConfig: Equatable, Sendable {
         let checkpoint = try CheckpointConfig.parse(try r.section("checkpoint"))
         let determinism = try Determinism.parse(r, top: top)
         if determinism.isExact && train.batchSize % determinism.virtualShards != 0 {
-            throw r.error("train.batch_size", "\(train.batchSize) must be divisible by determinism.virtual_shards (\(determinism.virtualShards)) in exact mode")
+            throw r.error(
+                "train.batch_size",
+                "\(train.batchSize) must be divisible by determinism.virtual_shards (\(determinism.virtualShards)) in exact mode"
+            )
         }
         let distributed = try DistributedConfig.parse(try r.section("distributed"))
         try r.finish()
-        return TrainingConfig(name: name, seed: UInt64(seed), data: data, model: model, loss: loss, optimizer: optimizer,
-                              train: train, checkpoint: checkpoint, determinism: determinism, distributed: distributed)
+        return TrainingConfig(
+            name: name, seed: UInt64(seed), data: data, model: model, loss: loss, optimizer: optimizer,
+            train: train, checkpoint: checkpoint, determinism: determinism, distributed: distributed)
     }
 
     /// One path component (the default run directory is runs/<name>): ASCII letters and digits
@@ -58,8 +71,12 @@ public struct TrainingConfig: Equatable, Sendable {
             c.isASCII && (c.isLetter || c.isNumber || (!first && "-_.".contains(c)))
         }
         guard let head = name.first, safe(head, first: true), name.count <= 128,
-              name.dropFirst().allSatisfy({ safe($0, first: false) }) else {
-            throw r.error("name", "must be 1 to 128 ASCII letters, digits, '-', '_' or '.', starting with a letter or digit, got '\(name.prefix(80))'")
+            name.dropFirst().allSatisfy({ safe($0, first: false) })
+        else {
+            throw r.error(
+                "name",
+                "must be 1 to 128 ASCII letters, digits, '-', '_' or '.', starting with a letter or digit, got '\(name.prefix(80))'"
+            )
         }
         return name
     }
@@ -74,7 +91,8 @@ public struct TrainingConfig: Equatable, Sendable {
         ]
         // Through JSON and back, so numbers are what a file read gives (NSNumber), as parse expects.
         guard let json = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys]),
-              let plain = try? JSONSerialization.jsonObject(with: json) as? [String: Any] else { return value }
+            let plain = try? JSONSerialization.jsonObject(with: json) as? [String: Any]
+        else { return value }
         return plain
     }
 }
@@ -90,11 +108,15 @@ public struct TrainConfig: Equatable, Sendable {
     public var evalBatchSize = 1000
     public var onNonfinite: NonFinitePolicy = .abort
 
-    public init(epochs: Int, batchSize: Int) { self.epochs = epochs; self.batchSize = batchSize }
+    public init(epochs: Int, batchSize: Int) {
+        self.epochs = epochs
+        self.batchSize = batchSize
+    }
 
     static func parse(_ t: ConfigReader) throws -> TrainConfig {
-        var train = TrainConfig(epochs: try t.int("epochs", default: 1, range: 1...100_000),
-                                batchSize: try t.int("batch_size", range: 1...1 << 20))
+        var train = TrainConfig(
+            epochs: try t.int("epochs", default: 1, range: 1...100_000),
+            batchSize: try t.int("batch_size", range: 1...1 << 20))
         train.maxSteps = try t.optionalInt("max_steps", range: 1...Int.max)
         train.gradAccumulation = try t.int("grad_accumulation", default: 1, range: 1...1024)
         train.logEverySteps = try t.int("log_every_steps", default: 50, range: 1...Int.max)
@@ -106,9 +128,11 @@ public struct TrainConfig: Equatable, Sendable {
     }
 
     var configValue: [String: Any] {
-        var v: [String: Any] = ["epochs": epochs, "batch_size": batchSize, "grad_accumulation": gradAccumulation,
-                                "log_every_steps": logEverySteps, "eval_batch_size": evalBatchSize,
-                                "on_nonfinite": onNonfinite.rawValue]
+        var v: [String: Any] = [
+            "epochs": epochs, "batch_size": batchSize, "grad_accumulation": gradAccumulation,
+            "log_every_steps": logEverySteps, "eval_batch_size": evalBatchSize,
+            "on_nonfinite": onNonfinite.rawValue,
+        ]
         if let maxSteps { v["max_steps"] = maxSteps }
         return v
     }
@@ -145,7 +169,9 @@ public struct DistributedConfig: Equatable, Sendable {
     static func parse(_ d: ConfigReader) throws -> DistributedConfig {
         var dist = DistributedConfig()
         dist.bucketMB = try d.double("bucket_mb", default: 1, "between 0.001 and 1024") { $0 >= 0.001 && $0 <= 1024 }
-        dist.timeoutS = try d.double("timeout_s", default: 300, "between 0.001 and 1000000 (11.6 days)") { $0 >= 0.001 && $0 <= 1e6 }
+        dist.timeoutS = try d.double("timeout_s", default: 300, "between 0.001 and 1000000 (11.6 days)") {
+            $0 >= 0.001 && $0 <= 1e6
+        }
         try d.finish()
         return dist
     }

@@ -11,8 +11,9 @@ final class BucketedSync: GradientSync {
     private let reportsStatistics: Bool
 
     init(parameters: [Tensor], bucketMB: Double, communicator: Communicator) {
-        buckets = GradientBuckets(parameters: parameters, bucketBytes: max(1, Int(bucketMB * 1_048_576)),
-                                  communicator: communicator)
+        buckets = GradientBuckets(
+            parameters: parameters, bucketBytes: max(1, Int(bucketMB * 1_048_576)),
+            communicator: communicator)
         reportsStatistics = communicator.size > 1
     }
 
@@ -20,13 +21,16 @@ final class BucketedSync: GradientSync {
 
     func gradients(from start: Cursor, step: Int, work: StepWork) throws -> SyncedStep {
         buckets.zero()
-        var sums = MetricSums(), globalCount = 0, cursor = start
-        let epoch = start.epoch, k = work.gradAccumulation
+        var sums = MetricSums()
+        var globalCount = 0
+        var cursor = start
+        let epoch = start.epoch
+        let k = work.gradAccumulation
         for micro in 0..<k {
             let s = work.sampler.step(at: cursor, order: work.order(for: epoch))
             let last = micro == k - 1 || s.next.epoch != epoch
             let batch = work.trainBatch(s.ids, epoch: epoch)
-            if last && k == 1 { work.prefetch(after: s.next) }   // the next step's batch, while this one computes
+            if last && k == 1 { work.prefetch(after: s.next) }  // the next step's batch, while this one computes
             buckets.holdCommunication = !last
             buckets.rearm()
             sums += work.forwardBackward(batch, randomStep: step * k + micro)
@@ -46,7 +50,8 @@ final class BucketedSync: GradientSync {
         defer { buckets.holdCommunication = false }
         buckets.zero()
         var cursor = start
-        let epoch = start.epoch, k = work.gradAccumulation
+        let epoch = start.epoch
+        let k = work.gradAccumulation
         for micro in 0..<k {
             let s = work.sampler.step(at: cursor, order: work.order(for: epoch))
             _ = work.forwardBackward(work.trainBatch(s.ids, epoch: epoch), randomStep: step * k + micro)
@@ -57,7 +62,11 @@ final class BucketedSync: GradientSync {
     }
 
     func takeStatistics() -> CommStatistics? {
-        defer { waitSeconds = 0; overlap = 0; steps = 0 }
+        defer {
+            waitSeconds = 0
+            overlap = 0
+            steps = 0
+        }
         guard reportsStatistics && steps > 0 else { return nil }
         return CommStatistics(waitMs: waitSeconds / Double(steps) * 1000, overlapped: overlap / Double(steps))
     }

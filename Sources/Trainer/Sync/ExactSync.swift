@@ -31,12 +31,13 @@ final class ExactSync: GradientSync {
     var lossSlots: Int { virtualShards }
 
     func gradients(from start: Cursor, step: Int, work: StepWork) throws -> SyncedStep {
-        let s = work.sampler.step(at: start, order: work.order(for: start.epoch))   // the whole global batch
+        let s = work.sampler.step(at: start, order: work.order(for: start.epoch))  // the whole global batch
         var sums = MetricSums()
         var losses = [Double](repeating: 0, count: virtualShards)
         for (slot, shard) in reducer.localShards.enumerated() {
             zeroFlat()
-            let shardSums = work.forwardBackward(batch(s, shard: shard, epoch: start.epoch, work: work), randomStep: step)
+            let shardSums = work.forwardBackward(
+                batch(s, shard: shard, epoch: start.epoch, work: work), randomStep: step)
             losses[shard] = shardSums.loss
             sums += shardSums
             slots[slot].update(from: flat.base, count: flat.count)
@@ -57,7 +58,9 @@ final class ExactSync: GradientSync {
     }
 
     /// The samples of one virtual shard of the global batch `s`.
-    private func batch(_ s: (ids: [Int], globalCount: Int, next: Cursor), shard: Int, epoch: Int, work: StepWork) -> Batch {
+    private func batch(_ s: (ids: [Int], globalCount: Int, next: Cursor), shard: Int, epoch: Int, work: StepWork)
+        -> Batch
+    {
         work.trainBatch(Array(s.ids[Partition.share(s.globalCount, part: shard, parts: virtualShards)]), epoch: epoch)
     }
 
