@@ -81,14 +81,16 @@ public enum CSVTable {
         let wanted = Set(schema.featureNames)
         if let extra = header.first(where: { !wanted.contains($0) && $0 != schema.target }) {
             throw DataError(
-                "\(path): column '\(extra)' is not one of the model's features (\(schema.featureNames.joined(separator: ", ")))"
+                "\(path): column '\(extra)' is not one of the model's features "
+                    + "(\(schema.featureNames.joined(separator: ", ")))"
             )
         }
         var columns: [Int] = []
         for name in schema.featureNames {
             guard let k = header.firstIndex(of: name) else {
                 throw DataError(
-                    "\(path): no column named '\(name)'; the model was trained on \(schema.featureNames.joined(separator: ", "))"
+                    "\(path): no column named '\(name)'; the model was trained on "
+                        + "\(schema.featureNames.joined(separator: ", "))"
                 )
             }
             columns.append(k)
@@ -101,7 +103,8 @@ public enum CSVTable {
                 if isMissing(f) {
                     guard schema.missing == .mean || schema.missing == .median else {
                         throw DataError(
-                            "\(path):\(line): missing value in column '\(header[k])' (the model was trained with data.missing: \(schema.missing.rawValue); fill it)"
+                            "\(path):\(line): missing value in column '\(header[k])' (the model was trained with "
+                                + "data.missing: \(schema.missing.rawValue); fill it)"
                         )
                     }
                     features.append(schema.fills[j])
@@ -238,7 +241,8 @@ public enum CSVTable {
             case .error:
                 let what = labelMissing ? "the target" : "column '\(t.featureNames[gap!])'"
                 throw DataError(
-                    "\(file):\(t.lines[r]): missing value in \(what) (set data.missing to drop, mean or median to handle it)"
+                    "\(file):\(t.lines[r]): missing value in \(what) (set data.missing to drop, mean or median to "
+                        + "handle it)"
                 )
             case .drop:
                 continue

@@ -42,7 +42,8 @@ public enum IDX {
         }
         guard magic[2] == 0x08 else {
             throw DataError(
-                "\(path): IDX data type 0x\(String(magic[2], radix: 16)) is not supported (Tandem reads unsigned bytes, 0x08)"
+                "\(path): IDX data type 0x\(String(magic[2], radix: 16)) is not supported (Tandem reads unsigned "
+                    + "bytes, 0x08)"
             )
         }
         let rank = Int(magic[3])

@@ -52,7 +52,9 @@ public final class MPICommunicator: Communicator {
         throw CommError(
             rank: -1, call: "MPI_Init_thread",
             message:
-                "granted \(granted), but Tandem's watchdog needs MPI_THREAD_MULTIPLE (it may call MPI_Abort from its own thread); use an MPI built with thread support (Open MPI: --enable-mpi-thread-multiple, the default since 3.0)"
+                "granted \(granted), but Tandem's watchdog needs MPI_THREAD_MULTIPLE (it may call MPI_Abort from its "
+                + "own thread); use an MPI built with thread support (Open MPI: "
+                + "--enable-mpi-thread-multiple, the default since 3.0)"
         )
     }
 

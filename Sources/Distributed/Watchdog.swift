@@ -61,7 +61,9 @@ public final class Watchdog {
         fired = true
         lock.unlock()
         onTimeout(
-            "tandem: rank \(rank): collective #\(c.seq) (\(c.what)) has not completed after \(formatSeconds(timeout)) (\(setting)); a rank has probably died, stalled or skipped a collective; ending the job"
+            "tandem: rank \(rank): collective #\(c.seq) (\(c.what)) has not completed after "
+                + "\(formatSeconds(timeout)) (\(setting)); a rank has probably died, stalled or skipped a "
+                + "collective; ending the job"
         )
     }
 }

@@ -42,9 +42,9 @@ public enum Safetensors {
         var offset = 0
         for (name, t) in tensors {
             let end = offset + t.count * 4
+            let shape = t.shape.map(String.init).joined(separator: ",")
             entries.append(
-                "\(jsonString(name)):{\"dtype\":\"F32\",\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(end)]}"
-            )
+                "\(jsonString(name)):{\"dtype\":\"F32\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(end)]}")
             offset = end
         }
         var header = Array(("{" + entries.joined(separator: ",") + "}").utf8)
@@ -73,7 +73,8 @@ public enum Safetensors {
         }
         guard headerLength <= UInt64(min(maxHeaderBytes, bytes.count - 8)) else {
             throw fail(
-                "header length \(headerLength) exceeds the file (\(bytes.count) bytes) or the \(maxHeaderBytes)-byte limit"
+                "header length \(headerLength) exceeds the file (\(bytes.count) bytes) or the \(maxHeaderBytes)-byte "
+                    + "limit"
             )
         }
         let dataStart = 8 + Int(headerLength)
@@ -83,11 +84,27 @@ public enum Safetensors {
                 try SafetensorsHeader.parse(UnsafeBufferPointer(rebasing: all[8..<dataStart]))
             }
         } catch { throw fail(error.message, error.tensor) }
-        let metadata = header.metadata
-        let dataBytes = bytes.count - dataStart
-        var entries: [(name: String, shape: [Int], begin: Int, end: Int)] = []
-        entries.reserveCapacity(header.entries.count)
-        for e in header.entries {
+        let entries = try layout(header.entries, dataBytes: bytes.count - dataStart, fail: fail)
+        var tensors: [(name: String, tensor: Tensor)] = []
+        for e in entries {
+            let t = Tensor(zeros: e.shape)
+            bytes.withUnsafeBytes { raw in
+                guard let base = raw.baseAddress else { return }
+                UnsafeMutableRawPointer(t.data).copyMemory(
+                    from: base + dataStart + e.begin, byteCount: e.end - e.begin)
+            }
+            tensors.append((e.name, t))
+        }
+        return Contents(tensors: tensors, metadata: header.metadata)
+    }
+
+    /// The entries in data order, after checking each against the data (dtype, bounds, a size
+    /// that fits, overflow-checked since extents come from the file) and the whole against
+    /// overlaps, gaps and trailing bytes.
+    static func layout(
+        _ header: [SafetensorsHeader.Entry], dataBytes: Int, fail: (String, String?) -> SafetensorsError
+    ) throws -> [SafetensorsHeader.Entry] {
+        for e in header {
             guard e.dtype == "F32" else {
                 throw fail("dtype \(e.dtype.prefix(20)) is not supported (Tandem reads F32)", e.name)
             }
@@ -95,24 +112,22 @@ public enum Safetensors {
                 throw fail(
                     "data_offsets [\(e.begin), \(e.end)] outside the \(dataBytes) data bytes (file truncated?)", e.name)
             }
-            // Overflow-checked: extents come from the file. Any product beyond the data is wrong anyway.
             var elements = 1
             var overflow = false
             for d in e.shape where !overflow {
                 (elements, overflow) = elements.multipliedReportingOverflow(by: d)
-                overflow = overflow || elements > dataBytes
+                overflow = overflow || elements > dataBytes  // beyond the data is wrong anyway
             }
-            let span = e.end - e.begin
             guard !overflow else {
                 throw fail(
                     "shape \(e.shape) has more elements than the file's \(dataBytes) data bytes can hold", e.name)
             }
-            guard elements * 4 == span else {
-                throw fail("shape \(e.shape) needs \(elements * 4) bytes but data_offsets span \(span)", e.name)
+            guard elements * 4 == e.end - e.begin else {
+                throw fail(
+                    "shape \(e.shape) needs \(elements * 4) bytes but data_offsets span \(e.end - e.begin)", e.name)
             }
-            entries.append((e.name, e.shape, e.begin, e.end))
         }
-        entries.sort { ($0.begin, $0.end) < ($1.begin, $1.end) }
+        let entries = header.sorted { ($0.begin, $0.end) < ($1.begin, $1.end) }
         var covered = 0
         for e in entries {
             guard e.begin >= covered || e.begin == e.end else {
@@ -124,18 +139,9 @@ public enum Safetensors {
             covered = max(covered, e.end)
         }
         guard covered == dataBytes else {
-            throw fail("\(dataBytes - covered) trailing data bytes belong to no tensor")
+            throw fail("\(dataBytes - covered) trailing data bytes belong to no tensor", nil)
         }
-        var tensors: [(name: String, tensor: Tensor)] = []
-        for e in entries {
-            let t = Tensor(zeros: e.shape)
-            bytes.withUnsafeBytes { raw in
-                UnsafeMutableRawPointer(t.data).copyMemory(
-                    from: raw.baseAddress! + dataStart + e.begin, byteCount: e.end - e.begin)
-            }
-            tensors.append((e.name, t))
-        }
-        return Contents(tensors: tensors, metadata: metadata)
+        return entries
     }
 
     /// Reads and validates a file.

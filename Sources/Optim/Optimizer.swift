@@ -81,7 +81,8 @@ public class Optimizer {
         guard let steps = metadata["step"].flatMap(Int.init), (0...(1 << 40)).contains(steps) else {
             throw OptimizerStateError(
                 message:
-                    "\(source): optimizer step count '\(metadata["step"]?.prefix(40) ?? "")' is missing or outside 0...\(1 << 40)"
+                    "\(source): optimizer step count '\(metadata["step"]?.prefix(40) ?? "")' is missing or outside "
+                    + "0...\(1 << 40)"
             )
         }
         let byName = Dictionary(tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })

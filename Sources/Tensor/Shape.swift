@@ -66,7 +66,8 @@ public enum Shapes {
         guard kernel > 0, stride > 0, padding >= 0 else {
             throw ShapeError(
                 op,
-                "kernel \(kernel), stride \(stride), padding \(padding): kernel and stride must be positive, padding not negative"
+                "kernel \(kernel), stride \(stride), padding \(padding): kernel and stride must be positive, padding "
+                    + "not negative"
             )
         }
         let span = size + 2 * padding - kernel

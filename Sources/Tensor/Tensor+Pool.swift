@@ -7,68 +7,16 @@ extension Tensor {
         let outShape = checked {
             try Shapes.pool2d(shape, kernel: kernel, stride: s, padding: padding, op: "max_pool2d")
         }
-        let (planes, h, w, ho, wo) = (shape[0] * shape[1], shape[2], shape[3], outShape[2], outShape[3])
+        let geo = PoolGeometry(
+            planes: shape[0] * shape[1], h: shape[2], w: shape[3], ho: outShape[2], wo: outShape[3],
+            kernel: kernel, stride: s, padding: padding)
         let y = Tensor.empty(outShape)
-        let ys = y.data
-        let xs = data
         // Flat input index of each maximum, in a buffer the backward closure keeps alive.
         let arg = IndexBuffer(count: y.count)
-        let at = arg.base
         if kernel == 2 && s == 2 && padding == 0 {
-            // The common case, without per-element bounds checks.
-            for pl in 0..<planes {
-                for oh in 0..<ho {
-                    let r0 = (pl * h + 2 * oh) * w
-                    let r1 = r0 + w
-                    let o = (pl * ho + oh) * wo
-                    for ow in 0..<wo {
-                        var k = r0 + 2 * ow
-                        var best = xs[k]
-                        var c = r0 + 2 * ow + 1
-                        if xs[c] > best || xs[c].isNaN {
-                            k = c
-                            best = xs[c]
-                        }
-                        c = r1 + 2 * ow
-                        if xs[c] > best || xs[c].isNaN {
-                            k = c
-                            best = xs[c]
-                        }
-                        c = r1 + 2 * ow + 1
-                        if xs[c] > best || xs[c].isNaN {
-                            k = c
-                            best = xs[c]
-                        }
-                        ys[o + ow] = best
-                        at[o + ow] = Int32(k)
-                    }
-                }
-            }
+            geo.max2x2(data, y.data, arg.base)  // the common case, without per-element bounds checks
         } else {
-            for pl in 0..<planes {
-                for oh in 0..<ho {
-                    for ow in 0..<wo {
-                        var best = -Float.infinity
-                        var k = -1
-                        for ki in 0..<kernel {
-                            let ih = oh * s - padding + ki
-                            if ih < 0 || ih >= h { continue }
-                            for kj in 0..<kernel {
-                                let iw = ow * s - padding + kj
-                                if iw < 0 || iw >= w { continue }
-                                let idx = (pl * h + ih) * w + iw
-                                if xs[idx] > best || xs[idx].isNaN || k < 0 {
-                                    best = xs[idx]
-                                    k = idx
-                                }
-                            }
-                        }
-                        let o = (pl * ho + oh) * wo + ow
-                        ys[o] = best
-                        at[o] = Int32(k)
-                    }
-                }
-            }
+            geo.maxWindows(data, y.data, arg.base)
         }
         let n = y.count
         return Tensor.record(y, "max_pool2d", [self]) { out in
@@ -123,4 +71,72 @@ final class IndexBuffer {
     let base: UnsafeMutablePointer<Int32>
     init(count: Int) { base = .allocate(capacity: Swift.max(count, 1)) }
     deinit { base.deallocate() }
+}
+
+/// Planes, input and output sizes and the window of a 2-D pool, with its max loops.
+struct PoolGeometry {
+    let planes, h, w, ho, wo, kernel, stride, padding: Int
+
+    /// Keeps `c` as the window's maximum if it is larger, or NaN.
+    @inline(__always) static func consider(
+        _ c: Int, _ xs: UnsafeMutablePointer<Float>, _ k: inout Int, _ best: inout Float
+    ) {
+        if xs[c] > best || xs[c].isNaN {
+            k = c
+            best = xs[c]
+        }
+    }
+
+    /// 2x2 windows with stride 2 and no padding.
+    func max2x2(_ xs: UnsafeMutablePointer<Float>, _ ys: UnsafeMutablePointer<Float>, _ at: UnsafeMutablePointer<Int32>)
+    {
+        for pl in 0..<planes {
+            for oh in 0..<ho {
+                let r0 = (pl * h + 2 * oh) * w
+                let r1 = r0 + w
+                let o = (pl * ho + oh) * wo
+                for ow in 0..<wo {
+                    var k = r0 + 2 * ow
+                    var best = xs[k]
+                    PoolGeometry.consider(r0 + 2 * ow + 1, xs, &k, &best)
+                    PoolGeometry.consider(r1 + 2 * ow, xs, &k, &best)
+                    PoolGeometry.consider(r1 + 2 * ow + 1, xs, &k, &best)
+                    ys[o + ow] = best
+                    at[o + ow] = Int32(k)
+                }
+            }
+        }
+    }
+
+    /// Any window, stride and padding (padding never wins).
+    func maxWindows(
+        _ xs: UnsafeMutablePointer<Float>, _ ys: UnsafeMutablePointer<Float>, _ at: UnsafeMutablePointer<Int32>
+    ) {
+        for pl in 0..<planes {
+            for oh in 0..<ho {
+                for ow in 0..<wo {
+                    var best = -Float.infinity
+                    var k = -1
+                    for ki in 0..<kernel {
+                        let ih = oh * stride - padding + ki
+                        if ih < 0 || ih >= h { continue }
+                        for kj in 0..<kernel {
+                            let iw = ow * stride - padding + kj
+                            if iw < 0 || iw >= w { continue }
+                            let idx = (pl * h + ih) * w + iw
+                            if k < 0 {
+                                k = idx
+                                best = xs[idx]
+                            } else {
+                                PoolGeometry.consider(idx, xs, &k, &best)
+                            }
+                        }
+                    }
+                    let o = (pl * ho + oh) * wo + ow
+                    ys[o] = best
+                    at[o] = Int32(k)
+                }
+            }
+        }
+    }
 }

@@ -49,7 +49,8 @@ public struct CheckpointManifest: Codable {
         if !(1...(1 << 24)).contains(worldSize) { p.append("world_size \(worldSize) is outside 1...\(1 << 24)") }
         if pendingMetrics.count != MetricSums().values.count {
             p.append(
-                "pending_metrics has \(pendingMetrics.count) values, not \(MetricSums().values.count) (loss, correct, count)"
+                "pending_metrics has \(pendingMetrics.count) values, not \(MetricSums().values.count) (loss, "
+                    + "correct, count)"
             )
         } else if !pendingMetrics.allSatisfy(\.isFinite) || pendingMetrics[1] < 0
             || pendingMetrics[2] < pendingMetrics[1]
@@ -148,7 +149,8 @@ public enum Checkpoint {
             throw CheckpointError(
                 path: folder + "/trainer.json",
                 message:
-                    "checkpoint version \(manifest.version); this Tandem reads version \(CheckpointManifest.currentVersion)"
+                    "checkpoint version \(manifest.version); this Tandem reads version "
+                    + "\(CheckpointManifest.currentVersion)"
             )
         }
         if let problem = manifest.problems().first {
@@ -174,7 +176,8 @@ public enum Checkpoint {
                 throw CheckpointError(
                     path: folder + "/" + name,
                     message:
-                        "checksum mismatch (\(actual.bytes) bytes, crc32 \(actual.crc); trainer.json says \(record.bytes) bytes, crc32 \(record.crc32)): the file is damaged"
+                        "checksum mismatch (\(actual.bytes) bytes, crc32 \(actual.crc); trainer.json says "
+                        + "\(record.bytes) bytes, crc32 \(record.crc32)): the file is damaged"
                 )
             }
         }

@@ -92,7 +92,8 @@ final class MetricsLog {
         do { try handle.write(contentsOf: Data((r.jsonLine + "\n").utf8)) } catch {
             failed = true
             fputs(
-                "tandem: warning: \(path): cannot append metrics (\(Checkpoint.describe(error))); metrics are no longer logged\n",
+                "tandem: warning: \(path): cannot append metrics (\(Checkpoint.describe(error))); metrics are no "
+                    + "longer logged\n",
                 stderr)
         }
     }

@@ -32,7 +32,8 @@ final class Progress {
         let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
         let eta = frac > 0 ? elapsed / frac - elapsed : 0
         fputs(
-            "\r\u{1B}[2Kepoch \(epoch + 1) \(bar) \(step)/\(totalSteps)  loss \(fmt(loss, 4))  \(Int(samplesPerSecond)) samples/s  ETA \(clock(eta))",
+            "\r\u{1B}[2Kepoch \(epoch + 1) \(bar) \(step)/\(totalSteps)  loss \(fmt(loss, 4))  "
+                + "\(Int(samplesPerSecond)) samples/s  ETA \(clock(eta))",
             stderr)
     }
 

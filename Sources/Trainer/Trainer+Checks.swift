@@ -14,7 +14,8 @@ extension Trainer {
         guard test.sampleShape == train.sampleShape else {
             throw configError(
                 "data",
-                "test samples have shape \(test.sampleShape) (\(test.source)) but training samples have \(train.sampleShape) (\(train.source))"
+                "test samples have shape \(test.sampleShape) (\(test.source)) but training samples have "
+                    + "\(train.sampleShape) (\(train.source))"
             )
         }
         let perSample: [Int]
@@ -31,25 +32,29 @@ extension Trainer {
             guard perSample.count == 1 else {
                 throw configError(
                     "model",
-                    "cross_entropy needs one row of class scores per sample; the model outputs shape \(perSample) per sample (add flatten and a linear layer)"
+                    "cross_entropy needs one row of class scores per sample; the model outputs shape \(perSample) "
+                        + "per sample (add flatten and a linear layer)"
                 )
             }
             guard perSample[0] >= needed else {
                 throw configError(
                     "model",
-                    "the last layer gives \(perSample[0]) class scores but the data has \(needed) classes; set its out to \(needed)"
+                    "the last layer gives \(perSample[0]) class scores but the data has \(needed) classes; set its "
+                        + "out to \(needed)"
                 )
             }
         case (_, .classes(_, let classes)) where !data.preprocessing.oneHot:
             throw configError(
                 "loss",
-                "\(loss) needs numeric targets, but \(train.source) has class labels (\(classes) classes); set data.one_hot: true or use loss: cross_entropy"
+                "\(loss) needs numeric targets, but \(train.source) has class labels (\(classes) classes); set "
+                    + "data.one_hot: true or use loss: cross_entropy"
             )
         case (_, .classes(_, let width)), (_, .values(_, let width)):
             guard perSample == [width] else {
                 throw configError(
                     "model",
-                    "\(loss) compares the model's output with \(width) target value(s) per sample, but the model outputs shape \(perSample) per sample; end with linear: {out: \(width)}"
+                    "\(loss) compares the model's output with \(width) target value(s) per sample, but the model "
+                        + "outputs shape \(perSample) per sample; end with linear: {out: \(width)}"
                 )
             }
         }

@@ -90,8 +90,10 @@ extension Trainer {
                 if m.worldSize != communicator.size {
                     note +=
                         config.determinism.isExact
-                        ? "; saved with \(m.worldSize) ranks, now \(communicator.size): exact mode continues bit for bit"
-                        : "; saved with \(m.worldSize) ranks, now \(communicator.size): same samples, numerically close (not bit-identical) in fast mode"
+                        ? "; saved with \(m.worldSize) ranks, now \(communicator.size): exact mode continues bit for "
+                            + "bit"
+                        : "; saved with \(m.worldSize) ranks, now \(communicator.size): same samples, numerically "
+                            + "close (not bit-identical) in fast mode"
                 }
                 fputs(note + "\n", stderr)
             }
@@ -127,7 +129,8 @@ extension Trainer {
         if saved.determinism != config.determinism { problems.append("determinism") }
         guard problems.isEmpty else {
             throw TrainerError(
-                "the checkpoint was made by a different run (\(problems.joined(separator: ", "))); start a new run directory or fix the config"
+                "the checkpoint was made by a different run (\(problems.joined(separator: ", "))); start a new run "
+                    + "directory or fix the config"
             )
         }
     }

@@ -163,7 +163,8 @@ public final class Trainer {
             let lower = b / n * n
             let upper = lower + n
             return
-                "\(b) is not divisible by \(n) ranks: use a batch size of \(lower > 0 ? "\(lower) or " : "")\(upper), or \(ranks) ranks"
+                "\(b) is not divisible by \(n) ranks: use a batch size of "
+                + "\(lower > 0 ? "\(lower) or " : "")\(upper), or \(ranks) ranks"
         case .batchLargerThanData(let b, let n):
             return "\(b) is larger than the \(n) training samples (with drop_last)"
         }
@@ -240,7 +241,8 @@ public final class Trainer {
         if rank0 {  // even with --quiet: this is what the user must know to continue
             let how = options.command.map { "resume with: \($0) --resume auto" } ?? "resume with --resume auto"
             fputs(
-                "tandem: stopped by \(signal == SIGINT ? "SIGINT" : "SIGTERM") at step \(step); checkpoint \(keeper?.last ?? "?"); \(how)\n",
+                "tandem: stopped by \(signal == SIGINT ? "SIGINT" : "SIGTERM") at step \(step); checkpoint "
+                    + "\(keeper?.last ?? "?"); \(how)\n",
                 stderr)
         }
         return FitResult(steps: step, test: lastTest?.sums, stoppedBySignal: true, lastCheckpoint: keeper?.last)

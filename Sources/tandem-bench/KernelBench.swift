@@ -10,6 +10,12 @@ func kernelBench() {
         print(pad(name, 46) + pad(fmt(t), 10) + pad(fmt(r), 10) + fmt(t / r, 3))
     }
 
+    matmulRows(row)
+    convRows(row)
+}
+
+/// Tandem's matmul against sgemm on the same shapes.
+func matmulRows(_ row: (String, Double, [Double]) -> Void) {
     for (m, k, n) in [(128, 784, 128), (512, 512, 512)] {
         let a = Tensor.randomUniform([m, k], seed: 1)
         let b = Tensor.randomUniform([k, n], seed: 2)
@@ -20,7 +26,10 @@ func kernelBench() {
         ])
         row("matmul \(m)x\(k)x\(n)", 2.0 * Double(m * k * n), times)
     }
+}
 
+/// conv2d forward + backward against the equivalent whole-batch GEMMs.
+func convRows(_ row: (String, Double, [Double]) -> Void) {
     // conv2d forward + backward, batch 64, 1x28x28 -> 32 channels, 3x3, no padding.
     let (nb, ci, hw, co, kk) = (64, 1, 28, 32, 3)
     let ho = hw - kk + 1

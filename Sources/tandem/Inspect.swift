@@ -56,7 +56,8 @@ struct Inspect: ParsableCommand {
             print("checksums   \(verdict == "ok" ? "ok" : "FAILED: \(verdict)")")
             for (file, name, shape) in tensors {
                 print(
-                    "  \(file == "model" ? "model    " : "optimizer")  \(name.padding(toLength: max(28, name.count), withPad: " ", startingAt: 0))  \(shape)"
+                    "  \(file == "model" ? "model    " : "optimizer")  "
+                        + "\(name.padding(toLength: max(28, name.count), withPad: " ", startingAt: 0))  \(shape)"
                 )
             }
         }

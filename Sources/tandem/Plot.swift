@@ -75,13 +75,16 @@ enum SVGChart {
         let width = hasAccuracy ? 2 * panelW + 60 : panelW + 40
         let height = panelH + 90
         var s = """
-            <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" viewBox="0 0 \(Int(width)) \(Int(height))" font-family="Helvetica, Arial, sans-serif">
+            <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" \
+            viewBox="0 0 \(Int(width)) \(Int(height))" font-family="Helvetica, Arial, sans-serif">
             <rect width="100%" height="100%" fill="white"/>
             <text x="20" y="28" font-size="18" font-weight="bold" fill="#111">\(escape(title))</text>
             <g font-size="12" fill="#333">
-              <line x1="\(Int(width) - 230)" y1="23" x2="\(Int(width) - 205)" y2="23" stroke="\(trainColor)" stroke-width="2"/>
+              <line x1="\(Int(width) - 230)" y1="23" x2="\(Int(width) - 205)" y2="23" \
+            stroke="\(trainColor)" stroke-width="2"/>
               <text x="\(Int(width) - 200)" y="27">train</text>
-              <line x1="\(Int(width) - 140)" y1="23" x2="\(Int(width) - 115)" y2="23" stroke="\(testColor)" stroke-width="2"/>
+              <line x1="\(Int(width) - 140)" y1="23" x2="\(Int(width) - 115)" y2="23" \
+            stroke="\(testColor)" stroke-width="2"/>
               <circle cx="\(Int(width) - 127)" cy="23" r="3.5" fill="\(testColor)"/>
               <text x="\(Int(width) - 110)" y="27">test</text>
             </g>
@@ -100,6 +103,14 @@ enum SVGChart {
         return s + "</svg>\n"
     }
 
+    /// Where a panel's plot area is and how values map onto it.
+    struct Frame {
+        let left, right, top, bottom: Double
+        let xMin, xMax, yMin, yMax: Double
+        func px(_ v: Double) -> Double { left + (v - xMin) / max(xMax - xMin, 1e-12) * (right - left) }
+        func py(_ v: Double) -> Double { bottom - (v - yMin) / max(yMax - yMin, 1e-12) * (bottom - top) }
+    }
+
     static func panel(
         x0: Double, y0: Double, w: Double, h: Double, label: String,
         train: [(Double, Double)], test: [(Double, Double)]
@@ -107,10 +118,6 @@ enum SVGChart {
         let train = train.filter { $0.0.isFinite && $0.1.isFinite }
         let test = test.filter { $0.0.isFinite && $0.1.isFinite }
         let all = train + test
-        let left = x0 + 55
-        let right = x0 + w - 10
-        let top = y0 + 10
-        let bottom = y0 + h - 35
         let xs = niceTicks(0, all.map(\.0).max() ?? 1)
         var lo = all.map(\.1).min() ?? 0
         var hi = all.map(\.1).max() ?? 1
@@ -119,44 +126,67 @@ enum SVGChart {
             hi += 0.5
         }
         let ys = niceTicks(lo, hi)
-        let (xMin, xMax) = (xs.first!, xs.last!)
-        let (yMin, yMax) = (ys.first!, ys.last!)
-        func px(_ v: Double) -> Double { left + (v - xMin) / max(xMax - xMin, 1e-12) * (right - left) }
-        func py(_ v: Double) -> Double { bottom - (v - yMin) / max(yMax - yMin, 1e-12) * (bottom - top) }
+        let frame = Frame(
+            left: x0 + 55, right: x0 + w - 10, top: y0 + 10, bottom: y0 + h - 35,
+            xMin: xs.first ?? 0, xMax: xs.last ?? 1, yMin: ys.first ?? 0, yMax: ys.last ?? 1)
         var s = "<g font-size=\"11\" fill=\"#555\">\n"
+        s += axes(frame, xs: xs, ys: ys, x0: x0, label: label)
+        s += curves(frame, train: train, test: test, label: label)
+        return s + "</g>\n"
+    }
+
+    /// Gridlines, tick labels, the frame and the axis titles.
+    static func axes(_ fr: Frame, xs: [Double], ys: [Double], x0: Double, label: String) -> String {
+        var s = ""
         // One number format per axis, with as many decimals as the tick step needs.
         let yStep = ys.count > 1 ? ys[1] - ys[0] : 1
         let decimals = yStep > 0 && yStep.isFinite ? min(12, max(0, Int(ceil(-log10(yStep) - 1e-9)))) : 2
         for y in ys {
             s +=
-                "  <line x1=\"\(f(left))\" y1=\"\(f(py(y)))\" x2=\"\(f(right))\" y2=\"\(f(py(y)))\" stroke=\"#e5e7eb\"/>\n"
+                "  <line x1=\"\(f(fr.left))\" y1=\"\(f(fr.py(y)))\" x2=\"\(f(fr.right))\" y2=\"\(f(fr.py(y)))\" "
+                + "stroke=\"#e5e7eb\"/>\n"
             s +=
-                "  <text x=\"\(f(left - 6))\" y=\"\(f(py(y) + 4))\" text-anchor=\"end\">\(String(format: "%.\(decimals)f", y))</text>\n"
+                "  <text x=\"\(f(fr.left - 6))\" y=\"\(f(fr.py(y) + 4))\" "
+                + "text-anchor=\"end\">\(String(format: "%.\(decimals)f", y))</text>\n"
         }
         for x in xs {
             s +=
-                "  <line x1=\"\(f(px(x)))\" y1=\"\(f(top))\" x2=\"\(f(px(x)))\" y2=\"\(f(bottom))\" stroke=\"#f1f5f9\"/>\n"
-            s += "  <text x=\"\(f(px(x)))\" y=\"\(f(bottom + 16))\" text-anchor=\"middle\">\(tick(x))</text>\n"
+                "  <line x1=\"\(f(fr.px(x)))\" y1=\"\(f(fr.top))\" x2=\"\(f(fr.px(x)))\" y2=\"\(f(fr.bottom))\" "
+                + "stroke=\"#f1f5f9\"/>\n"
+            s += "  <text x=\"\(f(fr.px(x)))\" y=\"\(f(fr.bottom + 16))\" text-anchor=\"middle\">\(tick(x))</text>\n"
         }
         s +=
-            "  <rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(right - left))\" height=\"\(f(bottom - top))\" fill=\"none\" stroke=\"#9ca3af\"/>\n"
+            "  <rect x=\"\(f(fr.left))\" y=\"\(f(fr.top))\" width=\"\(f(fr.right - fr.left))\" "
+            + "height=\"\(f(fr.bottom - fr.top))\" fill=\"none\" stroke=\"#9ca3af\"/>\n"
         s +=
-            "  <text x=\"\(f((left + right) / 2))\" y=\"\(f(bottom + 32))\" text-anchor=\"middle\" fill=\"#333\">step</text>\n"
+            "  <text x=\"\(f((fr.left + fr.right) / 2))\" y=\"\(f(fr.bottom + 32))\" text-anchor=\"middle\" "
+            + "fill=\"#333\">step</text>\n"
         s +=
-            "  <text transform=\"translate(\(f(x0 + 12)) \(f((top + bottom) / 2))) rotate(-90)\" text-anchor=\"middle\" font-size=\"13\" fill=\"#333\">\(label)</text>\n"
+            "  <text transform=\"translate(\(f(x0 + 12)) \(f((fr.top + fr.bottom) / 2))) rotate(-90)\" "
+            + "text-anchor=\"middle\" font-size=\"13\" fill=\"#333\">\(label)</text>\n"
+        return s
+    }
+
+    /// The train line, and the test line with a dot (and tooltip) per evaluation.
+    static func curves(_ fr: Frame, train: [(Double, Double)], test: [(Double, Double)], label: String) -> String {
+        var s = ""
+        func points(_ p: [(Double, Double)]) -> String {
+            p.map { "\(f(fr.px($0.0))),\(f(fr.py($0.1)))" }.joined(separator: " ")
+        }
         if !train.isEmpty {
             s +=
-                "  <polyline fill=\"none\" stroke=\"\(trainColor)\" stroke-width=\"1.8\" stroke-linejoin=\"round\" points=\"\(train.map { "\(f(px($0.0))),\(f(py($0.1)))" }.joined(separator: " "))\"/>\n"
+                "  <polyline fill=\"none\" stroke=\"\(trainColor)\" stroke-width=\"1.8\" stroke-linejoin=\"round\" "
+                + "points=\"\(points(train))\"/>\n"
         }
         if !test.isEmpty {
-            s +=
-                "  <polyline fill=\"none\" stroke=\"\(testColor)\" stroke-width=\"1.8\" points=\"\(test.map { "\(f(px($0.0))),\(f(py($0.1)))" }.joined(separator: " "))\"/>\n"
+            s += "  <polyline fill=\"none\" stroke=\"\(testColor)\" stroke-width=\"1.8\" points=\"\(points(test))\"/>\n"
             for (x, y) in test {
                 s +=
-                    "  <circle cx=\"\(f(px(x)))\" cy=\"\(f(py(y)))\" r=\"3.5\" fill=\"\(testColor)\"><title>step \(Int(x)): \(label) \(String(format: "%.4f", y))</title></circle>\n"
+                    "  <circle cx=\"\(f(fr.px(x)))\" cy=\"\(f(fr.py(y)))\" r=\"3.5\" fill=\"\(testColor)\"><title>step "
+                    + "\(Int(x)): \(label) \(String(format: "%.4f", y))</title></circle>\n"
             }
         }
-        return s + "</g>\n"
+        return s
     }
 
     /// About five round-numbered ticks covering [lo, hi].

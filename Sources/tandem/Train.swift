@@ -100,7 +100,8 @@ struct Train: ParsableCommand {
             throw ConfigError(
                 file: dir, path: "",
                 message:
-                    "this run directory already holds checkpoints: add --resume auto to continue it, --fresh to start over, or --run-dir for a new one"
+                    "this run directory already holds checkpoints: add --resume auto to continue it, --fresh to "
+                    + "start over, or --run-dir for a new one"
             )
         }
     }

@@ -115,7 +115,8 @@ public final class ConfigReader {
         guard abs(x) <= Double(Float.greatestFiniteMagnitude) else {
             throw error(
                 key,
-                "must be \(requirement.isEmpty ? "" : requirement + " and ")at most \(Float.greatestFiniteMagnitude) (Float32), got \(x)"
+                "must be \(requirement.isEmpty ? "" : requirement + " and ")at most \(Float.greatestFiniteMagnitude) "
+                    + "(Float32), got \(x)"
             )
         }
         return Float(x)

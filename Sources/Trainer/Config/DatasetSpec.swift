@@ -53,7 +53,8 @@ public enum DatasetSpec: Equatable, Sendable {
                 throw DataError(
                     "\(e.path): no such file; "
                         + (e.isDebianDefault
-                            ? "install it with `apt-get install dataset-fashion-mnist` or point data.path at a folder with the IDX files"
+                            ? "install it with `apt-get install dataset-fashion-mnist` or point data.path at a "
+                                + "folder with the IDX files"
                             : "set data.path to a folder holding the MNIST-style IDX files"))
             }
         case .csv(let c):

@@ -53,7 +53,8 @@ public struct TrainingConfig: Equatable, Sendable {
         if determinism.isExact && train.batchSize % determinism.virtualShards != 0 {
             throw r.error(
                 "train.batch_size",
-                "\(train.batchSize) must be divisible by determinism.virtual_shards (\(determinism.virtualShards)) in exact mode"
+                "\(train.batchSize) must be divisible by determinism.virtual_shards (\(determinism.virtualShards)) "
+                    + "in exact mode"
             )
         }
         let distributed = try DistributedConfig.parse(try r.section("distributed"))
@@ -75,7 +76,8 @@ public struct TrainingConfig: Equatable, Sendable {
         else {
             throw r.error(
                 "name",
-                "must be 1 to 128 ASCII letters, digits, '-', '_' or '.', starting with a letter or digit, got '\(name.prefix(80))'"
+                "must be 1 to 128 ASCII letters, digits, '-', '_' or '.', starting with a letter or digit, got "
+                    + "'\(name.prefix(80))'"
             )
         }
         return name

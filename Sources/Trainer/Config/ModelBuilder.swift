@@ -1,0 +1,85 @@
+import NN
+
+/// Builds the network a list of specs describes, inferring each layer's input size from the
+/// sample shape; a layer that does not fit, or a model too large for the machine, is a config
+/// error naming the layer.
+public enum ModelBuilder {
+    /// `batchSize` (the largest batch one process will run) adds activations to the memory
+    /// estimate that is checked against the machine before any layer is allocated.
+    public static func build(
+        _ specs: [LayerSpec], sampleShape: [Int], seed: UInt64, file: String = "config",
+        batchSize: Int = 1
+    ) throws -> Sequential {
+        var shape = [1] + sampleShape
+        var layers: [Module] = []
+        var memory = MemoryEstimate()
+        let available = MemoryEstimate.physicalBytes
+        for (i, spec) in specs.enumerated() {
+            func fail(_ message: String) -> ConfigError {
+                ConfigError(file: file, path: "model[\(i)]", message: message)
+            }
+            memory.parameters += spec.parameterCount(input: shape)
+            guard memory.bytes <= available else {
+                throw fail(
+                    "the model would need at least \(MemoryEstimate.gigabytes(memory.bytes)) for its "
+                        + "\(memory.parameters) parameters (weights, gradients, optimizer state, checkpoint copy); "
+                        + "this machine has \(MemoryEstimate.gigabytes(available))")
+            }
+            let layer = try layerFor(spec, input: shape, key: InitKey(seed: seed, layer: UInt32(i)), fail: fail)
+            do { shape = try layer.outputShape(for: shape) } catch let e as ShapeError {
+                throw fail("does not fit its input: \(e.message)")
+            }
+            memory.activationsPerSample += shape.dropFirst().reduce(1, *)
+            guard memory.bytes(batch: batchSize) <= available else {
+                throw fail(
+                    "with a batch of \(batchSize), training would need at least "
+                        + "\(MemoryEstimate.gigabytes(memory.bytes(batch: batchSize))) (\(memory.parameters) "
+                        + "parameters "
+                        + "and \(memory.activationsPerSample) activations per sample); this machine has "
+                        + "\(MemoryEstimate.gigabytes(available)): use a smaller model or batch")
+            }
+            layers.append(layer)
+        }
+        return Sequential(layers)
+    }
+
+    /// The module for one spec on an input of `shape` ([N, ...]).
+    static func layerFor(
+        _ spec: LayerSpec, input shape: [Int], key: InitKey, fail: (String) -> ConfigError
+    ) throws -> Module {
+        func need(_ rank: Int, _ what: String) throws {
+            guard shape.count == rank else {
+                throw fail("\(what) needs input of rank \(rank), gets shape \(shape.dropFirst()) per sample")
+            }
+        }
+        switch spec {
+        case .flatten: return Flatten()
+        case .activation(let k): return Activation(k)
+        case .dropout(let p): return Dropout(p: p, layer: key.layer)
+        case .linear(let out, let bias):
+            guard shape.count != 4 else {  // PyTorch would apply it to the width axis: surely a missing flatten
+                throw fail(
+                    "linear needs flat input, gets shape \(Array(shape.dropFirst())) per sample; add 'flatten' "
+                        + "before it"
+                )
+            }
+            return Linear(inFeatures: shape[shape.count - 1], outFeatures: out, bias: bias, key: key)
+        case .conv2d(let out, let kernel, let stride, let padding):
+            try need(4, "conv2d")
+            return Conv2d(
+                inChannels: shape[1], outChannels: out, kernelSize: kernel, stride: stride, padding: padding, key: key)
+        case .maxPool2d(let kernel, let stride):
+            try need(4, "maxpool")
+            return MaxPool2d(kernel: kernel, stride: stride)
+        case .avgPool2d(let kernel, let stride):
+            try need(4, "avgpool")
+            return AvgPool2d(kernel: kernel, stride: stride)
+        case .rnn(let hidden, let seq):
+            try need(3, "rnn")
+            return RNN(inputSize: shape[2], hiddenSize: hidden, returnSequence: seq, key: key)
+        case .lstm(let hidden, let seq):
+            try need(3, "lstm")
+            return LSTM(inputSize: shape[2], hiddenSize: hidden, returnSequence: seq, key: key)
+        }
+    }
+}
