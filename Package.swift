@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "CKernels"),
         .target(name: "Tensor", dependencies: ["CBLAS", "CKernels"]),
         .target(name: "NN", dependencies: ["Tensor"]),
-        .target(name: "Optim", dependencies: ["Tensor", "NN"]),
+        .target(name: "Optim", dependencies: ["Tensor"]),
         .target(name: "Data", dependencies: ["Tensor", "CZlib"]),
         .target(name: "Distributed", dependencies: ["CMPI", "Tensor"]),
         .target(name: "Trainer", dependencies: ["Tensor", "NN", "Optim", "Data", "Distributed", "CZlib"]),

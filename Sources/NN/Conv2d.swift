@@ -20,7 +20,7 @@ public final class Conv2d: Module {
         self.padding = padding
     }
 
-    public var localParameters: [(name: String, tensor: Tensor)] {
+    public var localParameters: NamedTensors {
         [(name: "weight", tensor: weight)] + (bias.map { [(name: "bias", tensor: $0)] } ?? [])
     }
 

@@ -14,7 +14,7 @@ public final class Linear: Module {
         self.bias = bias ? key.uniform([outFeatures], bound: bound, param: 1) : nil
     }
 
-    public var localParameters: [(name: String, tensor: Tensor)] {
+    public var localParameters: NamedTensors {
         [(name: "weight", tensor: weight)] + (bias.map { [(name: "bias", tensor: $0)] } ?? [])
     }
 

@@ -20,10 +20,10 @@ public struct WeightsMismatch: Error, CustomStringConvertible {
 
 extension Module {
     /// The parameters as (PyTorch name, tensor), ready for `Safetensors.write`.
-    public var stateDict: [(name: String, tensor: Tensor)] { namedParameters }
+    public var stateDict: NamedTensors { namedParameters }
 
     /// Copies `weights` into the parameters after checking every name and shape.
-    public func load(_ weights: [(name: String, tensor: Tensor)], source: String) throws {
+    public func load(_ weights: NamedTensors, source: String) throws {
         let byName = Dictionary(weights.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
         let own = namedParameters
         let ownNames = Set(own.map(\.name))

@@ -8,7 +8,7 @@ public protocol Module: AnyObject {
     /// Applies the module.
     func callAsFunction(_ x: Tensor) -> Tensor
     /// Own parameters, in registration order.
-    var localParameters: [(name: String, tensor: Tensor)] { get }
+    var localParameters: NamedTensors { get }
     /// Child modules and their names, in order.
     var children: [(name: String, module: Module)] { get }
     /// Training mode (dropout active) or evaluation mode.
@@ -18,11 +18,11 @@ public protocol Module: AnyObject {
 }
 
 extension Module {
-    public var localParameters: [(name: String, tensor: Tensor)] { [] }
+    public var localParameters: NamedTensors { [] }
     public var children: [(name: String, module: Module)] { [] }
 
     /// Every parameter with its dotted PyTorch name, in registration order.
-    public var namedParameters: [(name: String, tensor: Tensor)] {
+    public var namedParameters: NamedTensors {
         var out = localParameters
         for (childName, child) in children {
             out += child.namedParameters.map { (name: childName + "." + $0.name, tensor: $0.tensor) }

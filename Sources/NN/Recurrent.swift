@@ -14,7 +14,7 @@ public final class RNN: Module {
         self.returnSequence = returnSequence
     }
 
-    public var localParameters: [(name: String, tensor: Tensor)] {
+    public var localParameters: NamedTensors {
         Recurrence.named(weightIH, weightHH, biasIH, biasHH)
     }
 
@@ -60,7 +60,7 @@ public final class LSTM: Module {
         self.returnSequence = returnSequence
     }
 
-    public var localParameters: [(name: String, tensor: Tensor)] {
+    public var localParameters: NamedTensors {
         Recurrence.named(weightIH, weightHH, biasIH, biasHH)
     }
 
@@ -123,7 +123,7 @@ enum Recurrence {
     }
 
     /// PyTorch's names for one layer's recurrent parameters.
-    static func named(_ ih: Tensor, _ hh: Tensor, _ bih: Tensor, _ bhh: Tensor) -> [(name: String, tensor: Tensor)] {
+    static func named(_ ih: Tensor, _ hh: Tensor, _ bih: Tensor, _ bhh: Tensor) -> NamedTensors {
         [("weight_ih_l0", ih), ("weight_hh_l0", hh), ("bias_ih_l0", bih), ("bias_hh_l0", bhh)]
     }
 

@@ -21,7 +21,7 @@ public struct SafetensorsError: Error, CustomStringConvertible, Equatable {
 public enum Safetensors {
     /// Tensors in file order (by data offset) and the metadata map.
     public struct Contents {
-        public var tensors: [(name: String, tensor: Tensor)]
+        public var tensors: NamedTensors
         public var metadata: [String: String]
         /// The tensor with this name.
         public subscript(name: String) -> Tensor? { tensors.first { $0.name == name }?.tensor }
@@ -32,8 +32,7 @@ public enum Safetensors {
 
     /// The file's bytes: header entries and data in the order given; header padded with spaces to
     /// a multiple of 8 bytes so the data is aligned.
-    public static func encode(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:]) -> [UInt8]
-    {
+    public static func encode(_ tensors: NamedTensors, metadata: [String: String] = [:]) -> [UInt8] {
         var entries: [String] = []
         if !metadata.isEmpty {
             let items = metadata.keys.sorted().map { "\(jsonString($0)):\(jsonString(metadata[$0]!))" }
@@ -85,7 +84,7 @@ public enum Safetensors {
             }
         } catch { throw fail(error.message, error.tensor) }
         let entries = try layout(header.entries, dataBytes: bytes.count - dataStart, fail: fail)
-        var tensors: [(name: String, tensor: Tensor)] = []
+        var tensors: NamedTensors = []
         for e in entries {
             let t = Tensor(zeros: e.shape)
             bytes.withUnsafeBytes { raw in
@@ -154,7 +153,7 @@ public enum Safetensors {
 
     /// Writes a file (not atomically: checkpoint writers put it in a temporary folder first).
     public static func write(
-        _ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:],
+        _ tensors: NamedTensors, metadata: [String: String] = [:],
         to path: String
     ) throws {
         let bytes = encode(tensors, metadata: metadata)

@@ -7,7 +7,7 @@ public final class Adam: Optimizer {
     public let decoupled: Bool
 
     public init(
-        _ parameters: [(name: String, tensor: Tensor)], learningRate: Float = 1e-3,
+        _ parameters: NamedTensors, learningRate: Float = 1e-3,
         beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8, weightDecay: Float = 0,
         decoupled: Bool = false
     ) {
@@ -23,7 +23,7 @@ public final class Adam: Optimizer {
 
     /// AdamW with PyTorch's default weight decay of 0.01.
     public static func adamW(
-        _ parameters: [(name: String, tensor: Tensor)], learningRate: Float = 1e-3,
+        _ parameters: NamedTensors, learningRate: Float = 1e-3,
         beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
         weightDecay: Float = 0.01
     ) -> Adam {

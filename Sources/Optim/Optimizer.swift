@@ -1,5 +1,5 @@
 import Foundation
-@_exported import NN
+@_exported import Tensor
 
 /// A problem with saved optimizer state (restoring a checkpoint).
 public struct OptimizerStateError: Error, CustomStringConvertible {
@@ -13,7 +13,7 @@ public struct OptimizerStateError: Error, CustomStringConvertible {
 public class Optimizer {
     /// The trainable parameters, with their model names. Frozen ones (`requiresGrad == false`)
     /// are left out: never updated (not even by weight decay) and without state.
-    public let parameters: [(name: String, tensor: Tensor)]
+    public let parameters: NamedTensors
     /// Learning rate of the next step (a schedule may change it between steps).
     public var learningRate: Float
     /// Steps taken so far (set when restoring state).
@@ -21,7 +21,7 @@ public class Optimizer {
     /// State buffers per parameter, in `stateNames` order.
     var state: [[Tensor]] = []
 
-    init(_ parameters: [(name: String, tensor: Tensor)], learningRate: Float) {
+    init(_ parameters: NamedTensors, learningRate: Float) {
         precondition(learningRate >= 0, "optimizer: learning rate must not be negative, got \(learningRate)")
         let trainable = parameters.filter { $0.tensor.requiresGrad }
         self.parameters = trainable
@@ -60,8 +60,8 @@ public class Optimizer {
     public func zeroGrad() { for p in parameters { p.tensor.zeroGrad() } }
 
     /// State tensors named "<param>.<buffer>", and metadata (kind, step count) as strings.
-    public func stateDict() -> (tensors: [(name: String, tensor: Tensor)], metadata: [String: String]) {
-        var tensors: [(name: String, tensor: Tensor)] = []
+    public func stateDict() -> (tensors: NamedTensors, metadata: [String: String]) {
+        var tensors: NamedTensors = []
         for (i, p) in parameters.enumerated() {
             for (k, s) in stateNames.enumerated() { tensors.append((p.name + "." + s, state[i][k].detached())) }
         }
@@ -70,7 +70,7 @@ public class Optimizer {
 
     /// Restores what `stateDict` saved; every name and shape must match.
     public func loadStateDict(
-        _ tensors: [(name: String, tensor: Tensor)], metadata: [String: String],
+        _ tensors: NamedTensors, metadata: [String: String],
         source: String
     ) throws {
         guard metadata["optimizer"] == name else {

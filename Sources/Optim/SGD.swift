@@ -3,7 +3,7 @@ public final class SGD: Optimizer {
     public let momentum: Float, dampening: Float, nesterov: Bool, weightDecay: Float
 
     public init(
-        _ parameters: [(name: String, tensor: Tensor)], learningRate: Float, momentum: Float = 0,
+        _ parameters: NamedTensors, learningRate: Float, momentum: Float = 0,
         dampening: Float = 0, nesterov: Bool = false, weightDecay: Float = 0
     ) {
         precondition(momentum >= 0 && weightDecay >= 0, "SGD: momentum and weight decay must not be negative")

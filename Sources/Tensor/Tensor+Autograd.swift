@@ -32,7 +32,7 @@ extension Tensor {
     @inline(__always)
     static func record(
         _ out: Tensor, _ op: String, _ parents: [Tensor],
-        _ push: @escaping (_ out: Tensor) -> Void
+        _ push: @escaping (_ out: Tensor, _ grad: UnsafeMutablePointer<Float>) -> Void
     ) -> Tensor {
         out.op = op
         if AnomalyDetection.enabled { AnomalyDetection.inspect(out) }
@@ -80,7 +80,7 @@ extension Tensor {
             gradData()[0] += 1
         }
         for node in order.reversed() {
-            if let push = node.pushGrad, node.grad != nil { push(node) }
+            if let push = node.pushGrad, let grad = node.grad { push(node, grad.data) }
             for p in node.parents where p.requiresGrad {
                 let id = ObjectIdentifier(p)
                 let left = pending[id]! - 1

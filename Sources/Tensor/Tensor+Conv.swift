@@ -100,8 +100,7 @@ extension Tensor {
                 m: geo.o, n: pixels, k: patch, a: wt.data, lda: patch, b: col, ldb: pixels,
                 beta: b == nil ? 0 : 1, c: yi, ldc: pixels)
         }
-        return record(y, "conv2d", b.map { [x, wt, $0] } ?? [x, wt]) { out in
-            let g = out.grad!.data
+        return record(y, "conv2d", b.map { [x, wt, $0] } ?? [x, wt]) { _, g in
             let gw = wt.requiresGrad ? wt.gradData() : nil
             let gb = b.flatMap { $0.requiresGrad ? $0.gradData() : nil }
             let gx = x.requiresGrad ? x.gradData() : nil

@@ -106,8 +106,7 @@ extension Tensor {
         let xa = a.data
         let xb = b.data
         p.forEach { o, i, j in ys[o] = xa[i] + xb[j] }
-        return record(y, "add", [a, b]) { out in
-            let g = out.grad!.data
+        return record(y, "add", [a, b]) { _, g in
             if a.requiresGrad {
                 let ga = a.gradData()
                 p.forEach { o, i, _ in ga[i] += g[o] }
@@ -127,8 +126,7 @@ extension Tensor {
         let xa = a.data
         let xb = b.data
         p.forEach { o, i, j in ys[o] = xa[i] - xb[j] }
-        return record(y, "sub", [a, b]) { out in
-            let g = out.grad!.data
+        return record(y, "sub", [a, b]) { _, g in
             if a.requiresGrad {
                 let ga = a.gradData()
                 p.forEach { o, i, _ in ga[i] += g[o] }
@@ -148,8 +146,7 @@ extension Tensor {
         let xa = a.data
         let xb = b.data
         p.forEach { o, i, j in ys[o] = xa[i] * xb[j] }
-        return record(y, "mul", [a, b]) { out in
-            let g = out.grad!.data
+        return record(y, "mul", [a, b]) { _, g in
             if a.requiresGrad {
                 let ga = a.gradData()
                 p.forEach { o, i, j in ga[i] += g[o] * xb[j] }
@@ -169,8 +166,7 @@ extension Tensor {
         let xa = a.data
         let xb = b.data
         p.forEach { o, i, j in ys[o] = xa[i] / xb[j] }
-        return record(y, "div", [a, b]) { out in
-            let g = out.grad!.data
+        return record(y, "div", [a, b]) { _, g in
             if a.requiresGrad {
                 let ga = a.gradData()
                 p.forEach { o, i, j in ga[i] += g[o] / xb[j] }
@@ -206,8 +202,7 @@ extension Tensor {
         let xs = data
         let n = count
         for i in 0..<n { ys[i] = scale * xs[i] + shift }
-        return Tensor.record(y, op, [self]) { out in
-            let g = out.grad!.data
+        return Tensor.record(y, op, [self]) { _, g in
             let gx = self.gradData()
             for i in 0..<n { gx[i] += scale * g[i] }
         }

@@ -37,8 +37,8 @@ extension Tensor {
         }
         let scale: Float = reduction == .mean ? 1 / Float(Swift.max(n, 1)) : 1
         let y = Tensor(scalar: Float(total) * scale)
-        return record(y, "cross_entropy", [logits]) { out in
-            let g = out.grad!.data[0] * scale
+        return record(y, "cross_entropy", [logits]) { _, g in
+            let g = g[0] * scale
             let gx = logits.gradData()
             for r in 0..<n {
                 // Reading probs.base (not ps) captures the buffer: it lives until backward.
@@ -63,8 +63,8 @@ extension Tensor {
         }
         let scale: Float = reduction == .mean ? 1 / Float(Swift.max(n, 1)) : 1
         let y = Tensor(scalar: Float(total) * scale)
-        return record(y, "mse", [pred, target]) { out in
-            let g = 2 * out.grad!.data[0] * scale
+        return record(y, "mse", [pred, target]) { _, g in
+            let g = 2 * g[0] * scale
             if pred.requiresGrad {
                 let gp = pred.gradData()
                 for i in 0..<n { gp[i] += g * (a[i] - b[i]) }
@@ -92,8 +92,8 @@ extension Tensor {
         }
         let scale: Float = reduction == .mean ? 1 / Float(Swift.max(n, 1)) : 1
         let y = Tensor(scalar: Float(total) * scale)
-        return record(y, "bce_with_logits", [logits, target]) { out in
-            let g = out.grad!.data[0] * scale
+        return record(y, "bce_with_logits", [logits, target]) { _, g in
+            let g = g[0] * scale
             if logits.requiresGrad {
                 let gx = logits.gradData()
                 for i in 0..<n {

@@ -16,8 +16,7 @@ extension Tensor {
                 m: m, n: n, k: k, a: a.data + i * m * k, lda: k, b: b.data + i * k * n, ldb: n,
                 c: y.data + i * m * n, ldc: n)
         }
-        return record(y, "matmul", [a, b]) { out in
-            let g = out.grad!.data
+        return record(y, "matmul", [a, b]) { _, g in
             let ga = a.requiresGrad ? a.gradData() : nil
             let gb = b.requiresGrad ? b.gradData() : nil
             for i in 0..<batches {
@@ -52,8 +51,7 @@ extension Tensor {
         BLAS.gemm(
             transB: true, m: rows, n: outF, k: inF, a: x.data, lda: inF, b: w.data, ldb: inF,
             beta: b == nil ? 0 : 1, c: ys, ldc: outF)
-        return record(y, "linear", b.map { [x, w, $0] } ?? [x, w]) { out in
-            let g = out.grad!.data
+        return record(y, "linear", b.map { [x, w, $0] } ?? [x, w]) { _, g in
             if x.requiresGrad {  // dx = dY W
                 BLAS.gemm(
                     m: rows, n: inF, k: outF, a: g, lda: outF, b: w.data, ldb: inF,

@@ -14,8 +14,7 @@ extension Tensor {
             "reshape: shape \(shape) (\(count) elements) cannot become \(newShape)")
         let y = Tensor(shape: s, storage: storage)
         let n = count
-        return Tensor.record(y, "reshape", [self]) { out in
-            let g = out.grad!.data
+        return Tensor.record(y, "reshape", [self]) { _, g in
             let gx = self.gradData()
             for i in 0..<n { gx[i] += g[i] }
         }
@@ -40,14 +39,14 @@ extension Tensor {
         Tensor.permuteCopy(data, into: y.data, outShape: outShape, srcStrides: srcStrides, accumulate: false)
         var inverse = [Int](repeating: 0, count: rank)
         for (i, a) in axes.enumerated() { inverse[a] = i }
-        return Tensor.record(y, "permute", [self]) { out in
+        return Tensor.record(y, "permute", [self]) { _, g in
             // Gradient: permute back, i.e. walk the input's layout reading the output's.
             var outStrides = [Int](repeating: 1, count: outShape.count)
             for i in stride(from: outShape.count - 2, through: 0, by: -1) {
                 outStrides[i] = outStrides[i + 1] * outShape[i + 1]
             }
             Tensor.permuteCopy(
-                out.grad!.data, into: self.gradData(), outShape: self.shape,
+                g, into: self.gradData(), outShape: self.shape,
                 srcStrides: inverse.map { outStrides[$0] }, accumulate: true)
         }
     }
@@ -107,8 +106,7 @@ extension Tensor {
             storage: TensorStorage(viewing: storage, offset: range.lowerBound * row, count: range.count * row))
         let start = range.lowerBound * row
         let n = range.count * row
-        return Tensor.record(y, "slice", [self]) { out in
-            let g = out.grad!.data
+        return Tensor.record(y, "slice", [self]) { _, g in
             let gx = self.gradData() + start
             for i in 0..<n { gx[i] += g[i] }
         }
@@ -139,8 +137,7 @@ extension Tensor {
             for o in 0..<outer { (y.data + o * rowLen + col).update(from: p.data + o * c, count: c) }
             col += c
         }
-        return record(y, "concat", parts) { out in
-            let g = out.grad!.data
+        return record(y, "concat", parts) { _, g in
             var col = 0
             for (p, c) in zip(parts, chunks) {
                 if p.requiresGrad {
@@ -168,8 +165,7 @@ extension Tensor {
         let row = s.extent * s.inner
         let y = Tensor.empty(outShape)
         for o in 0..<s.outer { (y.data + o * chunk).update(from: data + o * row + from, count: chunk) }
-        return Tensor.record(y, "slice_axis", [self]) { out in
-            let g = out.grad!.data
+        return Tensor.record(y, "slice_axis", [self]) { _, g in
             let gx = self.gradData()
             for o in 0..<s.outer {
                 let src = g + o * chunk

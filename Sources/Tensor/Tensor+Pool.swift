@@ -19,8 +19,7 @@ extension Tensor {
             geo.maxWindows(data, y.data, arg.base)
         }
         let n = y.count
-        return Tensor.record(y, "max_pool2d", [self]) { out in
-            let g = out.grad!.data
+        return Tensor.record(y, "max_pool2d", [self]) { _, g in
             let gx = self.gradData()
             let at = arg.base
             for o in 0..<n { gx[Int(at[o])] += g[o] }
@@ -58,8 +57,7 @@ extension Tensor {
         let xs = data
         ys.initialize(repeating: 0, count: y.count)
         windows { o, i in ys[o] += xs[i] * inv }
-        return Tensor.record(y, "avg_pool2d", [self]) { out in
-            let g = out.grad!.data
+        return Tensor.record(y, "avg_pool2d", [self]) { _, g in
             let gx = self.gradData()
             windows { o, i in gx[i] += g[o] * inv }
         }

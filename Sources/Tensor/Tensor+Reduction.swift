@@ -29,8 +29,7 @@ extension Tensor {
                 }
             }
         }
-        return Tensor.record(y, "sum", [self]) { out in
-            let g = out.grad!.data
+        return Tensor.record(y, "sum", [self]) { _, g in
             let gx = self.gradData()
             for o in 0..<s.outer {
                 let go = g + o * s.inner
@@ -84,8 +83,7 @@ extension Tensor {
                 arg[o * s.inner + i] = at
             }
         }
-        return Tensor.record(y, "max", [self]) { out in
-            let g = out.grad!.data
+        return Tensor.record(y, "max", [self]) { _, g in
             let gx = self.gradData()
             for o in 0..<s.outer {
                 for i in 0..<s.inner {
@@ -104,8 +102,8 @@ extension Tensor {
     public func sum() -> Tensor {
         let n = count
         let y = Tensor(scalar: Float(Kernels.sumDouble(data, n)))
-        return Tensor.record(y, "sum_all", [self]) { out in
-            let g = out.grad!.data[0]
+        return Tensor.record(y, "sum_all", [self]) { _, g in
+            let g = g[0]
             let gx = self.gradData()
             for i in 0..<n { gx[i] += g }
         }

@@ -6,9 +6,8 @@ extension Tensor {
         let s = AxisSplit(shape, checked { try Shapes.axis(axis, rank: rank, op: "softmax") })
         let y = Tensor.empty(shape)
         Tensor.softmaxRows(data, y.data, s, log: false)
-        return Tensor.record(y, "softmax", [self]) { out in
+        return Tensor.record(y, "softmax", [self]) { out, g in
             // dx = y * (g - sum(g * y)) along the axis.
-            let g = out.grad!.data
             let ys = out.data
             let gx = self.gradData()
             Tensor.forEachLine(s) { base, step in
@@ -27,9 +26,8 @@ extension Tensor {
         let s = AxisSplit(shape, checked { try Shapes.axis(axis, rank: rank, op: "log_softmax") })
         let y = Tensor.empty(shape)
         Tensor.softmaxRows(data, y.data, s, log: true)
-        return Tensor.record(y, "log_softmax", [self]) { out in
+        return Tensor.record(y, "log_softmax", [self]) { out, g in
             // dx = g - softmax * sum(g) along the axis.
-            let g = out.grad!.data
             let ys = out.data
             let gx = self.gradData()
             Tensor.forEachLine(s) { base, step in

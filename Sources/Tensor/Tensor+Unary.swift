@@ -16,8 +16,7 @@ extension Tensor {
     public func exp() -> Tensor {
         let y = mapped { Glibc.expf($0) }
         let n = count
-        return Tensor.record(y, "exp", [self]) { out in
-            let g = out.grad!.data
+        return Tensor.record(y, "exp", [self]) { out, g in
             let ys = out.data
             let gx = self.gradData()
             for i in 0..<n { gx[i] += g[i] * ys[i] }
@@ -29,8 +28,7 @@ extension Tensor {
         let y = mapped { Glibc.logf($0) }
         let n = count
         let xs = data
-        return Tensor.record(y, "log", [self]) { out in
-            let g = out.grad!.data
+        return Tensor.record(y, "log", [self]) { _, g in
             let gx = self.gradData()
             for i in 0..<n { gx[i] += g[i] / xs[i] }
         }
@@ -40,8 +38,7 @@ extension Tensor {
     public func sqrt() -> Tensor {
         let y = mapped { $0.squareRoot() }
         let n = count
-        return Tensor.record(y, "sqrt", [self]) { out in
-            let g = out.grad!.data
+        return Tensor.record(y, "sqrt", [self]) { out, g in
             let ys = out.data
             let gx = self.gradData()
             for i in 0..<n { gx[i] += g[i] * 0.5 / ys[i] }
@@ -54,8 +51,7 @@ extension Tensor {
         let y = mapped { Glibc.powf($0, p) }
         let n = count
         let xs = data
-        return Tensor.record(y, "pow", [self]) { out in
-            let g = out.grad!.data
+        return Tensor.record(y, "pow", [self]) { _, g in
             let gx = self.gradData()
             guard p != 0 else { return }
             for i in 0..<n { gx[i] += g[i] * p * Glibc.powf(xs[i], p - 1) }
@@ -68,8 +64,7 @@ extension Tensor {
         let y = mapped { Swift.min(Swift.max($0, lo), hi) }
         let n = count
         let xs = data
-        return Tensor.record(y, "clamp", [self]) { out in
-            let g = out.grad!.data
+        return Tensor.record(y, "clamp", [self]) { _, g in
             let gx = self.gradData()
             for i in 0..<n { gx[i] += (xs[i] >= lo && xs[i] <= hi) ? g[i] : 0 }
         }
@@ -80,8 +75,7 @@ extension Tensor {
         let y = mapped { Swift.max($0, 0) }
         let n = count
         let xs = data
-        return Tensor.record(y, "relu", [self]) { out in
-            let g = out.grad!.data
+        return Tensor.record(y, "relu", [self]) { _, g in
             let gx = self.gradData()
             for i in 0..<n { gx[i] += xs[i] > 0 ? g[i] : 0 }
         }
@@ -98,8 +92,7 @@ extension Tensor {
                 }()
         }
         let n = count
-        return Tensor.record(y, "sigmoid", [self]) { out in
-            let g = out.grad!.data
+        return Tensor.record(y, "sigmoid", [self]) { out, g in
             let ys = out.data
             let gx = self.gradData()
             for i in 0..<n { gx[i] += g[i] * ys[i] * (1 - ys[i]) }
@@ -110,8 +103,7 @@ extension Tensor {
     public func tanh() -> Tensor {
         let y = mapped { Glibc.tanhf($0) }
         let n = count
-        return Tensor.record(y, "tanh", [self]) { out in
-            let g = out.grad!.data
+        return Tensor.record(y, "tanh", [self]) { out, g in
             let ys = out.data
             let gx = self.gradData()
             for i in 0..<n { gx[i] += g[i] * (1 - ys[i] * ys[i]) }
@@ -123,8 +115,7 @@ extension Tensor {
         let y = mapped { 0.5 * $0 * (1 + Glibc.erff($0 * 0.70710678118654752)) }
         let n = count
         let xs = data
-        return Tensor.record(y, "gelu", [self]) { out in
-            let g = out.grad!.data
+        return Tensor.record(y, "gelu", [self]) { _, g in
             let gx = self.gradData()
             for i in 0..<n {
                 let x = xs[i]
@@ -140,8 +131,7 @@ extension Tensor {
         let y = mapped { $0 > 0 ? $0 : alpha * (Glibc.expf($0) - 1) }
         let n = count
         let xs = data
-        return Tensor.record(y, "elu", [self]) { out in
-            let g = out.grad!.data
+        return Tensor.record(y, "elu", [self]) { out, g in
             let ys = out.data
             let gx = self.gradData()
             for i in 0..<n { gx[i] += xs[i] > 0 ? g[i] : g[i] * (ys[i] + alpha) }
@@ -159,9 +149,8 @@ extension Tensor {
         let y = Tensor.empty(shape)
         let ys = y.data
         for i in 0..<n { ys[i] = xs[i] * ms[i] * scale }
-        return Tensor.record(y, "dropout", [self]) { out in
+        return Tensor.record(y, "dropout", [self]) { _, g in
             // Reading mask.data here keeps the mask alive until backward (it is not a parent).
-            let g = out.grad!.data
             let gx = self.gradData()
             let ms = mask.data
             for i in 0..<n { gx[i] += g[i] * ms[i] * scale }

@@ -16,7 +16,7 @@ public final class Tensor {
 
     // The tape: inputs of the op that made this tensor, and its vector-Jacobian product.
     var parents: [Tensor] = []
-    var pushGrad: ((Tensor) -> Void)?
+    var pushGrad: ((Tensor, UnsafeMutablePointer<Float>) -> Void)?
     /// Name of the op that produced this tensor ("leaf" for created tensors).
     public internal(set) var op: String = "leaf"
 

@@ -78,8 +78,8 @@ public struct CheckpointManifest: Codable {
 /// A checkpoint in memory: copies taken at a step boundary, written later on a background thread.
 public struct CheckpointSnapshot {
     public var manifest: CheckpointManifest
-    public var model: [(name: String, tensor: Tensor)]
-    public var optimizer: [(name: String, tensor: Tensor)]
+    public var model: NamedTensors
+    public var optimizer: NamedTensors
     public var optimizerMetadata: [String: String]
 }
 

@@ -30,7 +30,7 @@ import Testing
 
     @Test func loadReportsEveryMismatchAtOnce() {
         let model = Sequential(Linear(inFeatures: 3, outFeatures: 2), ReLU(), Linear(inFeatures: 2, outFeatures: 1))
-        let weights: [(name: String, tensor: Tensor)] = [
+        let weights: NamedTensors = [
             ("0.weight", Tensor(zeros: [2, 4])), ("0.bias", Tensor(zeros: [2])),
             ("2.weight", Tensor(zeros: [1, 2])), ("3.bias", Tensor(zeros: [1])),
         ]

@@ -1,9 +1,10 @@
+import NN
 import Optim
 import TestSupport
 import Testing
 
 @Suite struct OptimizerTests {
-    typealias Make = ([(name: String, tensor: Tensor)]) -> Optimizer
+    typealias Make = (NamedTensors) -> Optimizer
 
     static let cases: [(String, Make)] = [
         ("sgd", { SGD($0, learningRate: 0.05) }),

@@ -43,8 +43,8 @@ func train(
     let lock = NSLock()
     try SimulatedWorld.run(size: ranks, timeout: 60) { comm in
         let model = try ModelBuilder.build(cfg.model, sampleShape: [8], seed: cfg.seed)
-        var options = RunOptions(runDirectory: comm.rank == 0 ? runDir : nil, resume: resume, quiet: true)
-        options.runDirectory = runDir
+        // Every rank gets the run directory, as under mpirun; only rank 0 writes to it.
+        let options = RunOptions(runDirectory: runDir, resume: resume, quiet: true)
         let t = try Trainer(model: model, data: data, config: cfg, communicator: comm, options: options)
         if comm.rank == 0 {
             t.onEvent = { e in

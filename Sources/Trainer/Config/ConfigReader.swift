@@ -32,7 +32,6 @@ public final class ConfigReader {
     public func error(_ key: String, _ message: String) -> ConfigError {
         ConfigError(file: file, path: keyPath(key), message: message)
     }
-    func fail(_ message: String) -> ConfigError { ConfigError(file: file, path: path, message: message) }
 
     private func raw(_ key: String) -> Any? {
         known.append(key)

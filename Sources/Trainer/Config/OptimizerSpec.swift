@@ -53,7 +53,7 @@ public struct OptimizerSpec: Equatable, Sendable {
     }
 
     /// The optimizer over `parameters` (frozen ones are left out by `Optimizer` itself).
-    func make(_ parameters: [(name: String, tensor: Tensor)]) -> Optimizer {
+    func make(_ parameters: NamedTensors) -> Optimizer {
         switch algorithm {
         case .sgd(let momentum, let dampening, let nesterov):
             return SGD(
