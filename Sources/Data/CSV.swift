@@ -16,6 +16,13 @@ public enum CSVTable {
         public let target: String
         public let missing: MissingPolicy
         public let fills: [Float]
+
+        public init(featureNames: [String], target: String, missing: MissingPolicy, fills: [Float]) {
+            self.featureNames = featureNames
+            self.target = target
+            self.missing = missing
+            self.fills = fills
+        }
     }
 
     /// Parsed rows before any split: features with NaN where missing.

@@ -1,33 +1,42 @@
-/// Max over kernel x kernel windows of NCHW images, as PyTorch's `nn.MaxPool2d`.
-public final class MaxPool2d: Module {
+/// Max or mean over kernel x kernel windows of NCHW images, as PyTorch's `nn.MaxPool2d` and
+/// `nn.AvgPool2d` (made by the functions of those names below).
+public final class Pool2d: Module {
+    public enum Kind: Sendable { case max, average }
+    public let kind: Kind
     public let kernel: Int, stride: Int, padding: Int
     public var isTraining = true
+
     /// `stride` defaults to the kernel size, as in PyTorch.
-    public init(kernel: Int, stride: Int? = nil, padding: Int = 0) {
+    public init(_ kind: Kind, kernel: Int, stride: Int? = nil, padding: Int = 0) {
+        self.kind = kind
         self.kernel = kernel
         self.stride = stride ?? kernel
         self.padding = padding
     }
-    public func callAsFunction(_ x: Tensor) -> Tensor { x.maxPool2d(kernel: kernel, stride: stride, padding: padding) }
+
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        switch kind {
+        case .max: return x.maxPool2d(kernel: kernel, stride: stride, padding: padding)
+        case .average: return x.avgPool2d(kernel: kernel, stride: stride, padding: padding)
+        }
+    }
+
     public func outputShape(for input: [Int]) throws -> [Int] {
-        try Shapes.pool2d(input, kernel: kernel, stride: stride, padding: padding, op: "max_pool2d")
+        let op = kind == .max ? "max_pool2d" : "avg_pool2d"
+        return try Shapes.pool2d(input, kernel: kernel, stride: stride, padding: padding, op: op)
     }
 }
 
-/// Mean over kernel x kernel windows of NCHW images, as PyTorch's `nn.AvgPool2d`.
-public final class AvgPool2d: Module {
-    public let kernel: Int, stride: Int, padding: Int
-    public var isTraining = true
-    /// `stride` defaults to the kernel size, as in PyTorch.
-    public init(kernel: Int, stride: Int? = nil, padding: Int = 0) {
-        self.kernel = kernel
-        self.stride = stride ?? kernel
-        self.padding = padding
-    }
-    public func callAsFunction(_ x: Tensor) -> Tensor { x.avgPool2d(kernel: kernel, stride: stride, padding: padding) }
-    public func outputShape(for input: [Int]) throws -> [Int] {
-        try Shapes.pool2d(input, kernel: kernel, stride: stride, padding: padding, op: "avg_pool2d")
-    }
+/// PyTorch's `nn.MaxPool2d`.
+// swift-format-ignore: AlwaysUseLowerCamelCase
+public func MaxPool2d(kernel: Int, stride: Int? = nil, padding: Int = 0) -> Pool2d {
+    Pool2d(.max, kernel: kernel, stride: stride, padding: padding)
+}
+
+/// PyTorch's `nn.AvgPool2d`.
+// swift-format-ignore: AlwaysUseLowerCamelCase
+public func AvgPool2d(kernel: Int, stride: Int? = nil, padding: Int = 0) -> Pool2d {
+    Pool2d(.average, kernel: kernel, stride: stride, padding: padding)
 }
 
 /// [N, ...] -> [N, rest], as PyTorch's `nn.Flatten`.

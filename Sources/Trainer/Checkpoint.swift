@@ -26,6 +26,8 @@ public struct CheckpointManifest: Codable {
     public var files: [String: FileRecord]
     /// The resolved config, as `TrainingConfig.parse` reads it.
     public var config: JSONAny
+    /// How samples became input (absent in checkpoints of earlier versions).
+    public var input: InputRecord?
 
     public struct FileRecord: Codable, Equatable {
         public var bytes: Int
@@ -61,6 +63,7 @@ public struct CheckpointManifest: Codable {
         for (name, f) in files.sorted(by: { $0.key < $1.key }) where f.bytes < 0 {
             p.append("files.\(name).bytes is negative")
         }
+        p += input?.problems() ?? []
         return p
     }
 
@@ -68,10 +71,9 @@ public struct CheckpointManifest: Codable {
         case format, version, step, cursor, seed
         case worldSize = "world_size"
         case pendingMetrics = "pending_metrics"
-        case
-            lastTest = "last_test"
+        case lastTest = "last_test"
         case bestAccuracy = "best_accuracy"
-        case files, config
+        case files, config, input
     }
 }
 

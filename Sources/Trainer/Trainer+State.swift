@@ -143,7 +143,8 @@ extension Trainer {
             step: step, cursor: cursor, seed: config.seed, worldSize: communicator.size,
             pendingMetrics: pending.values,
             lastTest: test.map { ["loss": $0.meanLoss, "accuracy": $0.accuracy, "samples": $0.count] },
-            bestAccuracy: keeper.bestAccuracy, files: [:], config: JSONAny(config.configValue))
+            bestAccuracy: keeper.bestAccuracy, files: [:], config: JSONAny(config.configValue), input: InputRecord(data)
+        )
         let opt = optimizer.stateDict()
         let snapshot = CheckpointSnapshot(
             manifest: manifest, model: model.namedParameters.map { ($0.name, $0.tensor.detached()) },

@@ -1,21 +1,45 @@
+import ArgumentParser
 import Foundation
 import Tandem
 
-/// A trained model rebuilt from a checkpoint: its config (from trainer.json), data and weights.
+/// `--checkpoint`, shared by the commands that use a trained model.
+struct CheckpointOptions: ParsableArguments {
+    @Option(help: "A checkpoint folder (runs/NAME/checkpoints/step-N).") var checkpoint: String
+}
+
+/// A trained model rebuilt from a checkpoint alone: its config and input record (trainer.json)
+/// and its weights. No trainer is built and no training data is read; checkpoints written
+/// before trainer.json had an input record fall back to reading the training data once.
 struct CheckpointModel {
     let path: String
     let config: TrainingConfig
-    let trainer: Trainer
+    let model: Sequential
+    let input: InputRecord
 
-    /// Reads and verifies the checkpoint on every rank (it is small) and builds the model.
-    init(path: String, communicator: Communicator) throws {
+    /// Reads and verifies the checkpoint (every rank: it is small) and builds the model.
+    init(path: String) throws {
         let ck = try Checkpoint.read(path)
-        config = try TrainingConfig.parse(ck.manifest.config.value, file: path + "/trainer.json")
-        var options = RunOptions(quiet: true)
-        options.configFile = path + "/trainer.json"
-        options.evaluationOnly = true
-        trainer = try Trainer(config: config, communicator: communicator, options: options)
-        try trainer.model.load(ck.model.tensors, source: path + "/model.safetensors")
+        let file = path + "/trainer.json"
+        config = try TrainingConfig.parse(ck.manifest.config.value, file: file)
+        input = try ck.manifest.input ?? InputRecord(TrainingData.load(config))
+        model = try ModelBuilder.build(config.model, sampleShape: input.sampleShape, seed: config.seed, file: file)
+        try model.load(ck.model.tensors, source: path + "/model.safetensors")
         self.path = path
     }
+
+    /// Model outputs for a batch of inputs (evaluation mode, no tape).
+    func predict(_ x: Tensor) -> Tensor {
+        model.eval()
+        defer { model.train() }
+        return withoutGrad { model(x) }
+    }
+
+    /// One split of the run's data (only that split where the dataset allows), with its limit.
+    func dataset(_ split: Trainer.Split) throws -> Dataset {
+        let d = try config.data.source.load(split, seed: config.seed)
+        let limit = split == .train ? config.data.limit : config.data.testLimit
+        return try limit.map { try d.prefix($0) } ?? d
+    }
 }
+
+extension Trainer.Split: ExpressibleByArgument {}

@@ -11,26 +11,25 @@ struct Eval: ParsableCommand {
               mpirun -np 2 tandem eval --checkpoint runs/fashion-mlp/checkpoints/step-00004685 --split train
             """)
 
-    @Option(help: "A checkpoint folder (runs/NAME/checkpoints/step-N).") var checkpoint: String
-    @Option(help: "test or train.") var split: String = "test"
-
-    func validate() throws {
-        guard split == "test" || split == "train" else {
-            throw ValidationError("--split must be test or train, got '\(split)'")
-        }
-    }
+    @OptionGroup var source: CheckpointOptions
+    @Option(help: "The split to evaluate: test or train.") var split: Trainer.Split = .test
 
     func run() throws {
         var comm: Communicator?
         do {
             let c = try Launch.communicator(timeout: 300)
             comm = c
-            let m = try CheckpointModel(path: checkpoint, communicator: c)
-            let sums = try m.trainer.evaluate(split: split == "train" ? .train : .test)
+            let m = try CheckpointModel(path: source.checkpoint)
+            let data = try m.dataset(split)
+            let evaluator = Evaluator(
+                model: m.model, loss: m.config.loss, communicator: c,
+                blockSize: m.config.train.evalBatchSize)
+            let sums = try evaluator.evaluate(
+                BatchBuilder(dataset: data, preprocessing: m.input.preprocessing, seed: m.config.seed))
             if c.rank == 0 {
                 let result = Result(
-                    checkpoint: checkpoint, split: split, loss: sums.meanLoss,
-                    accuracy: m.trainer.data.test.classCount != nil ? sums.accuracy : nil, samples: Int(sums.count))
+                    checkpoint: source.checkpoint, split: split.rawValue, loss: sums.meanLoss,
+                    accuracy: data.classCount != nil ? sums.accuracy : nil, samples: Int(sums.count))
                 print(String(decoding: try JSONEncoder.sorted.encode(result), as: UTF8.self))
             }
             Launch.finish(c)

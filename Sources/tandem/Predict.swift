@@ -15,29 +15,29 @@ struct Predict: ParsableCommand {
               tandem predict --checkpoint runs/csv-example/checkpoints/step-00000100 --input data.csv
             """)
 
-    @Option(help: "A checkpoint folder.") var checkpoint: String
+    @OptionGroup var source: CheckpointOptions
     @Option(help: "IDX images or CSV rows.") var input: String
     @Option(help: "Where to write the CSV (default: standard output).") var output: String?
 
     func run() throws {
         do {
-            let m = try CheckpointModel(path: checkpoint, communicator: LocalCommunicator())
+            let m = try CheckpointModel(path: source.checkpoint)
             let dataset = try loadInput(m)
-            let builder = BatchBuilder(dataset: dataset, preprocessing: m.trainer.data.preprocessing, seed: 0)
-            let classes = m.trainer.data.train.classCount
+            let builder = BatchBuilder(dataset: dataset, preprocessing: m.input.preprocessing, seed: 0)
+            let classes = m.input.classes
             var lines = [classes != nil ? "index,class" : "index,value"]
             var start = 0
             while start < dataset.count {
                 let end = min(start + 1000, dataset.count)
                 let batch = builder.make(ids: Array(start..<end), epoch: 0, augment: false)
-                let out = m.trainer.predict(batch.x)
+                let out = m.predict(batch.x)
                 if classes != nil {
                     for (i, c) in out.argmax(alongAxis: -1).enumerated() { lines.append("\(start + i),\(c)") }
                 } else {
                     let w = out.count / max(batch.count, 1)
                     for i in 0..<batch.count {
-                        lines.append(
-                            "\(start + i)," + (0..<w).map { String(out.data[i * w + $0]) }.joined(separator: ","))
+                        let values = (0..<w).map { String(out.data[i * w + $0]) }
+                        lines.append("\(start + i)," + values.joined(separator: ","))
                     }
                 }
                 start = end
@@ -57,8 +57,8 @@ struct Predict: ParsableCommand {
 
     /// The input as a dataset shaped like the training samples.
     func loadInput(_ m: CheckpointModel) throws -> Dataset {
-        let shape = m.trainer.data.train.sampleShape
-        if let schema = m.trainer.data.csvSchema {
+        let shape = m.input.sampleShape
+        if let schema = m.input.csvSchema {
             return try CSVTable.predictionRows(path: input, schema: schema)
         }
         let idx = try IDX.read(input)

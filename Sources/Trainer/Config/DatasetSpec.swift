@@ -75,6 +75,25 @@ public enum DatasetSpec: Equatable, Sendable {
         }
     }
 
+    /// One split; for the MNIST family and the synthetic sets only that split is read or made
+    /// (a CSV's test rows may be a share of the same file, so it is read whole).
+    public func load(_ split: Trainer.Split, seed: UInt64) throws -> Dataset {
+        switch self {
+        case .fashionMNIST(let path), .mnist(let path):
+            return try MNISTFamily.load(directory: path ?? MNISTFamily.defaultPath, train: split == .train)
+        case .linearRegression(let samples, let testSamples):
+            return try Synthetic.linearRegression(
+                count: split == .train ? samples : testSamples, seed: seed, split: split == .train ? 0 : 1)
+        case .sine(let samples, let testSamples, let steps):
+            return try Synthetic.sineSequences(
+                count: split == .train ? samples : testSamples, steps: steps, seed: seed, split: split == .train ? 0 : 1
+            )
+        case .csv:
+            let both = try load(seed: seed)
+            return split == .train ? both.train : both.test
+        }
+    }
+
     /// Reads `dataset` and the keys that belong to it from the data section.
     static func parse(_ d: ConfigReader) throws -> DatasetSpec {
         let name = try d.string("dataset", choices: names)

@@ -1,0 +1,62 @@
+import Data
+import Distributed
+import NN
+
+/// Loss (and accuracy) of a model on a dataset, every sample exactly once across ranks (no
+/// augmentation). The data is cut into fixed blocks; ranks take contiguous runs of blocks, each
+/// block's loss has its own slot in one allreduce, and the slots are added in block order: the
+/// result does not depend on the number of ranks. Used by the trainer and by `tandem eval`.
+public struct Evaluator {
+    public let model: Module
+    public let loss: LossSpec
+    public let communicator: Communicator
+    public let blockSize: Int
+
+    public init(model: Module, loss: LossSpec, communicator: Communicator, blockSize: Int) {
+        self.model = model
+        self.loss = loss
+        self.communicator = communicator
+        self.blockSize = max(blockSize, 1)
+    }
+
+    /// Global sums over every sample `batches` can make.
+    public func evaluate(_ batches: BatchBuilder) throws -> MetricSums {
+        let n = batches.dataset.count
+        let blocks = (n + blockSize - 1) / blockSize
+        let terms = Evaluator.lossTerms(loss, batches.dataset)
+        let mine = Partition.share(blocks, part: communicator.rank, parts: communicator.size)
+        var message = [Double](repeating: 0, count: 2 + blocks)  // correct, count, loss per block
+        model.eval()
+        defer { model.train() }
+        withoutGrad {
+            for b in mine {
+                let batch = batches.make(
+                    ids: Array(b * blockSize..<min((b + 1) * blockSize, n)), epoch: 0, augment: false)
+                let out = model(batch.x)
+                message[2 + b] = Double(loss.sum(out, batch).item) / Double(terms)
+                message[0] += Evaluator.correct(out, batch)
+                message[1] += Double(batch.count)
+            }
+        }
+        let agreed = try communicator.at().allreduce(message)
+        var sums = MetricSums()
+        sums.correct = agreed[0]
+        sums.count = agreed[1]
+        for b in 0..<blocks { sums.loss += agreed[2 + b] }
+        return sums
+    }
+
+    /// Samples whose highest score is their label (0 without labels).
+    static func correct(_ out: Tensor, _ batch: Batch) -> Double {
+        guard !batch.labels.isEmpty else { return 0 }
+        var correct = 0.0
+        for (p, l) in zip(out.argmax(alongAxis: -1), batch.labels) where p == l { correct += 1 }
+        return correct
+    }
+
+    /// Loss terms per sample for `loss` on `dataset`'s targets (the divisor of PyTorch's mean).
+    static func lossTerms(_ loss: LossSpec, _ dataset: Dataset) -> Int {
+        if case .values(_, let w) = dataset.targets { return loss.termsPerSample(targetWidth: w) }
+        return loss.termsPerSample(targetWidth: dataset.classCount ?? 1)
+    }
+}
