@@ -40,7 +40,7 @@ struct JSONValue: Encodable {
         switch value {
         case let m as [String: Any]:
             var c = encoder.container(keyedBy: Key.self)
-            for k in m.keys.sorted() { try c.encode(JSONValue(m[k]!), forKey: Key(stringValue: k)) }
+            for (k, v) in m.sorted(by: { $0.key < $1.key }) { try c.encode(JSONValue(v), forKey: Key(stringValue: k)) }
         case let a as [Any]:
             var c = encoder.unkeyedContainer()
             for v in a { try c.encode(JSONValue(v)) }
