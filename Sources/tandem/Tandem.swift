@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// The `tandem` command: one subcommand per file.
 @main
@@ -14,4 +15,20 @@ struct TandemCommand: ParsableCommand {
         version: "tandem 0.1.0",
         subcommands: [Train.self, Eval.self, Predict.self, Inspect.self, Plot.self]
     )
+
+    /// Argument mistakes are one `tandem:` line and exit 2, like config mistakes (ArgumentParser
+    /// would print three lines and exit 64); --help and --version print as usual.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let code as ExitCode {
+            Foundation.exit(code.rawValue)
+        } catch {
+            guard exitCode(for: error) != .success else { exit(withError: error) }
+            let text = message(for: error).split(whereSeparator: \.isNewline).joined(separator: " ")
+            fputs("tandem: \(text) (see tandem --help)\n", stderr)
+            Foundation.exit(2)
+        }
+    }
 }
