@@ -12,7 +12,7 @@ extension Trainer {
         let evaluator = Evaluator(
             model: model, loss: config.loss, communicator: communicator,
             blockSize: config.train.evalBatchSize)
-        return try evaluator.evaluate(split == .test ? testBatches : trainBatches)
+        return try evaluator.evaluate(split == .test ? stream.test : stream.train)
     }
 
     /// Model outputs (logits or values) for inputs shaped like the training samples.

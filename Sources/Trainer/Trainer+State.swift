@@ -70,7 +70,7 @@ extension Trainer {
             try optimizer.loadStateDict(
                 ck.optimizer.tensors, metadata: ck.optimizer.metadata, source: path + "/optimizer.safetensors")
             let m = ck.manifest
-            if let problem = sampler.problem(with: m.cursor) {
+            if let problem = stream.sampler.problem(with: m.cursor) {
                 throw CheckpointError(
                     path: path + "/trainer.json", message: "damaged or hand-edited: cursor \(problem)")
             }

@@ -47,23 +47,15 @@ extension Trainer: StepWork {
         return sums
     }
 
-    func order(for epoch: Int) -> [Int] {
-        if let c = orderCache, c.epoch == epoch { return c.order }
-        let o = sampler.order(epoch: epoch)
-        orderCache = (epoch, o)
-        return o
-    }
+    var sampler: ShardedSampler { stream.sampler }
 
-    func trainBatch(_ ids: [Int], epoch: Int) -> Batch {
-        if prefetcher.isBusy { return prefetcher.take() }
-        return trainBatches.make(ids: ids, epoch: epoch, augment: true)
-    }
+    func order(for epoch: Int) -> [Int] { stream.order(for: epoch) }
+
+    func trainBatch(_ ids: [Int], epoch: Int) -> Batch { stream.trainBatch(ids, epoch: epoch) }
 
     func prefetch(after next: Cursor) {
         guard config.data.prefetch && step + 1 < totalSteps else { return }
-        let ids = sampler.step(at: next, order: order(for: next.epoch)).ids
-        let builder = trainBatches
-        prefetcher.start { builder.make(ids: ids, epoch: next.epoch, augment: true) }
+        stream.prefetch(at: next)
     }
 
     /// Gradients are sums over samples (and loss terms); this makes them the global mean.

@@ -74,9 +74,8 @@ public final class Trainer {
     var pending = MetricSums()
     var lastTest: (sums: MetricSums, step: Int)?
 
-    let sampler: ShardedSampler
-    let trainBatches: BatchBuilder
-    let testBatches: BatchBuilder
+    /// Sampler, epoch orders and batches.
+    let stream: DataStream
     /// The learning rate of every step, built once from the config.
     let schedule: LRSchedule
     /// Set up by `fit()`: how gradients are reduced; rank 0's checkpoints and metrics log.
@@ -84,8 +83,6 @@ public final class Trainer {
     let keeper: CheckpointKeeper?
     var metricsLog: MetricsLog?
     var progress = Progress(totalSteps: 0, quiet: true)
-    let prefetcher = Prefetcher()
-    var orderCache: (epoch: Int, order: [Int])?
     let startTime = ProcessInfo.processInfo.systemUptime
     var rank0: Bool { communicator.rank == 0 }
 
@@ -132,6 +129,7 @@ public final class Trainer {
         // Exact mode cuts virtual shards from the whole global batch itself; evaluation never splits it.
         let whole = config.determinism.isExact || options.evaluationOnly
         let ranks = whole ? 1 : communicator.size
+        let sampler: ShardedSampler
         do {
             sampler = try ShardedSampler(
                 count: data.train.count, batchSize: config.train.batchSize,
@@ -140,8 +138,7 @@ public final class Trainer {
         } catch let e as SamplerError {
             throw configError("train.batch_size", Trainer.batchSizeProblem(e))
         }
-        trainBatches = BatchBuilder(dataset: data.train, preprocessing: data.preprocessing, seed: config.seed)
-        testBatches = BatchBuilder(dataset: data.test, preprocessing: data.preprocessing, seed: config.seed)
+        stream = DataStream(sampler: sampler, data: data, seed: config.seed)
         keeper =
             communicator.rank == 0
             ? options.runDirectory.map {
@@ -172,7 +169,7 @@ public final class Trainer {
 
     /// Optimizer steps per epoch (a step takes grad_accumulation global batches).
     var stepsPerEpoch: Int {
-        (sampler.stepsPerEpoch + config.train.gradAccumulation - 1) / config.train.gradAccumulation
+        (stream.sampler.stepsPerEpoch + config.train.gradAccumulation - 1) / config.train.gradAccumulation
     }
     /// The step at which the run ends.
     public var totalSteps: Int { min(config.train.maxSteps ?? Int.max, stepsPerEpoch * config.train.epochs) }
@@ -224,7 +221,7 @@ public final class Trainer {
     /// collectives) and a prefetched batch is dropped.
     func endTraining() {
         sync?.detach()
-        prefetcher.cancel()
+        stream.cancelPrefetch()
     }
 
     /// Waits for rank 0's queued checkpoint writes; if one failed, every rank ends with an error.
