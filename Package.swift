@@ -65,7 +65,7 @@ let package = Package(
         // Every reader of untrusted input behind one entry point: bounded mutation tests in the
         // suite, and the libFuzzer harness (built with -sanitize=fuzzer, see docs/RELIABILITY.md).
         .target(name: "FuzzTargets", dependencies: stack + ["TandemConfig", "CZlib"], path: "Tests/FuzzTargets"),
-        .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets"]),
+        .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets", "TandemConfig"]),
         .executableTarget(name: "tandem-fuzz", dependencies: ["FuzzTargets"], path: "Tests/FuzzHarness"),
         // Driven under mpirun by launch/test.
         .executableTarget(

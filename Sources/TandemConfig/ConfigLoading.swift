@@ -65,7 +65,8 @@ public enum ConfigLoading {
     /// and stops at the limit, before anything is expanded.
     static let maxValues = 100_000
 
-    /// YAML text to plain values, refusing documents that expand beyond `maxValues`.
+    /// YAML text to plain values, refusing documents that expand beyond `maxValues` and keys
+    /// that are not scalars (found by fuzzing: Yams' constructor force-unwraps them as strings).
     static func boundedLoad(_ text: String, file: String, what: String) throws -> Any? {
         guard let node = try Yams.compose(yaml: text) else { return nil }
         var count = 0
@@ -80,6 +81,13 @@ public enum ConfigLoading {
             switch n {
             case .mapping(let m):
                 for (k, v) in m {
+                    // Keys are setting names; Yams would trap turning a list or mapping key into one.
+                    guard case .scalar = k else {
+                        let line = k.mark.map { " (line \($0.line))" } ?? ""
+                        throw ConfigError(
+                            file: file, path: "",
+                            message: "\(what) uses a list or mapping as a key\(line); keys are setting names")
+                    }
                     try walk(k)
                     try walk(v)
                 }

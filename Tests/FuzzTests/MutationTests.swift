@@ -1,5 +1,6 @@
 import Foundation
 import FuzzTargets
+import TandemConfig
 import Testing
 
 /// Bounded mutation fuzzing in the suite: thousands of inputs per reader from valid seeds, with a
@@ -37,4 +38,29 @@ func peakResidentBytes() -> Int {
     var usage = rusage()
     getrusage(RUSAGE_SELF.rawValue, &usage)
     return usage.ru_maxrss * 1024
+}
+
+/// Inputs the coverage-guided fuzzer found (Tests/Fixtures/fuzz-regressions/<reader>/): each must
+/// now be refused with an error, not crash the process.
+@Suite struct FuzzRegressionTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../Fixtures/fuzz-regressions").standardizedFileURL.path
+
+    @Test(arguments: FuzzTargets.Reader.allCases)
+    func findingsAreRefused(_ reader: FuzzTargets.Reader) throws {
+        let dir = Self.root + "/" + reader.rawValue
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+        for f in files.sorted() {
+            let bytes = try #require(FileManager.default.contents(atPath: dir + "/" + f))
+            #expect(!FuzzTargets.run(reader, [UInt8](bytes)), "\(reader.rawValue)/\(f) was accepted")
+        }
+    }
+
+    /// The YAML findings through the config loader itself: one clear error naming the problem.
+    @Test func yamlKeysThatAreNotNamesAreConfigErrors() throws {
+        let text = try String(contentsOfFile: Self.root + "/yaml/mapping-as-key.yaml", encoding: .utf8)
+        #expect { _ = try ConfigLoading.parse(text, file: "f.yaml") } throws: {
+            "\($0)".contains("f.yaml: the config uses a list or mapping as a key (line 8); keys are setting names")
+        }
+    }
 }
