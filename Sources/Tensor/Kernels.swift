@@ -77,4 +77,13 @@ extension VectorOps {
     ) {
         tandem_adam(p, g, m, v, n, beta1, beta2, eps, weightDecay, shrink, stepSize, 1 / c2Sqrt)
     }
+
+    /// Whether any of n floats is NaN: the largest magnitude bit pattern, an integer maximum the
+    /// compiler vectorizes (NaN patterns are above +infinity's 0x7f800000).
+    @inline(__always) static func containsNaN(_ p: UnsafePointer<Float>, _ n: Int) -> Bool {
+        let bits = UnsafeRawPointer(p).assumingMemoryBound(to: UInt32.self)
+        var m: UInt32 = 0
+        for i in 0..<n { m = Swift.max(m, bits[i] & 0x7fff_ffff) }
+        return m > 0x7f80_0000
+    }
 }

@@ -13,8 +13,10 @@ extension Tensor {
         let y = Tensor.empty(outShape)
         // Flat input index of each maximum, in a buffer the backward closure keeps alive.
         let arg = IndexBuffer(count: y.count)
-        if kernel == 2 && s == 2 && padding == 0 {
-            geo.max2x2(data, y.data, arg.base)  // the common case, without per-element bounds checks
+        // The common case without per-element bounds or NaN checks: one vectorized scan for NaN
+        // first (NaN-aware compares in the 2x2 loop cost 14% of the cnn workload, measured).
+        if kernel == 2 && s == 2 && padding == 0 && !VectorOps.containsNaN(data, count) {
+            geo.max2x2(data, y.data, arg.base)
         } else {
             geo.maxWindows(data, y.data, arg.base)
         }
@@ -85,7 +87,17 @@ struct PoolGeometry {
         }
     }
 
-    /// 2x2 windows with stride 2 and no padding.
+    /// `consider` for input known to hold no NaN.
+    @inline(__always) static func considerFinite(
+        _ c: Int, _ xs: UnsafeMutablePointer<Float>, _ k: inout Int, _ best: inout Float
+    ) {
+        if xs[c] > best {
+            k = c
+            best = xs[c]
+        }
+    }
+
+    /// 2x2 windows with stride 2 and no padding, for input without NaN.
     func max2x2(_ xs: UnsafeMutablePointer<Float>, _ ys: UnsafeMutablePointer<Float>, _ at: UnsafeMutablePointer<Int32>)
     {
         for pl in 0..<planes {
@@ -96,9 +108,9 @@ struct PoolGeometry {
                 for ow in 0..<wo {
                     var k = r0 + 2 * ow
                     var best = xs[k]
-                    PoolGeometry.consider(r0 + 2 * ow + 1, xs, &k, &best)
-                    PoolGeometry.consider(r1 + 2 * ow, xs, &k, &best)
-                    PoolGeometry.consider(r1 + 2 * ow + 1, xs, &k, &best)
+                    PoolGeometry.considerFinite(r0 + 2 * ow + 1, xs, &k, &best)
+                    PoolGeometry.considerFinite(r1 + 2 * ow, xs, &k, &best)
+                    PoolGeometry.considerFinite(r1 + 2 * ow + 1, xs, &k, &best)
                     ys[o + ow] = best
                     at[o + ow] = Int32(k)
                 }
