@@ -38,7 +38,7 @@ if CommandLine.arguments.dropFirst().first == "--write-seeds", CommandLine.argum
     let dir = CommandLine.arguments[2]
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     for (i, seed) in FuzzTargets.seeds(reader).enumerated() {
-        FileManager.default.createFile(atPath: dir + "/seed-\(i)", contents: Data(seed))
+        _ = FileManager.default.createFile(atPath: dir + "/seed-\(i)", contents: Data(seed))
     }
     exit(0)
 }
@@ -51,7 +51,7 @@ if let symbol = dlsym(nil, "LLVMFuzzerRunDriver") {  // RTLD_DEFAULT (glibc: NUL
 var count = 0
 for path in CommandLine.arguments.dropFirst() {
     var isDir: ObjCBool = false
-    FileManager.default.fileExists(atPath: path, isDirectory: &isDir)
+    _ = FileManager.default.fileExists(atPath: path, isDirectory: &isDir)
     let files =
         isDir.boolValue
         ? ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted().map { path + "/" + $0 } : [path]
