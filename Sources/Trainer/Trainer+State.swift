@@ -142,7 +142,12 @@ extension Trainer {
         let manifest = CheckpointManifest(
             step: step, cursor: cursor, seed: config.seed, worldSize: communicator.size,
             pendingMetrics: pending.values,
-            lastTest: test.map { ["loss": $0.meanLoss, "accuracy": $0.accuracy, "samples": $0.count] },
+            // Accuracy only for class labels (a regression run's 0 would read as a result).
+            lastTest: test.map {
+                ["loss": $0.meanLoss, "samples": $0.count].merging(
+                    data.test.classCount != nil ? ["accuracy": $0.accuracy] : [:]
+                ) { a, _ in a }
+            },
             bestAccuracy: keeper.bestAccuracy, files: [:], config: JSONAny(config.configValue), input: InputRecord(data)
         )
         let opt = optimizer.stateDict()
