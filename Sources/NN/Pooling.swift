@@ -39,6 +39,18 @@ public func AvgPool2d(kernel: Int, stride: Int? = nil, padding: Int = 0) -> Pool
     Pool2d(.average, kernel: kernel, stride: stride, padding: padding)
 }
 
+/// The mean of each channel over all pixels, [N, C, H, W] -> [N, C]: PyTorch's
+/// `nn.AdaptiveAvgPool2d(1)` followed by `nn.Flatten()` (a ResNet's head).
+public final class GlobalAvgPool2d: Module {
+    public var isTraining = true
+    public init() {}
+    public func callAsFunction(_ x: Tensor) -> Tensor { x.mean(alongAxes: [2, 3]) }
+    public func outputShape(for input: [Int]) throws -> [Int] {
+        guard input.count == 4 else { throw ShapeError("global_avgpool", "needs [N, C, H, W], got \(input)") }
+        return [input[0], input[1]]
+    }
+}
+
 /// [N, ...] -> [N, rest], as PyTorch's `nn.Flatten`.
 public final class Flatten: Module {
     public var isTraining = true

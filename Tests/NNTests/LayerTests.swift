@@ -99,3 +99,25 @@ import Testing
         #expect(model(x).scalars != x.scalars)
     }
 }
+
+/// Layers for residual networks (issue 12, first part).
+@Suite struct ResidualNetworkLayerTests {
+    /// AdaptiveAvgPool2d(1) + Flatten: each channel's mean, [N, C, H, W] -> [N, C].
+    @Test func globalAveragePoolIsTheChannelMean() throws {
+        let x = Tensor((0..<24).map { Float($0) }, shape: [2, 3, 2, 2])
+        let y = GlobalAvgPool2d()(x)
+        #expect(y.shape == [2, 3])
+        #expect(y.scalars == (0..<6).map { c in Float(4 * c) + 1.5 })  // mean of 4c...4c+3
+        #expect(try GlobalAvgPool2d().outputShape(for: [5, 7, 3, 3]) == [5, 7])
+        #expect(throws: ShapeError.self) { try GlobalAvgPool2d().outputShape(for: [5, 7]) }
+        checkFiniteDifferences([[2, 3, 3, 2]]) { GlobalAvgPool2d()($0[0]) }
+    }
+
+    /// `bias: false` as PyTorch's `bias=False`: no bias parameter, no bias in the state dict.
+    @Test func convolutionWithoutBias() {
+        let conv = Conv2d(inChannels: 2, outChannels: 3, kernelSize: 3, padding: 1, bias: false)
+        #expect(Sequential(conv).namedParameters.map(\.name) == ["0.weight"])
+        let x = Tensor.randomNormal([1, 2, 4, 4], seed: 3)
+        #expect(conv(x).scalars == Tensor.conv2d(x, weight: conv.weight, bias: nil, padding: 1).scalars)
+    }
+}

@@ -191,3 +191,22 @@ import Testing
                 == "64 is larger than the 50 training samples (with drop_last)")
     }
 }
+
+/// The config entries for residual networks (issue 12, first part).
+@Suite struct ResidualConfigTests {
+    @Test func globalAveragePoolAndBiasFreeConvolutionInAConfig() throws {
+        let specs: [LayerSpec] = [
+            .conv2d(out: 4, kernel: 3, stride: 1, padding: 1, bias: false), .activation(.relu),
+            .globalAvgPool, .linear(out: 10, bias: false),
+        ]
+        let model = try ModelBuilder.build(specs, sampleShape: [1, 8, 8], seed: 1)
+        #expect(model.namedParameters.map(\.name) == ["0.weight", "3.weight"])
+        #expect(try model.outputShape(for: [2, 1, 8, 8]) == [2, 10])
+        var c = config(steps: 1)
+        c.model = specs
+        #expect(try TrainingConfig.parse(c.configValue, file: "x").model == specs)
+        #expect { _ = try ModelBuilder.build([.globalAvgPool], sampleShape: [8], seed: 1) } throws: {
+            "\($0)".contains("model[0]: global_avgpool needs input of rank 4")
+        }
+    }
+}

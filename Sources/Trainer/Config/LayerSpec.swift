@@ -6,26 +6,29 @@ import NN
 public enum LayerSpec: Equatable, Sendable {
     case flatten
     case linear(out: Int, bias: Bool)
-    case conv2d(out: Int, kernel: Int, stride: Int, padding: Int)
+    case conv2d(out: Int, kernel: Int, stride: Int, padding: Int, bias: Bool = true)
     case maxPool2d(kernel: Int, stride: Int)
     case avgPool2d(kernel: Int, stride: Int)
+    /// PyTorch's AdaptiveAvgPool2d(1) then flatten: [N, C, H, W] -> [N, C].
+    case globalAvgPool
     case activation(Activation.Kind)
     case dropout(p: Float)
     case rnn(hidden: Int, returnSequence: Bool)
     case lstm(hidden: Int, returnSequence: Bool)
 
     static let names =
-        ["flatten", "linear", "conv2d", "maxpool", "avgpool", "dropout", "rnn", "lstm"]
+        ["flatten", "global_avgpool", "linear", "conv2d", "maxpool", "avgpool", "dropout", "rnn", "lstm"]
         + Activation.Kind.allCases.map(\.rawValue)
 
     /// The spec as config values: "relu" or ["linear": ["out": 128]].
     public var configValue: Any {
         switch self {
         case .flatten: return "flatten"
+        case .globalAvgPool: return "global_avgpool"
         case .activation(let k): return k.rawValue
         case .linear(let out, let bias): return ["linear": ["out": out, "bias": bias]]
-        case .conv2d(let out, let kernel, let stride, let padding):
-            return ["conv2d": ["out": out, "kernel": kernel, "stride": stride, "padding": padding]]
+        case .conv2d(let out, let kernel, let stride, let padding, let bias):
+            return ["conv2d": ["out": out, "kernel": kernel, "stride": stride, "padding": padding, "bias": bias]]
         case .maxPool2d(let kernel, let stride): return ["maxpool": ["kernel": kernel, "stride": stride]]
         case .avgPool2d(let kernel, let stride): return ["avgpool": ["kernel": kernel, "stride": stride]]
         case .dropout(let p): return ["dropout": ["p": Double(p)]]
@@ -39,6 +42,7 @@ public enum LayerSpec: Equatable, Sendable {
         let path = "model[\(index)]"
         if let name = value as? String {
             if name == "flatten" { return .flatten }
+            if name == "global_avgpool" { return .globalAvgPool }
             if let k = Activation.Kind(rawValue: name) { return .activation(k) }
             if names.contains(name) {
                 throw ConfigError(
@@ -64,13 +68,14 @@ public enum LayerSpec: Equatable, Sendable {
         let spec: LayerSpec
         switch name {
         case "flatten": spec = .flatten
+        case "global_avgpool": spec = .globalAvgPool
         case "linear":
             spec = .linear(out: try r.int("out", range: 1...1 << 24), bias: try r.bool("bias", default: true))
         case "conv2d":
             spec = .conv2d(
                 out: try r.int("out", range: 1...1 << 16), kernel: try r.int("kernel", default: 3, range: 1...64),
                 stride: try r.int("stride", default: 1, range: 1...64),
-                padding: try r.int("padding", default: 0, range: 0...64))
+                padding: try r.int("padding", default: 0, range: 0...64), bias: try r.bool("bias", default: true))
         case "maxpool", "avgpool":
             let kernel = try r.int("kernel", default: 2, range: 1...64)
             let stride = try r.int("stride", default: kernel, range: 1...64)

@@ -7,10 +7,11 @@ extension LayerSpec {
     func parameterCount(input shape: [Int]) -> Int {
         switch self {
         case .linear(let out, let bias): return (shape.last ?? 0) * out + (bias ? out : 0)
-        case .conv2d(let out, let kernel, _, _): return shape.count == 4 ? out * shape[1] * kernel * kernel + out : 0
+        case .conv2d(let out, let kernel, _, _, let bias):
+            return shape.count == 4 ? out * shape[1] * kernel * kernel + (bias ? out : 0) : 0
         case .rnn(let hidden, _): return shape.count == 3 ? hidden * (shape[2] + hidden) + 2 * hidden : 0
         case .lstm(let hidden, _): return shape.count == 3 ? 4 * hidden * (shape[2] + hidden) + 8 * hidden : 0
-        case .flatten, .maxPool2d, .avgPool2d, .activation, .dropout: return 0
+        case .flatten, .globalAvgPool, .maxPool2d, .avgPool2d, .activation, .dropout: return 0
         }
     }
 }

@@ -54,6 +54,9 @@ public enum ModelBuilder {
         }
         switch spec {
         case .flatten: return Flatten()
+        case .globalAvgPool:
+            try need(4, "global_avgpool")
+            return GlobalAvgPool2d()
         case .activation(let k): return Activation(k)
         case .dropout(let p): return Dropout(p: p, layer: key.layer)
         case .linear(let out, let bias):
@@ -64,10 +67,11 @@ public enum ModelBuilder {
                 )
             }
             return Linear(inFeatures: shape[shape.count - 1], outFeatures: out, bias: bias, key: key)
-        case .conv2d(let out, let kernel, let stride, let padding):
+        case .conv2d(let out, let kernel, let stride, let padding, let bias):
             try need(4, "conv2d")
             return Conv2d(
-                inChannels: shape[1], outChannels: out, kernelSize: kernel, stride: stride, padding: padding, key: key)
+                inChannels: shape[1], outChannels: out, kernelSize: kernel, stride: stride, padding: padding,
+                bias: bias, key: key)
         case .maxPool2d(let kernel, let stride):
             try need(4, "maxpool")
             return MaxPool2d(kernel: kernel, stride: stride)
