@@ -121,3 +121,24 @@ import Testing
         #expect(conv(x).scalars == Tensor.conv2d(x, weight: conv.weight, bias: nil, padding: 1).scalars)
     }
 }
+
+/// A residual block: body(x) + shortcut(x), PyTorch's names for its children.
+@Suite struct ResidualBlockTests {
+    @Test func residualAddsBodyAndShortcutWithPyTorchNames() {
+        let body = Sequential(Linear(inFeatures: 4, outFeatures: 4, key: InitKey(seed: 1, layer: 1)), ReLU())
+        let identity = Residual(body: body)
+        let x = Tensor.randomNormal([3, 4], seed: 2)
+        #expect(identity(x).scalars == (body(x) + x).scalars)
+        let projection = Sequential(Linear(inFeatures: 4, outFeatures: 4, bias: false, key: InitKey(seed: 1, layer: 2)))
+        let block = Residual(body: body, shortcut: projection)
+        #expect(block(x).scalars == (body(x) + projection(x)).scalars)
+        #expect(
+            Sequential(Flatten(), block).namedParameters.map(\.name) == [
+                "1.body.0.weight", "1.body.0.bias", "1.shortcut.0.weight",
+            ])
+        checkFiniteDifferences([[2, 4]]) { block($0[0]) }
+        #expect(throws: ShapeError.self) {
+            try Residual(body: Sequential(Linear(inFeatures: 4, outFeatures: 3))).outputShape(for: [2, 4])
+        }
+    }
+}

@@ -210,3 +210,37 @@ import Testing
         }
     }
 }
+
+/// `residual: {body, shortcut}` in a config: built, named, round-tripped, mismatches refused.
+@Suite struct ResidualBlockConfigTests {
+    @Test func residualBlocksInAConfig() throws {
+        let block = LayerSpec.residual(body: [.linear(out: 8, bias: true), .activation(.relu)], shortcut: nil)
+        let down = LayerSpec.residual(body: [.linear(out: 4, bias: true)], shortcut: [.linear(out: 4, bias: false)])
+        let specs: [LayerSpec] = [.linear(out: 8, bias: true), block, down, .linear(out: 3, bias: true)]
+        let model = try ModelBuilder.build(specs, sampleShape: [8], seed: 1)
+        #expect(
+            model.namedParameters.map(\.name) == [
+                "0.weight", "0.bias", "1.body.0.weight", "1.body.0.bias",
+                "2.body.0.weight", "2.body.0.bias", "2.shortcut.0.weight",
+                "3.weight", "3.bias",
+            ])
+        var c = config(steps: 20)
+        c.model = specs
+        #expect(try TrainingConfig.parse(c.configValue, file: "x").model == specs)
+        let trained = try train(c, ranks: 2)  // trains data-parallel like any model
+        #expect(trained.weights.count == 9)
+        let bad = LayerSpec.residual(body: [.linear(out: 5, bias: true)], shortcut: nil)
+        #expect { _ = try ModelBuilder.build([bad], sampleShape: [8], seed: 1) } throws: {
+            "\($0)".contains("model[0]: does not fit its input: the body gives [5] per sample, the shortcut [8]")
+        }
+        var v = c.configValue
+        v["model"] = [["residual": ["body": [] as [Any]]]]
+        #expect { _ = try TrainingConfig.parse(v, file: "x") } throws: {
+            "\($0)".contains("model[0].residual.body: needs at least one layer")
+        }
+        v["model"] = [["residual": ["body": [["linaer": ["out": 3]]]]]]
+        #expect { _ = try TrainingConfig.parse(v, file: "x") } throws: {
+            "\($0)".contains("model[0].residual.body[0]: unknown layer 'linaer' (did you mean 'linear'?)")
+        }
+    }
+}

@@ -15,9 +15,11 @@ public enum LayerSpec: Equatable, Sendable {
     case dropout(p: Float)
     case rnn(hidden: Int, returnSequence: Bool)
     case lstm(hidden: Int, returnSequence: Bool)
+    /// body(x) + shortcut(x); no shortcut: the identity.
+    indirect case residual(body: [LayerSpec], shortcut: [LayerSpec]?)
 
     static let names =
-        ["flatten", "global_avgpool", "linear", "conv2d", "maxpool", "avgpool", "dropout", "rnn", "lstm"]
+        ["flatten", "global_avgpool", "linear", "conv2d", "maxpool", "avgpool", "dropout", "rnn", "lstm", "residual"]
         + Activation.Kind.allCases.map(\.rawValue)
 
     /// The spec as config values: "relu" or ["linear": ["out": 128]].
@@ -34,12 +36,20 @@ public enum LayerSpec: Equatable, Sendable {
         case .dropout(let p): return ["dropout": ["p": Double(p)]]
         case .rnn(let hidden, let seq): return ["rnn": ["hidden": hidden, "return_sequence": seq]]
         case .lstm(let hidden, let seq): return ["lstm": ["hidden": hidden, "return_sequence": seq]]
+        case .residual(let body, let shortcut):
+            var v: [String: Any] = ["body": body.map(\.configValue)]
+            if let shortcut { v["shortcut"] = shortcut.map(\.configValue) }
+            return ["residual": v]
         }
     }
 
     /// Parses one `model:` entry; `index` names it in errors (model[3]).
     static func parse(_ value: Any, index: Int, file: String) throws -> LayerSpec {
-        let path = "model[\(index)]"
+        try parse(value, path: "model[\(index)]", file: file)
+    }
+
+    /// Parses one entry at `path` (a residual block's entries are `model[3].residual.body[1]`).
+    static func parse(_ value: Any, path: String, file: String) throws -> LayerSpec {
         if let name = value as? String {
             if name == "flatten" { return .flatten }
             if name == "global_avgpool" { return .globalAvgPool }
@@ -84,6 +94,10 @@ public enum LayerSpec: Equatable, Sendable {
                 ? .maxPool2d(kernel: kernel, stride: stride) : .avgPool2d(kernel: kernel, stride: stride)
         case "dropout":
             spec = .dropout(p: Float(try r.double("p", default: 0.5, "in [0, 1)") { $0 >= 0 && $0 < 1 }))
+        case "residual":
+            spec = .residual(
+                body: try parseList(r, "body", file: file, required: true) ?? [],
+                shortcut: try parseList(r, "shortcut", file: file, required: false))
         case "rnn", "lstm":
             let hidden = try r.int("hidden", range: 1...1 << 16)
             let seq = try r.bool("return_sequence", default: false)
@@ -100,6 +114,19 @@ public enum LayerSpec: Equatable, Sendable {
         return spec
     }
 
+    /// A nested list of layers (a residual block's body or shortcut).
+    static func parseList(_ r: ConfigReader, _ key: String, file: String, required: Bool) throws -> [LayerSpec]? {
+        guard required || r.has(key) else {
+            r.accept(key)
+            return nil
+        }
+        let items = try r.list(key)
+        guard !items.isEmpty else { throw r.error(key, "needs at least one layer") }
+        return try items.enumerated().map {
+            try parse($0.element, path: r.keyPath(key) + "[\($0.offset)]", file: file)
+        }
+    }
+
     static func example(_ name: String) -> String {
         switch name {
         case "linear": return "{linear: {out: 128}}"
@@ -107,6 +134,7 @@ public enum LayerSpec: Equatable, Sendable {
         case "maxpool", "avgpool": return "{\(name): {kernel: 2}}"
         case "dropout": return "{dropout: {p: 0.2}}"
         case "rnn", "lstm": return "{\(name): {hidden: 32}}"
+        case "residual": return "{residual: {body: [{linear: {out: 64}}, relu]}}"
         default: return name
         }
     }

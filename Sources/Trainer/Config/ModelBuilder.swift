@@ -26,6 +26,7 @@ public enum ModelBuilder {
                         + "this machine has \(MemoryEstimate.gigabytes(available))")
             }
             let layer = try layerFor(spec, input: shape, key: InitKey(seed: seed, layer: UInt32(i)), fail: fail)
+            if case .residual = spec { memory.parameters += layer.parameterCount }
             do { shape = try layer.outputShape(for: shape) } catch let e as ShapeError {
                 throw fail("does not fit its input: \(e.message)")
             }
@@ -84,6 +85,23 @@ public enum ModelBuilder {
         case .lstm(let hidden, let seq):
             try need(3, "lstm")
             return LSTM(inputSize: shape[2], hiddenSize: hidden, returnSequence: seq, key: key)
+        case .residual(let body, let shortcut):
+            // Nested layers draw from keys of their own: layer L's body layer j is L*1000+1+j,
+            // its shortcut layer j is L*1000+501+j.
+            func branch(_ specs: [LayerSpec], _ offset: UInt32) throws -> Sequential {
+                var layers: [Module] = []
+                var s = shape
+                for (j, spec) in specs.enumerated() {
+                    let inner = InitKey(seed: key.seed, layer: key.layer &* 1000 &+ offset &+ UInt32(j))
+                    let layer = try layerFor(spec, input: s, key: inner, fail: fail)
+                    do { s = try layer.outputShape(for: s) } catch let e as ShapeError {
+                        throw fail("residual layer \(j): does not fit its input: \(e.message)")
+                    }
+                    layers.append(layer)
+                }
+                return Sequential(layers)
+            }
+            return Residual(body: try branch(body, 1), shortcut: try shortcut.map { try branch($0, 501) })
         }
     }
 }
