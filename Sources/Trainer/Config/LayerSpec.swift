@@ -75,43 +75,44 @@ public enum LayerSpec: Equatable, Sendable {
                 file: file, path: path + "." + name, message: "must be a mapping of settings, e.g. \(example(name))")
         }
         let r = ConfigReader(settings, file: file, path: path + "." + name)
-        let spec: LayerSpec
+        guard let spec = try parseSettings(name, r, file: file) else {
+            throw ConfigError(file: file, path: path, message: "unknown layer '\(name)'" + suggestion(name, names))
+        }
+        try r.finish()
+        return spec
+    }
+
+    /// The layer `name` with its settings read from `r`; nil for an unknown name.
+    static func parseSettings(_ name: String, _ r: ConfigReader, file: String) throws -> LayerSpec? {
         switch name {
-        case "flatten": spec = .flatten
-        case "global_avgpool": spec = .globalAvgPool
+        case "flatten": return .flatten
+        case "global_avgpool": return .globalAvgPool
         case "linear":
-            spec = .linear(out: try r.int("out", range: 1...1 << 24), bias: try r.bool("bias", default: true))
+            return .linear(out: try r.int("out", range: 1...1 << 24), bias: try r.bool("bias", default: true))
         case "conv2d":
-            spec = .conv2d(
+            return .conv2d(
                 out: try r.int("out", range: 1...1 << 16), kernel: try r.int("kernel", default: 3, range: 1...64),
                 stride: try r.int("stride", default: 1, range: 1...64),
                 padding: try r.int("padding", default: 0, range: 0...64), bias: try r.bool("bias", default: true))
         case "maxpool", "avgpool":
             let kernel = try r.int("kernel", default: 2, range: 1...64)
             let stride = try r.int("stride", default: kernel, range: 1...64)
-            spec =
-                name == "maxpool"
+            return name == "maxpool"
                 ? .maxPool2d(kernel: kernel, stride: stride) : .avgPool2d(kernel: kernel, stride: stride)
         case "dropout":
-            spec = .dropout(p: Float(try r.double("p", default: 0.5, "in [0, 1)") { $0 >= 0 && $0 < 1 }))
+            return .dropout(p: Float(try r.double("p", default: 0.5, "in [0, 1)") { $0 >= 0 && $0 < 1 }))
         case "residual":
-            spec = .residual(
+            return .residual(
                 body: try parseList(r, "body", file: file, required: true) ?? [],
                 shortcut: try parseList(r, "shortcut", file: file, required: false))
         case "rnn", "lstm":
             let hidden = try r.int("hidden", range: 1...1 << 16)
             let seq = try r.bool("return_sequence", default: false)
-            spec =
-                name == "rnn" ? .rnn(hidden: hidden, returnSequence: seq) : .lstm(hidden: hidden, returnSequence: seq)
+            return name == "rnn"
+                ? .rnn(hidden: hidden, returnSequence: seq) : .lstm(hidden: hidden, returnSequence: seq)
         default:
-            if let k = Activation.Kind(rawValue: name) {
-                spec = .activation(k)
-            } else {
-                throw ConfigError(file: file, path: path, message: "unknown layer '\(name)'" + suggestion(name, names))
-            }
+            return Activation.Kind(rawValue: name).map { .activation($0) }
         }
-        try r.finish()
-        return spec
     }
 
     /// A nested list of layers (a residual block's body or shortcut).
