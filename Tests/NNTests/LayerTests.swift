@@ -142,3 +142,28 @@ import Testing
         }
     }
 }
+
+/// LayerNorm over the last axis (biased variance, eps inside the root), as PyTorch's.
+@Suite struct LayerNormTests {
+    @Test func layerNormMatchesItsClosedFormAndFiniteDifferences() {
+        let norm = LayerNorm(dim: 4, eps: 1e-5)
+        norm.weight.data[1] = 2
+        norm.bias.data[2] = -1
+        let x = Tensor([1, 2, 3, 4, -1, 0, 5, 2], shape: [2, 4])
+        let y = norm(x)
+        var expected: [Double] = []
+        for r in 0..<2 {
+            let row = (0..<4).map { Double(x.scalars[r * 4 + $0]) }
+            let mean = row.reduce(0, +) / 4
+            let variance = row.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 4
+            for (j, v) in row.enumerated() {
+                expected.append(
+                    (v - mean) / (variance + 1e-5).squareRoot() * Double(norm.weight.scalars[j])
+                        + Double(norm.bias.scalars[j]))
+            }
+        }
+        expectClose(y.scalars, expected, .float32, "layernorm")
+        #expect(Sequential(norm).namedParameters.map(\.name) == ["0.weight", "0.bias"])
+        checkFiniteDifferences([[3, 5]]) { LayerNorm(dim: 5)($0[0]) }
+    }
+}

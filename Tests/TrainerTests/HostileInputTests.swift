@@ -214,13 +214,14 @@ import Testing
 /// `residual: {body, shortcut}` in a config: built, named, round-tripped, mismatches refused.
 @Suite struct ResidualBlockConfigTests {
     @Test func residualBlocksInAConfig() throws {
-        let block = LayerSpec.residual(body: [.linear(out: 8, bias: true), .activation(.relu)], shortcut: nil)
+        let block = LayerSpec.residual(
+            body: [.layerNorm(), .linear(out: 8, bias: true), .activation(.relu)], shortcut: nil)
         let down = LayerSpec.residual(body: [.linear(out: 4, bias: true)], shortcut: [.linear(out: 4, bias: false)])
         let specs: [LayerSpec] = [.linear(out: 8, bias: true), block, down, .linear(out: 3, bias: true)]
         let model = try ModelBuilder.build(specs, sampleShape: [8], seed: 1)
         #expect(
             model.namedParameters.map(\.name) == [
-                "0.weight", "0.bias", "1.body.0.weight", "1.body.0.bias",
+                "0.weight", "0.bias", "1.body.0.weight", "1.body.0.bias", "1.body.1.weight", "1.body.1.bias",
                 "2.body.0.weight", "2.body.0.bias", "2.shortcut.0.weight",
                 "3.weight", "3.bias",
             ])
@@ -228,7 +229,7 @@ import Testing
         c.model = specs
         #expect(try TrainingConfig.parse(c.configValue, file: "x").model == specs)
         let trained = try train(c, ranks: 2)  // trains data-parallel like any model
-        #expect(trained.weights.count == 9)
+        #expect(trained.weights.count == 11)
         let bad = LayerSpec.residual(body: [.linear(out: 5, bias: true)], shortcut: nil)
         #expect { _ = try ModelBuilder.build([bad], sampleShape: [8], seed: 1) } throws: {
             "\($0)".contains("model[0]: does not fit its input: the body gives [5] per sample, the shortcut [8]")

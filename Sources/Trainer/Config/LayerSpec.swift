@@ -11,6 +11,8 @@ public enum LayerSpec: Equatable, Sendable {
     case avgPool2d(kernel: Int, stride: Int)
     /// PyTorch's AdaptiveAvgPool2d(1) then flatten: [N, C, H, W] -> [N, C].
     case globalAvgPool
+    /// PyTorch's LayerNorm over the last axis.
+    case layerNorm(eps: Float = 1e-5)
     case activation(Activation.Kind)
     case dropout(p: Float)
     case rnn(hidden: Int, returnSequence: Bool)
@@ -19,7 +21,10 @@ public enum LayerSpec: Equatable, Sendable {
     indirect case residual(body: [LayerSpec], shortcut: [LayerSpec]?)
 
     static let names =
-        ["flatten", "global_avgpool", "linear", "conv2d", "maxpool", "avgpool", "dropout", "rnn", "lstm", "residual"]
+        [
+            "flatten", "global_avgpool", "linear", "conv2d", "maxpool", "avgpool", "dropout", "rnn", "lstm", "residual",
+            "layernorm",
+        ]
         + Activation.Kind.allCases.map(\.rawValue)
 
     /// The spec as config values: "relu" or ["linear": ["out": 128]].
@@ -27,6 +32,7 @@ public enum LayerSpec: Equatable, Sendable {
         switch self {
         case .flatten: return "flatten"
         case .globalAvgPool: return "global_avgpool"
+        case .layerNorm(let eps): return ["layernorm": ["eps": decimal(eps)]]
         case .activation(let k): return k.rawValue
         case .linear(let out, let bias): return ["linear": ["out": out, "bias": bias]]
         case .conv2d(let out, let kernel, let stride, let padding, let bias):
@@ -53,6 +59,7 @@ public enum LayerSpec: Equatable, Sendable {
         if let name = value as? String {
             if name == "flatten" { return .flatten }
             if name == "global_avgpool" { return .globalAvgPool }
+            if name == "layernorm" { return .layerNorm() }
             if let k = Activation.Kind(rawValue: name) { return .activation(k) }
             if names.contains(name) {
                 throw ConfigError(
@@ -87,6 +94,7 @@ public enum LayerSpec: Equatable, Sendable {
         switch name {
         case "flatten": return .flatten
         case "global_avgpool": return .globalAvgPool
+        case "layernorm": return .layerNorm(eps: try r.float("eps", default: 1e-5, "positive") { $0 > 0 })
         case "linear":
             return .linear(out: try r.int("out", range: 1...1 << 24), bias: try r.bool("bias", default: true))
         case "conv2d":

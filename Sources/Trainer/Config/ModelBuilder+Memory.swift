@@ -11,6 +11,7 @@ extension LayerSpec {
             return shape.count == 4 ? out * shape[1] * kernel * kernel + (bias ? out : 0) : 0
         case .rnn(let hidden, _): return shape.count == 3 ? hidden * (shape[2] + hidden) + 2 * hidden : 0
         case .lstm(let hidden, _): return shape.count == 3 ? 4 * hidden * (shape[2] + hidden) + 8 * hidden : 0
+        case .layerNorm: return 2 * (shape.last ?? 0)
         // A block's layers are counted once it is built (their input shapes need the modules).
         case .residual: return 0
         case .flatten, .globalAvgPool, .maxPool2d, .avgPool2d, .activation, .dropout: return 0

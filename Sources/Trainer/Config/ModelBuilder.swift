@@ -55,6 +55,9 @@ public enum ModelBuilder {
         }
         switch spec {
         case .flatten: return Flatten()
+        case .layerNorm(let eps):
+            guard shape.count >= 2 else { throw fail("layernorm needs a feature axis, gets shape \(shape)") }
+            return LayerNorm(dim: shape[shape.count - 1], eps: eps)
         case .globalAvgPool:
             try need(4, "global_avgpool")
             return GlobalAvgPool2d()

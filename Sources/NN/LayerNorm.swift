@@ -1,0 +1,33 @@
+/// Normalization over the last axis with a learned scale and shift, as PyTorch's
+/// `nn.LayerNorm(dim)`: (x - mean) / sqrt(var + eps) * weight + bias, with the biased variance.
+/// Composed of tested ops (their derivatives give the backward pass); a fused kernel can
+/// replace it when the transformer workload makes it hot.
+public final class LayerNorm: Module {
+    public let weight: Tensor
+    public let bias: Tensor
+    public let eps: Float
+    public var isTraining = true
+
+    /// weight ones and bias zeros, as PyTorch initialises them.
+    public init(dim: Int, eps: Float = 1e-5) {
+        precondition(dim > 0 && eps > 0, "LayerNorm: dim and eps must be positive")
+        weight = Tensor(ones: [dim], requiresGrad: true)
+        bias = Tensor(zeros: [dim], requiresGrad: true)
+        self.eps = eps
+    }
+
+    public var localParameters: NamedTensors { [(name: "weight", tensor: weight), (name: "bias", tensor: bias)] }
+
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        let centered = x - x.mean(alongAxis: -1, keepingDim: true)
+        let variance = (centered * centered).mean(alongAxis: -1, keepingDim: true)
+        return centered / (variance + eps).sqrt() * weight + bias
+    }
+
+    public func outputShape(for input: [Int]) throws -> [Int] {
+        guard let last = input.last, input.count >= 2, last == weight.count else {
+            throw ShapeError("layernorm", "normalizes a last axis of \(weight.count), got input \(input)")
+        }
+        return input
+    }
+}
