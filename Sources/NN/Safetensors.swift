@@ -87,10 +87,10 @@ public enum Safetensors {
         var tensors: NamedTensors = []
         for e in entries {
             let t = Tensor(zeros: e.shape)
+            let dtype = DType(rawValue: e.dtype) ?? .f32  // layout checked it
             bytes.withUnsafeBytes { raw in
                 guard let base = raw.baseAddress else { return }
-                UnsafeMutableRawPointer(t.data).copyMemory(
-                    from: base + dataStart + e.begin, byteCount: e.end - e.begin)
+                dtype.convert(base + dataStart + e.begin, count: t.count, into: t.data)
             }
             tensors.append((e.name, t))
         }
@@ -104,8 +104,9 @@ public enum Safetensors {
         _ header: [SafetensorsHeader.Entry], dataBytes: Int, fail: (String, String?) -> SafetensorsError
     ) throws -> [SafetensorsHeader.Entry] {
         for e in header {
-            guard e.dtype == "F32" else {
-                throw fail("dtype \(e.dtype.prefix(20)) is not supported (Tandem reads F32)", e.name)
+            guard let dtype = DType(rawValue: e.dtype) else {
+                throw fail(
+                    "dtype \(e.dtype.prefix(20)) is not supported (Tandem reads F32, F64, F16, BF16 and I64)", e.name)
             }
             guard e.begin <= e.end, e.end <= dataBytes else {
                 throw fail(
@@ -121,9 +122,10 @@ public enum Safetensors {
                 throw fail(
                     "shape \(e.shape) has more elements than the file's \(dataBytes) data bytes can hold", e.name)
             }
-            guard elements * 4 == e.end - e.begin else {
+            guard elements * dtype.size == e.end - e.begin else {
                 throw fail(
-                    "shape \(e.shape) needs \(elements * 4) bytes but data_offsets span \(e.end - e.begin)", e.name)
+                    "shape \(e.shape) needs \(elements * dtype.size) bytes but data_offsets span \(e.end - e.begin)",
+                    e.name)
             }
         }
         let entries = header.sorted { ($0.begin, $0.end) < ($1.begin, $1.end) }

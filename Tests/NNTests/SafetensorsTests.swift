@@ -55,7 +55,7 @@ import Testing
             file(header: "{}", data: 0).enumerated().map { $0.offset == 0 ? 0xFF : $0.element }, "header length")
         expectError(file(header: "[1,2]", data: 0), "not a JSON object")
         expectError(
-            file(header: #"{"w":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}}"#, data: 4), "dtype F16", tensor: "w")
+            file(header: #"{"w":{"dtype":"U8","shape":[2],"data_offsets":[0,2]}}"#, data: 2), "dtype U8", tensor: "w")
         expectError(
             file(header: #"{"w":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#, data: 8), "needs 12 bytes",
             tensor: "w")
@@ -133,6 +133,32 @@ import Testing
             let line = "\(e)"
             return line.count < 600 && line.contains("and 199988 more") && !line.contains("\n")
         }
+    }
+
+    /// What PyTorch users save: F64, F16 and BF16 weights and I64 counters load as Float32.
+    @Test func otherDTypesLoadAsFloat32() throws {
+        var data: [UInt8] = []
+        for d in [1.5, -2.25] as [Double] { withUnsafeBytes(of: d.bitPattern.littleEndian) { data += $0 } }
+        for h in [Float16(1.5), Float16(0.1)] { withUnsafeBytes(of: h.bitPattern.littleEndian) { data += $0 } }
+        for b in [UInt16(0x3f80), 0xc000] { withUnsafeBytes(of: b.littleEndian) { data += $0 } }  // 1.0, -2.0
+        withUnsafeBytes(of: Int64(7).littleEndian) { data += $0 }
+        let header =
+            #"{"a":{"dtype":"F64","shape":[2],"data_offsets":[0,16]},"#
+            + #""b":{"dtype":"F16","shape":[2],"data_offsets":[16,20]},"#
+            + #""c":{"dtype":"BF16","shape":[2],"data_offsets":[20,24]},"#
+            + #""n":{"dtype":"I64","shape":[],"data_offsets":[24,32]}}"#
+        var h = Array(header.utf8)
+        while h.count % 8 != 0 { h.append(0x20) }
+        var bytes = [UInt8]()
+        withUnsafeBytes(of: UInt64(h.count).littleEndian) { bytes += $0 }
+        let c = try Safetensors.decode(bytes + h + data, file: "torch.safetensors")
+        #expect(try #require(c["a"]).scalars == [1.5, -2.25])
+        #expect(try #require(c["b"]).scalars == [1.5, Float(Float16(0.1))])
+        #expect(try #require(c["c"]).scalars == [1.0, -2.0])
+        #expect(try #require(c["n"]).scalars == [7] && c["n"]?.shape == [])
+        expectError(
+            file(header: #"{"a":{"dtype":"F64","shape":[2],"data_offsets":[0,8]}}"#, data: 8), "needs 16 bytes",
+            tensor: "a")
     }
 
     @Test func missingFileNamesThePath() {
