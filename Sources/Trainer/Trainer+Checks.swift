@@ -7,7 +7,7 @@ extension Trainer {
     /// middle of a step.
     func checkModelFitsData() throws {
         func configError(_ path: String, _ message: String) -> ConfigError {
-            ConfigError(file: options.configFile, path: path, message: message)
+            Trainer.configError(options, path, message)
         }
         let train = data.train
         let test = data.test

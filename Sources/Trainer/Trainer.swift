@@ -21,9 +21,6 @@ public struct RunOptions {
     public var command: String?
     /// The config's file name, for config errors found when the run is set up.
     public var configFile = "config"
-    /// Evaluation and prediction only (`tandem eval`, `predict`): any number of ranks, since the
-    /// training batch is never split; `fit()` refuses to run.
-    public var evaluationOnly = false
 
     public init(
         runDirectory: String? = nil, resume: String? = nil, initFrom: String? = nil, debug: Bool = false,
@@ -115,19 +112,16 @@ public final class Trainer {
                 "tandem: the model has no trainable parameters (every parameter has requiresGrad == false)")
         }
         func configError(_ path: String, _ message: String) -> ConfigError {
-            ConfigError(file: options.configFile, path: path, message: message)
+            Trainer.configError(options, path, message)
         }
-        if !options.evaluationOnly {
-            if let problem = config.determinism.problem(ranks: communicator.size) {
-                throw configError("determinism.virtual_shards", problem)
-            }
-            if config.determinism.isExact && config.train.gradAccumulation != 1 {
-                throw configError(
-                    "train.grad_accumulation", "must be 1 in exact mode (use more virtual shards instead)")
-            }
+        if let problem = config.determinism.problem(ranks: communicator.size) {
+            throw configError("determinism.virtual_shards", problem)
         }
-        // Exact mode cuts virtual shards from the whole global batch itself; evaluation never splits it.
-        let whole = config.determinism.isExact || options.evaluationOnly
+        if config.determinism.isExact && config.train.gradAccumulation != 1 {
+            throw configError("train.grad_accumulation", "must be 1 in exact mode (use more virtual shards instead)")
+        }
+        // Exact mode cuts virtual shards from the whole global batch itself.
+        let whole = config.determinism.isExact
         let ranks = whole ? 1 : communicator.size
         let sampler: ShardedSampler
         do {
@@ -144,10 +138,8 @@ public final class Trainer {
             ? options.runDirectory.map {
                 CheckpointKeeper(directory: $0 + "/checkpoints", config: config.checkpoint)
             } : nil
-        let batches = sampler.stepsPerEpoch
-        let k = config.train.gradAccumulation
-        let total = min(config.train.maxSteps ?? Int.max, (batches + k - 1) / k * config.train.epochs)
-        schedule = config.optimizer.schedule.make(totalSteps: total)
+        schedule = config.optimizer.schedule.make(
+            totalSteps: Trainer.totalSteps(config.train, batchesPerEpoch: sampler.stepsPerEpoch))
         try checkModelFitsData()
     }
 
@@ -167,18 +159,25 @@ public final class Trainer {
         }
     }
 
-    /// Optimizer steps per epoch (a step takes grad_accumulation global batches).
-    var stepsPerEpoch: Int {
-        (stream.sampler.stepsPerEpoch + config.train.gradAccumulation - 1) / config.train.gradAccumulation
-    }
     /// The step at which the run ends.
-    public var totalSteps: Int { min(config.train.maxSteps ?? Int.max, stepsPerEpoch * config.train.epochs) }
+    public var totalSteps: Int { Trainer.totalSteps(config.train, batchesPerEpoch: stream.sampler.stepsPerEpoch) }
+
+    /// The step at which a run ends: max_steps, or every epoch's steps (a step takes
+    /// grad_accumulation global batches).
+    static func totalSteps(_ t: TrainConfig, batchesPerEpoch: Int) -> Int {
+        let perEpoch = (batchesPerEpoch + t.gradAccumulation - 1) / t.gradAccumulation
+        return min(t.maxSteps ?? Int.max, perEpoch * t.epochs)
+    }
+
+    /// A config mistake found while setting up a run, named with the config file.
+    static func configError(_ options: RunOptions, _ path: String, _ message: String) -> ConfigError {
+        ConfigError(file: options.configFile, path: path, message: message)
+    }
 
     /// Trains until the last epoch or max_steps, or until a stop signal; evaluates every epoch and
     /// at the end; checkpoints as configured. The whole loop, top to bottom.
     @discardableResult
     public func fit() throws -> FitResult {
-        guard !options.evaluationOnly else { throw TrainerError("tandem: this trainer was set up for evaluation only") }
         try prepare()  // resume or warm start, broadcast, buckets, logs
         defer { endTraining() }  // hooks off, prefetch dropped: nothing outlives fit()
         let end = totalSteps

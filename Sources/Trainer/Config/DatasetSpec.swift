@@ -41,14 +41,21 @@ public enum DatasetSpec: Equatable, Sendable {
 
     /// Both splits, and for CSV the schema new rows are read with; errors name the file.
     func load(seed: UInt64) throws -> (train: Dataset, test: Dataset, schema: CSVTable.Schema?) {
+        guard case .csv(let c) = self else { return (try load(.train, seed: seed), try load(.test, seed: seed), nil) }
+        let t = try CSVTable.load(
+            path: c.path, target: c.target, task: c.task, missing: c.missing,
+            testPath: c.testPath, testFraction: c.testFraction, seed: seed)
+        return (t.train, t.test, t.schema)
+    }
+
+    /// One split; for the MNIST family and the synthetic sets only that split is read or made
+    /// (a CSV's test rows may be a share of the same file, so it is read whole).
+    public func load(_ split: Trainer.Split, seed: UInt64) throws -> Dataset {
+        let train = split == .train
         switch self {
         case .fashionMNIST(let path), .mnist(let path):
-            let dir = path ?? MNISTFamily.defaultPath
             do {
-                return (
-                    try MNISTFamily.load(directory: dir, train: true),
-                    try MNISTFamily.load(directory: dir, train: false), nil
-                )
+                return try MNISTFamily.load(directory: path ?? MNISTFamily.defaultPath, train: train)
             } catch let e as MissingDatasetFile {
                 throw DataError(
                     "\(e.path): no such file; "
@@ -57,40 +64,15 @@ public enum DatasetSpec: Equatable, Sendable {
                                 + "folder with the IDX files"
                             : "set data.path to a folder holding the MNIST-style IDX files"))
             }
-        case .csv(let c):
-            let t = try CSVTable.load(
-                path: c.path, target: c.target, task: c.task, missing: c.missing,
-                testPath: c.testPath, testFraction: c.testFraction, seed: seed)
-            return (t.train, t.test, t.schema)
-        case .linearRegression(let samples, let testSamples):
-            return (
-                try Synthetic.linearRegression(count: samples, seed: seed, split: 0),
-                try Synthetic.linearRegression(count: testSamples, seed: seed, split: 1), nil
-            )
-        case .sine(let samples, let testSamples, let steps):
-            return (
-                try Synthetic.sineSequences(count: samples, steps: steps, seed: seed, split: 0),
-                try Synthetic.sineSequences(count: testSamples, steps: steps, seed: seed, split: 1), nil
-            )
-        }
-    }
-
-    /// One split; for the MNIST family and the synthetic sets only that split is read or made
-    /// (a CSV's test rows may be a share of the same file, so it is read whole).
-    public func load(_ split: Trainer.Split, seed: UInt64) throws -> Dataset {
-        switch self {
-        case .fashionMNIST(let path), .mnist(let path):
-            return try MNISTFamily.load(directory: path ?? MNISTFamily.defaultPath, train: split == .train)
         case .linearRegression(let samples, let testSamples):
             return try Synthetic.linearRegression(
-                count: split == .train ? samples : testSamples, seed: seed, split: split == .train ? 0 : 1)
+                count: train ? samples : testSamples, seed: seed, split: train ? 0 : 1)
         case .sine(let samples, let testSamples, let steps):
             return try Synthetic.sineSequences(
-                count: split == .train ? samples : testSamples, steps: steps, seed: seed, split: split == .train ? 0 : 1
-            )
+                count: train ? samples : testSamples, steps: steps, seed: seed, split: train ? 0 : 1)
         case .csv:
             let both = try load(seed: seed)
-            return split == .train ? both.train : both.test
+            return train ? both.train : both.test
         }
     }
 
