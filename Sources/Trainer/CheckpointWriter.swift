@@ -2,8 +2,13 @@ import Foundation
 
 /// Rank 0's disk writer: checkpoints are written from in-memory snapshots on a background
 /// queue, so no rank waits for the disk; `drain()` finishes what is in flight before exit.
+/// At most `maxQueued` snapshots wait or are being written: when the disk is slower than the
+/// checkpoint rate, `submit` waits for room instead of piling up snapshot copies in memory.
+/// After a failure, queued snapshots are dropped (no new half-written folders).
 final class CheckpointWriter {
+    static let maxQueued = 2
     private let queue = DispatchQueue(label: "tandem.checkpoint")
+    private let room = DispatchSemaphore(value: maxQueued)
     private let lock = NSLock()
     private var written: String?
     private var failure: String?
@@ -25,7 +30,10 @@ final class CheckpointWriter {
 
     /// Queues a write; `then` runs on the writer's queue after success (pruning, events).
     func submit(_ snapshot: CheckpointSnapshot, into directory: String, then: @escaping (String) -> Void) {
+        room.wait()
         queue.async {
+            defer { self.room.signal() }
+            guard self.firstFailure == nil else { return }
             do {
                 let path = try Checkpoint.write(snapshot, in: directory)
                 self.lock.lock()

@@ -217,10 +217,11 @@ public final class Trainer {
     }
 
     /// Backward hooks come off the model's parameters (a backward outside `fit()` must not start
-    /// collectives) and a prefetched batch is dropped.
+    /// collectives), a prefetched batch is dropped and queued checkpoint writes finish.
     func endTraining() {
         sync?.detach()
         stream.cancelPrefetch()
+        keeper?.drain()
     }
 
     /// Waits for rank 0's queued checkpoint writes; if one failed, every rank ends with an error.
