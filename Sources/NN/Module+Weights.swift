@@ -19,13 +19,13 @@ public struct WeightsMismatch: Error, CustomStringConvertible {
 }
 
 extension Module {
-    /// The parameters as (PyTorch name, tensor), ready for `Safetensors.write`.
-    public var stateDict: NamedTensors { namedParameters }
+    /// The parameters, then the buffers, as (PyTorch name, tensor), ready for `Safetensors.write`.
+    public var stateDict: NamedTensors { namedParameters + namedBuffers }
 
     /// Copies `weights` into the parameters after checking every name and shape.
     public func load(_ weights: NamedTensors, source: String) throws {
         let byName = Dictionary(weights.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
-        let own = namedParameters
+        let own = stateDict
         let ownNames = Set(own.map(\.name))
         let missing = own.map(\.name).filter { byName[$0] == nil }
         let unexpected = weights.map(\.name).filter { !ownNames.contains($0) }
@@ -41,7 +41,7 @@ extension Module {
 
     /// Writes the weights as a safetensors file with PyTorch's names.
     public func saveWeights(to path: String, metadata: [String: String] = [:]) throws {
-        try Safetensors.write(stateDict, metadata: metadata, to: path)
+        try Safetensors.write(stateDict, metadata: metadata, int64: counterNames, to: path)
     }
 
     /// Loads weights from a safetensors file (names and shapes must match exactly).

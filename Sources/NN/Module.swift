@@ -9,6 +9,10 @@ public protocol Module: AnyObject {
     func callAsFunction(_ x: Tensor) -> Tensor
     /// Own parameters, in registration order.
     var localParameters: NamedTensors { get }
+    /// Own buffers: saved and restored with the parameters but not trained (running statistics).
+    var localBuffers: NamedTensors { get }
+    /// Names of the own buffers that are integer counters (saved as I64, as PyTorch writes them).
+    var localCounterNames: Set<String> { get }
     /// Child modules and their names, in order.
     var children: [(name: String, module: Module)] { get }
     /// Training mode (dropout active) or evaluation mode.
@@ -19,6 +23,8 @@ public protocol Module: AnyObject {
 
 extension Module {
     public var localParameters: NamedTensors { [] }
+    public var localBuffers: NamedTensors { [] }
+    public var localCounterNames: Set<String> { [] }
     public var children: [(name: String, module: Module)] { [] }
 
     /// Every parameter with its dotted PyTorch name, in registration order.
@@ -27,6 +33,22 @@ extension Module {
         for (childName, child) in children {
             out += child.namedParameters.map { (name: childName + "." + $0.name, tensor: $0.tensor) }
         }
+        return out
+    }
+
+    /// Every buffer with its dotted PyTorch name, in registration order.
+    public var namedBuffers: NamedTensors {
+        var out = localBuffers
+        for (childName, child) in children {
+            out += child.namedBuffers.map { (name: childName + "." + $0.name, tensor: $0.tensor) }
+        }
+        return out
+    }
+
+    /// Dotted names of every counter buffer (BatchNorm's num_batches_tracked).
+    public var counterNames: Set<String> {
+        var out = localCounterNames
+        for (childName, child) in children { out.formUnion(child.counterNames.map { childName + "." + $0 }) }
         return out
     }
 

@@ -17,7 +17,7 @@ public struct SafetensorsError: Error, CustomStringConvertible, Equatable {
 
 /// The safetensors format (huggingface/safetensors): an 8-byte little-endian header length,
 /// a JSON header {name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {str: str}},
-/// then the raw little-endian data. Tandem reads and writes F32 only, and validates strictly.
+/// then the raw little-endian data. Tandem writes F32 (I64 for counters), reads F32, F64, F16, BF16 and I64, and validates strictly.
 public enum Safetensors {
     /// Tensors in file order (by data offset) and the metadata map.
     public struct Contents {
@@ -31,8 +31,11 @@ public enum Safetensors {
     public static let maxHeaderBytes = 100_000_000
 
     /// The file's bytes: header entries and data in the order given; header padded with spaces to
-    /// a multiple of 8 bytes so the data is aligned.
-    public static func encode(_ tensors: NamedTensors, metadata: [String: String] = [:]) -> [UInt8] {
+    /// a multiple of 8 bytes so the data is aligned. Tensors named in `int64` (counters) are
+    /// written as I64, the others as F32.
+    public static func encode(
+        _ tensors: NamedTensors, metadata: [String: String] = [:], int64: Set<String> = []
+    ) -> [UInt8] {
         var entries: [String] = []
         if !metadata.isEmpty {
             let items = metadata.keys.sorted().map { "\(jsonString($0)):\(jsonString(metadata[$0]!))" }
@@ -40,10 +43,12 @@ public enum Safetensors {
         }
         var offset = 0
         for (name, t) in tensors {
-            let end = offset + t.count * 4
+            let dtype: DType = int64.contains(name) ? .i64 : .f32
+            let end = offset + t.count * dtype.size
             let shape = t.shape.map(String.init).joined(separator: ",")
             entries.append(
-                "\(jsonString(name)):{\"dtype\":\"F32\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(end)]}")
+                "\(jsonString(name)):{\"dtype\":\"\(dtype.rawValue)\",\"shape\":[\(shape)],"
+                    + "\"data_offsets\":[\(offset),\(end)]}")
             offset = end
         }
         var header = Array(("{" + entries.joined(separator: ",") + "}").utf8)
@@ -52,9 +57,17 @@ public enum Safetensors {
         out.reserveCapacity(8 + header.count + offset)
         withUnsafeBytes(of: UInt64(header.count).littleEndian) { out.append(contentsOf: $0) }
         out.append(contentsOf: header)
-        for (_, t) in tensors {
-            // Float32 on x86-64 and arm64 is already little-endian.
-            out.append(contentsOf: UnsafeRawBufferPointer(start: t.data, count: t.count * 4))
+        for (name, t) in tensors {
+            if int64.contains(name) {
+                for i in 0..<t.count {
+                    // A counter loaded from a hostile F32 file may be anything: clamp, never trap.
+                    let v = t.data[i].isFinite ? Swift.min(Swift.max(t.data[i], -9e18), 9e18).rounded() : 0
+                    withUnsafeBytes(of: Int64(v).littleEndian) { out.append(contentsOf: $0) }
+                }
+            } else {
+                // Float32 on x86-64 and arm64 is already little-endian.
+                out.append(contentsOf: UnsafeRawBufferPointer(start: t.data, count: t.count * 4))
+            }
         }
         return out
     }
@@ -155,10 +168,10 @@ public enum Safetensors {
 
     /// Writes a file (not atomically: checkpoint writers put it in a temporary folder first).
     public static func write(
-        _ tensors: NamedTensors, metadata: [String: String] = [:],
+        _ tensors: NamedTensors, metadata: [String: String] = [:], int64: Set<String> = [],
         to path: String
     ) throws {
-        let bytes = encode(tensors, metadata: metadata)
+        let bytes = encode(tensors, metadata: metadata, int64: int64)
         guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
             throw SafetensorsError(file: path, tensor: nil, message: "cannot be written")
         }

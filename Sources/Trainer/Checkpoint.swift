@@ -83,6 +83,8 @@ public struct CheckpointSnapshot {
     public var model: NamedTensors
     public var optimizer: NamedTensors
     public var optimizerMetadata: [String: String]
+    /// Model entries that are integer counters (written as I64, as PyTorch does).
+    public var modelCounters: Set<String> = []
 }
 
 /// A checkpoint folder that could not be used, and why.
@@ -112,7 +114,7 @@ public enum Checkpoint {
         var finished = false
         defer { if !finished { try? fm.removeItem(atPath: tmp) } }
         var manifest = snapshot.manifest
-        let model = Safetensors.encode(snapshot.model, metadata: ["format": "pt"])
+        let model = Safetensors.encode(snapshot.model, metadata: ["format": "pt"], int64: snapshot.modelCounters)
         let optimizer = Safetensors.encode(snapshot.optimizer, metadata: snapshot.optimizerMetadata)
         for (name, bytes) in [("model.safetensors", model), ("optimizer.safetensors", optimizer)] {
             try writeSynced(bytes, to: tmp + "/" + name)

@@ -2,7 +2,8 @@
 /// saw a stop signal or a non-finite loss, whether rank 0's checkpoint writer failed, and the
 /// step's metric sums (the loss in one slot per virtual shard in exact mode, added in shard
 /// order afterwards, so logged losses are the same for every rank count). Encoded as flags and
-/// sums: the allreduce's addition is the agreement.
+/// sums: the allreduce's addition is the agreement. Batch norm statistics ride along at the end
+/// (`RunningStatistics`).
 struct StepAgreement {
     var stop = false
     var nonFinite = false
@@ -10,24 +11,27 @@ struct StepAgreement {
     var correct = 0.0
     var count = 0.0
     var slotLosses: [Double]
+    /// Sums that are not metrics (batch norm statistics), after the slot losses.
+    var extra: [Double] = []
 
     init(slots: Int) { slotLosses = [Double](repeating: 0, count: slots) }
 
     static let headerCount = 5
 
     var encoded: [Double] {
-        [stop ? 1 : 0, nonFinite ? 1 : 0, checkpointFailed ? 1 : 0, correct, count] + slotLosses
+        [stop ? 1 : 0, nonFinite ? 1 : 0, checkpointFailed ? 1 : 0, correct, count] + slotLosses + extra
     }
 
-    /// The agreement from an allreduced vector of `encoded`'s layout.
-    init(decoding v: [Double]) {
-        precondition(v.count > Self.headerCount, "step agreement: \(v.count) values")
+    /// The agreement from an allreduced vector of `encoded`'s layout with `slots` loss slots.
+    init(decoding v: [Double], slots: Int) {
+        precondition(v.count >= Self.headerCount + slots, "step agreement: \(v.count) values")
         stop = v[0] > 0
         nonFinite = v[1] > 0
         checkpointFailed = v[2] > 0
         correct = v[3]
         count = v[4]
-        slotLosses = Array(v[Self.headerCount...])
+        slotLosses = Array(v[Self.headerCount..<Self.headerCount + slots])
+        extra = Array(v[(Self.headerCount + slots)...])
     }
 
     /// The global sums; slot losses are added in slot order.

@@ -59,4 +59,25 @@ extension Trainer {
             }
         }
     }
+
+    /// SyncBatchNorm needs every rank in every pass (its collectives run inside forward and
+    /// backward) and fast mode (exact mode normalizes each virtual shard on its own).
+    static func checkSyncBatchNorm(
+        _ model: Module, _ config: TrainingConfig, sampler: ShardedSampler, ranks: Int, options: RunOptions
+    ) throws {
+        guard !SyncBatchNorm.layers(of: model).isEmpty else { return }
+        if config.determinism.isExact {
+            throw configError(
+                options, "determinism",
+                "batchnorm with sync: true needs fast mode (exact mode normalizes each virtual shard with its "
+                    + "own statistics, the same for every rank count); use sync: false")
+        }
+        let tail = sampler.count % config.train.batchSize
+        if !config.data.dropLast && tail > 0 && tail < ranks {
+            throw configError(
+                options, "data.drop_last",
+                "the last batch of each epoch has \(tail) samples for \(ranks) ranks, and batchnorm with sync: true "
+                    + "needs samples on every rank: set data.drop_last: true or change train.batch_size")
+        }
+    }
 }

@@ -19,15 +19,19 @@ extension Trainer {
         } else if let initFrom = options.initFrom {
             try loadOnRank0("--init-from") { try self.model.loadWeights(from: initFrom) }
         }
-        // Every replica starts from rank 0's parameters (equal by construction; this makes sure).
-        for p in model.parameters { try communicator.at().broadcast(p.storage.buffer, root: 0) }
+        // Every replica starts from rank 0's parameters and buffers (equal by construction, or
+        // read by rank 0 alone; this makes sure).
+        for (_, t) in model.stateDict { try communicator.at().broadcast(t.storage.buffer, root: 0) }
         if options.debug { try checkReplicasAgree() }
         switch config.determinism {
         case .fast:
             sync = BucketedSync(
-                parameters: model.parameters, bucketMB: config.distributed.bucketMB, communicator: communicator)
+                parameters: model.parameters, bucketMB: config.distributed.bucketMB,
+                gradAccumulation: config.train.gradAccumulation, communicator: communicator)
         case .exact(let v): sync = ExactSync(parameters: model.parameters, virtualShards: v, communicator: communicator)
         }
+        runningStatistics = RunningStatistics(model: model)
+        syncBatchNorm = SyncBatchNorm.attach(to: model, communicator: communicator)
         // Rank 0's files; a failure (read-only or full disk) ends every rank with its message.
         if let dir = options.runDirectory {
             try loadOnRank0("run directory") {
@@ -152,18 +156,18 @@ extension Trainer {
         )
         let opt = optimizer.stateDict()
         let snapshot = CheckpointSnapshot(
-            manifest: manifest, model: model.namedParameters.map { ($0.name, $0.tensor.detached()) },
-            optimizer: opt.tensors, optimizerMetadata: opt.metadata)
+            manifest: manifest, model: model.stateDict.map { ($0.name, $0.tensor.detached()) },
+            optimizer: opt.tensors, optimizerMetadata: opt.metadata, modelCounters: model.counterNames)
         let step = self.step
         keeper.save(snapshot, isBest: keeper.bestStep == step) { [weak self] path in
             self?.onEvent?(.checkpoint(path: path, step: step))
         }
     }
 
-    /// Debug mode: all replicas must hold identical parameters (FNV-1a hash of their bytes).
+    /// Debug mode: all replicas must hold identical parameters and buffers (FNV-1a hash of their bytes).
     func checkReplicasAgree() throws {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for p in model.parameters {
+        for (_, p) in model.stateDict {
             let raw = UnsafeRawBufferPointer(start: p.data, count: p.count * 4)
             for b in raw { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
         }
@@ -171,7 +175,8 @@ extension Trainer {
         if Set(all).count > 1 {
             let groups = all.enumerated().map { "rank \($0.offset): \(String($0.element, radix: 16))" }.joined(
                 separator: ", ")
-            throw TrainerError("tandem: replicas diverged at step \(step): parameter hashes differ (\(groups))")
+            throw TrainerError(
+                "tandem: replicas diverged at step \(step): parameter and buffer hashes differ (\(groups))")
         }
     }
 }

@@ -30,9 +30,10 @@ extension Trainer: StepWork {
     }
 
     /// Forward and backward of one local batch; returns its local sums.
-    func forwardBackward(_ batch: Batch, randomStep: Int) -> MetricSums {
+    func forwardBackward(_ batch: Batch, randomStep: Int, slot: Int) -> MetricSums {
         var sums = MetricSums()
         guard batch.count > 0 else { return sums }
+        forwardSlots.append((slot, batch.count))
         model.setRandomContext(RandomContext(seed: config.seed, step: randomStep, sampleIDs: batch.ids))
         let out = model(batch.x)
         let (loss, correct) = lossSum(out, batch)
@@ -67,20 +68,28 @@ extension Trainer: StepWork {
         guard let sync else { preconditionFailure("trainStep before prepare") }
         optimizer.learningRate = schedule.learningRate(base: config.optimizer.lr, step: step)
         let start = cursor
+        forwardSlots.removeAll(keepingCapacity: true)
         let local = try sync.gradients(from: start, step: step, work: self)
+        if let failure = syncBatchNorm?.takeFailure() { throw failure }
         cursor = local.next
         var mine = StepAgreement(slots: sync.lossSlots)
+        if let runningStatistics {
+            mine.extra = try runningStatistics.encode(slots: sync.passSlots, forwardSlots: forwardSlots)
+        }
         mine.stop = StopSignal.received != 0
         mine.nonFinite = !local.sums.loss.isFinite
         mine.checkpointFailed = keeper?.firstFailure != nil
         mine.correct = local.sums.correct
         mine.count = local.sums.count
         mine.slotLosses = local.slotLosses
-        let agreed = StepAgreement(decoding: try communicator.at().allreduce(mine.encoded))
+        let agreed = StepAgreement(
+            decoding: try communicator.at().allreduce(mine.encoded), slots: sync.lossSlots)
         if agreed.checkpointFailed { throw checkpointFailure() }
         if agreed.nonFinite || !local.finite {
             try handleNonFinite(localBad: mine.nonFinite, from: start)
+            runningStatistics?.discardPending()  // the replay's; the skipped step moves nothing
         } else {
+            runningStatistics?.apply(agreed.extra[...], slots: sync.passSlots)
             if let clip = config.optimizer.clipGradNorm {
                 clipGradientNorm(optimizer.parameters.map(\.tensor), maxNorm: clip)
             }

@@ -77,6 +77,12 @@ public final class Trainer {
     let schedule: LRSchedule
     /// Set up by `fit()`: how gradients are reduced; rank 0's checkpoints and metrics log.
     var sync: GradientSync?
+    /// Batch norm running statistics kept equal across ranks (nil: the model has none); the
+    /// slot and sample count of each training pass of the current step.
+    var runningStatistics: RunningStatistics?
+    var forwardSlots: [(slot: Int, samples: Int)] = []
+    /// SyncBatchNorm's communication (nil: no synchronized layer, or one rank).
+    var syncBatchNorm: SyncBatchNorm?
     let keeper: CheckpointKeeper?
     var metricsLog: MetricsLog?
     var progress = Progress(totalSteps: 0, quiet: true)
@@ -89,9 +95,11 @@ public final class Trainer {
     {
         let data = try TrainingData.load(config)
         let share = (config.train.batchSize + communicator.size - 1) / communicator.size
+        // The fewest samples a full batch's training pass has on one rank (batch norm needs 2 values).
+        let passes = config.determinism.isExact ? config.determinism.virtualShards : communicator.size
         let model = try ModelBuilder.build(
             config.model, sampleShape: data.train.sampleShape, seed: config.seed,
-            file: options.configFile, batchSize: share)
+            file: options.configFile, batchSize: share, smallestPass: config.train.batchSize / passes)
         try self.init(model: model, data: data, config: config, communicator: communicator, options: options)
     }
 
@@ -133,6 +141,7 @@ public final class Trainer {
             throw configError("train.batch_size", Trainer.batchSizeProblem(e))
         }
         stream = DataStream(sampler: sampler, data: data, seed: config.seed)
+        try Trainer.checkSyncBatchNorm(model, config, sampler: sampler, ranks: communicator.size, options: options)
         keeper =
             communicator.rank == 0
             ? options.runDirectory.map {
@@ -217,9 +226,12 @@ public final class Trainer {
     }
 
     /// Backward hooks come off the model's parameters (a backward outside `fit()` must not start
-    /// collectives), a prefetched batch is dropped and queued checkpoint writes finish.
+    /// collectives; batch norm updates its own statistics again), a prefetched batch is dropped
+    /// and queued checkpoint writes finish.
     func endTraining() {
         sync?.detach()
+        runningStatistics?.detach()
+        SyncBatchNorm.detach(from: model)
         stream.cancelPrefetch()
         keeper?.drain()
     }

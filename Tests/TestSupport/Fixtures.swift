@@ -14,6 +14,7 @@ public struct FixtureCase: Decodable {
     public struct Attrs: Decodable {
         public let mask: FixtureTensor?
         public let p: Double?
+        public let names: [String]?
     }
     public let kind: String
     public let attrs: Attrs?
@@ -26,9 +27,11 @@ public struct FixtureCase: Decodable {
     public let initial: FixtureTensor?
     public let grads: [FixtureTensor]?
     public let afterEachStep: [FixtureTensor]?
+    /// Tensors a module holds after the pass (torch_models.json: running statistics).
+    public let buffers: [String: FixtureTensor]?
 
     enum CodingKeys: String, CodingKey {
-        case kind, attrs, name, inputs, output, cotangent, initial, grads
+        case kind, attrs, name, inputs, output, cotangent, initial, grads, buffers
         case integerInputs = "integer_inputs"
         case inputGrads = "input_grads"
         case afterEachStep = "after_each_step"
@@ -36,12 +39,13 @@ public struct FixtureCase: Decodable {
 }
 
 public enum Fixtures {
-    /// torch_reference.json (the shared fixtures) and torch_extra.json (the same format, made by
-    /// make_torch_extra.py for the ops the shared file does not cover).
+    /// torch_reference.json (the shared fixtures), torch_extra.json (the same format, made by
+    /// make_torch_extra.py for the ops the shared file does not cover) and torch_models.json
+    /// (make_torch_models.py: the layers of the models issue).
     public static let cases: [String: FixtureCase] = {
         struct File: Decodable { let cases: [FixtureCase] }
         var all: [String: FixtureCase] = [:]
-        for name in ["torch_reference.json", "torch_extra.json"] {
+        for name in ["torch_reference.json", "torch_extra.json", "torch_models.json"] {
             let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
                 .appendingPathComponent("../Fixtures/" + name)
             do {

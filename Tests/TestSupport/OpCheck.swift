@@ -130,3 +130,29 @@ public func checkOp(
     if let torchCase { checkAgainstTorch(torchCase, tol, sourceLocation: sourceLocation) { xs, _ in f(xs) } }
     checkFiniteDifferences(shapes, domain, sourceLocation: sourceLocation, f)
 }
+
+/// Checks a module against a PyTorch case whose inputs are the input followed by the module's
+/// parameters: `f` gets the case's tensors (the first requires grad) and its integer inputs, copies
+/// the rest into the module it builds, and returns the output and the tensors whose gradients
+/// correspond to the case's inputs, in order.
+public func checkModuleAgainstTorch(
+    _ name: String, _ tol: Tolerance = .float32,
+    sourceLocation: SourceLocation = #_sourceLocation,
+    _ f: ([Tensor], [Int]) -> (out: Tensor, gradSources: [Tensor])
+) {
+    let c = Fixtures.named(name)
+    let xs = c.inputs!.map(\.tensor)
+    xs[0].requiresGrad = true
+    let (y, sources) = f(xs, c.integerInputs?.first?.data.map { Int($0) } ?? [])
+    #expect(
+        y.shape == c.output!.shape, "\(name): output shape \(y.shape), torch \(c.output!.shape)",
+        sourceLocation: sourceLocation)
+    expectClose(y.scalars, c.output!.data, tol, "\(name) output", sourceLocation: sourceLocation)
+    y.backward(seed: c.cotangent!.tensor)
+    #expect(sources.count == c.inputGrads!.count, "\(name): gradient sources", sourceLocation: sourceLocation)
+    for (k, (x, g)) in zip(sources, c.inputGrads!).enumerated() {
+        expectClose(
+            x.grad?.scalars ?? [Float](repeating: 0, count: x.count), g.data, tol,
+            "\(name) input \(k) gradient", sourceLocation: sourceLocation)
+    }
+}

@@ -32,19 +32,21 @@ func config(steps: Int, exact: Bool = false, optimizer: OptimizerSpec.Algorithm 
     return c
 }
 
-/// Trains on `ranks` simulated ranks; returns rank 0's final weights and its metric events.
+/// Trains on `ranks` simulated ranks; returns rank 0's final weights and buffers (state dict),
+/// its metric events and every rank's state dict.
 func train(
     _ cfg: TrainingConfig, ranks: Int, runDir: String? = nil, resume: String? = nil,
-    stopAt: Int? = nil, poison: Int? = nil
-) throws -> (weights: [[Float]], events: [MetricsRecord]) {
+    stopAt: Int? = nil, poison: Int? = nil, debug: Bool = false
+) throws -> (weights: [[Float]], events: [MetricsRecord], replicas: [[[Float]]]) {
     let data = TrainingData(train: try blobs(count: 200, seed: 1, poison: poison), test: try blobs(count: 90, seed: 2))
     var weights: [[Float]] = []
     var events: [MetricsRecord] = []
+    var replicas = [[[Float]]](repeating: [], count: ranks)
     let lock = NSLock()
     try SimulatedWorld.run(size: ranks, timeout: 60) { comm in
         let model = try ModelBuilder.build(cfg.model, sampleShape: [8], seed: cfg.seed)
         // Every rank gets the run directory, as under mpirun; only rank 0 writes to it.
-        let options = RunOptions(runDirectory: runDir, resume: resume, quiet: true)
+        let options = RunOptions(runDirectory: runDir, resume: resume, debug: debug, quiet: true)
         let t = try Trainer(model: model, data: data, config: cfg, communicator: comm, options: options)
         if comm.rank == 0 {
             t.onEvent = { e in
@@ -59,14 +61,13 @@ func train(
             }
         }
         try t.fit()
-        if comm.rank == 0 {
-            lock.lock()
-            weights = model.parameters.map(\.scalars)
-            lock.unlock()
-        }
+        lock.lock()
+        replicas[comm.rank] = model.stateDict.map(\.tensor.scalars)
+        if comm.rank == 0 { weights = replicas[0] }
+        lock.unlock()
     }
     StopSignal.reset()
-    return (weights, events)
+    return (weights, events, replicas)
 }
 
 /// Two runs' weights: the same number of tensors of the same sizes, and not none.

@@ -13,6 +13,8 @@ public enum LayerSpec: Equatable, Sendable {
     case globalAvgPool
     /// PyTorch's LayerNorm over the last axis.
     case layerNorm(eps: Float = 1e-5)
+    /// PyTorch's BatchNorm1d/2d by input rank; `sync`: SyncBatchNorm (statistics of all ranks).
+    case batchNorm(momentum: Float = 0.1, eps: Float = 1e-5, sync: Bool = false)
     case activation(Activation.Kind)
     case dropout(p: Float)
     case rnn(hidden: Int, returnSequence: Bool)
@@ -23,7 +25,7 @@ public enum LayerSpec: Equatable, Sendable {
     static let names =
         [
             "flatten", "global_avgpool", "linear", "conv2d", "maxpool", "avgpool", "dropout", "rnn", "lstm", "residual",
-            "layernorm",
+            "layernorm", "batchnorm",
         ]
         + Activation.Kind.allCases.map(\.rawValue)
 
@@ -33,6 +35,8 @@ public enum LayerSpec: Equatable, Sendable {
         case .flatten: return "flatten"
         case .globalAvgPool: return "global_avgpool"
         case .layerNorm(let eps): return ["layernorm": ["eps": decimal(eps)]]
+        case .batchNorm(let momentum, let eps, let sync):
+            return ["batchnorm": ["momentum": decimal(momentum), "eps": decimal(eps), "sync": sync]]
         case .activation(let k): return k.rawValue
         case .linear(let out, let bias): return ["linear": ["out": out, "bias": bias]]
         case .conv2d(let out, let kernel, let stride, let padding, let bias):
@@ -60,6 +64,7 @@ public enum LayerSpec: Equatable, Sendable {
             if name == "flatten" { return .flatten }
             if name == "global_avgpool" { return .globalAvgPool }
             if name == "layernorm" { return .layerNorm() }
+            if name == "batchnorm" { return .batchNorm() }
             if let k = Activation.Kind(rawValue: name) { return .activation(k) }
             if names.contains(name) {
                 throw ConfigError(
@@ -95,6 +100,10 @@ public enum LayerSpec: Equatable, Sendable {
         case "flatten": return .flatten
         case "global_avgpool": return .globalAvgPool
         case "layernorm": return .layerNorm(eps: try r.float("eps", default: 1e-5, "positive") { $0 > 0 })
+        case "batchnorm":
+            return .batchNorm(
+                momentum: try r.float("momentum", default: 0.1, "in [0, 1]") { (0...1).contains($0) },
+                eps: try r.float("eps", default: 1e-5, "positive") { $0 > 0 }, sync: try r.bool("sync", default: false))
         case "linear":
             return .linear(out: try r.int("out", range: 1...1 << 24), bias: try r.bool("bias", default: true))
         case "conv2d":

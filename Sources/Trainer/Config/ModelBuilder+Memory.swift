@@ -12,6 +12,7 @@ extension LayerSpec {
         case .rnn(let hidden, _): return shape.count == 3 ? hidden * (shape[2] + hidden) + 2 * hidden : 0
         case .lstm(let hidden, _): return shape.count == 3 ? 4 * hidden * (shape[2] + hidden) + 8 * hidden : 0
         case .layerNorm: return 2 * (shape.last ?? 0)
+        case .batchNorm: return shape.count >= 2 ? 4 * shape[1] : 0
         // A block's layers are counted once it is built (their input shapes need the modules).
         case .residual: return 0
         case .flatten, .globalAvgPool, .maxPool2d, .avgPool2d, .activation, .dropout: return 0

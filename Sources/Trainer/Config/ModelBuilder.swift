@@ -5,10 +5,12 @@ import NN
 /// error naming the layer.
 public enum ModelBuilder {
     /// `batchSize` (the largest batch one process will run) adds activations to the memory
-    /// estimate that is checked against the machine before any layer is allocated.
+    /// estimate that is checked against the machine before any layer is allocated;
+    /// `smallestPass` (the fewest samples of a full batch's training pass on one rank) must give
+    /// batch norm more than one value per channel.
     public static func build(
         _ specs: [LayerSpec], sampleShape: [Int], seed: UInt64, file: String = "config",
-        batchSize: Int = 1
+        batchSize: Int = 1, smallestPass: Int = 2
     ) throws -> Sequential {
         var shape = [1] + sampleShape
         var layers: [Module] = []
@@ -25,7 +27,8 @@ public enum ModelBuilder {
                         + "\(memory.parameters) parameters (weights, gradients, optimizer state, checkpoint copy); "
                         + "this machine has \(MemoryEstimate.gigabytes(available))")
             }
-            let layer = try layerFor(spec, input: shape, key: InitKey(seed: seed, layer: UInt32(i)), fail: fail)
+            let layer = try layerFor(
+                spec, input: shape, key: InitKey(seed: seed, layer: UInt32(i)), pass: smallestPass, fail: fail)
             if case .residual = spec { memory.parameters += layer.parameterCount }
             do { shape = try layer.outputShape(for: shape) } catch let e as ShapeError {
                 throw fail("does not fit its input: \(e.message)")
@@ -46,7 +49,7 @@ public enum ModelBuilder {
 
     /// The module for one spec on an input of `shape` ([N, ...]).
     static func layerFor(
-        _ spec: LayerSpec, input shape: [Int], key: InitKey, fail: (String) -> ConfigError
+        _ spec: LayerSpec, input shape: [Int], key: InitKey, pass: Int, fail: (String) -> ConfigError
     ) throws -> Module {
         func need(_ rank: Int, _ what: String) throws {
             guard shape.count == rank else {
@@ -58,6 +61,18 @@ public enum ModelBuilder {
         case .layerNorm(let eps):
             guard shape.count >= 2 else { throw fail("layernorm needs a feature axis, gets shape \(shape)") }
             return LayerNorm(dim: shape[shape.count - 1], eps: eps)
+        case .batchNorm(let momentum, let eps, let sync):
+            guard (2...4).contains(shape.count) else {
+                throw fail("batchnorm needs [N, C], [N, C, L] or [N, C, H, W] input, gets shape \(shape)")
+            }
+            let values = pass * shape.dropFirst(2).reduce(1, *)
+            guard values > 1 || sync else {
+                throw fail(
+                    "batchnorm in training needs more than one value per channel, but a rank's pass of \(pass) "
+                        + "sample\(pass == 1 ? "" : "s") gives \(values) (PyTorch: Expected more than 1 value per "
+                        + "channel when training): use a larger batch or fewer ranks")
+            }
+            return BatchNorm(channels: shape[1], momentum: momentum, eps: eps, synchronized: sync)
         case .globalAvgPool:
             try need(4, "global_avgpool")
             return GlobalAvgPool2d()
@@ -96,7 +111,7 @@ public enum ModelBuilder {
                 var s = shape
                 for (j, spec) in specs.enumerated() {
                     let inner = InitKey(seed: key.seed, layer: key.layer &* 1000 &+ offset &+ UInt32(j))
-                    let layer = try layerFor(spec, input: s, key: inner, fail: fail)
+                    let layer = try layerFor(spec, input: s, key: inner, pass: pass, fail: fail)
                     do { s = try layer.outputShape(for: s) } catch let e as ShapeError {
                         throw fail("residual layer \(j): does not fit its input: \(e.message)")
                     }

@@ -9,8 +9,10 @@ final class BucketedSync: GradientSync {
     let buckets: GradientBuckets
     private var waitSeconds = 0.0, overlap = 0.0, steps = 0
     private let reportsStatistics: Bool
+    let passSlots: Int
 
-    init(parameters: [Tensor], bucketMB: Double, communicator: Communicator) {
+    init(parameters: [Tensor], bucketMB: Double, gradAccumulation: Int, communicator: Communicator) {
+        passSlots = gradAccumulation
         buckets = GradientBuckets(
             parameters: parameters, bucketBytes: max(1, Int(bucketMB * 1_048_576)),
             communicator: communicator)
@@ -33,7 +35,7 @@ final class BucketedSync: GradientSync {
             if last && k == 1 { work.prefetch(after: s.next) }  // the next step's batch, while this one computes
             buckets.holdCommunication = !last
             buckets.rearm()
-            sums += work.forwardBackward(batch, randomStep: step * k + micro)
+            sums += work.forwardBackward(batch, randomStep: step * k + micro, slot: micro)
             globalCount += s.globalCount
             cursor = s.next
             if last { break }
@@ -54,7 +56,7 @@ final class BucketedSync: GradientSync {
         let k = work.gradAccumulation
         for micro in 0..<k {
             let s = work.sampler.step(at: cursor, order: work.order(for: epoch))
-            _ = work.forwardBackward(work.trainBatch(s.ids, epoch: epoch), randomStep: step * k + micro)
+            _ = work.forwardBackward(work.trainBatch(s.ids, epoch: epoch), randomStep: step * k + micro, slot: micro)
             cursor = s.next
             if s.next.epoch != epoch { break }
         }

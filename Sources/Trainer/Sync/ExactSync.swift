@@ -29,6 +29,7 @@ final class ExactSync: GradientSync {
     deinit { for p in slots { p.deallocate() } }
 
     var lossSlots: Int { virtualShards }
+    var passSlots: Int { virtualShards }
 
     func gradients(from start: Cursor, step: Int, work: StepWork) throws -> SyncedStep {
         let s = work.sampler.step(at: start, order: work.order(for: start.epoch))  // the whole global batch
@@ -37,7 +38,7 @@ final class ExactSync: GradientSync {
         for (slot, shard) in reducer.localShards.enumerated() {
             zeroFlat()
             let shardSums = work.forwardBackward(
-                batch(s, shard: shard, epoch: start.epoch, work: work), randomStep: step)
+                batch(s, shard: shard, epoch: start.epoch, work: work), randomStep: step, slot: shard)
             losses[shard] = shardSums.loss
             sums += shardSums
             slots[slot].update(from: flat.base, count: flat.count)
@@ -52,7 +53,8 @@ final class ExactSync: GradientSync {
         let s = work.sampler.step(at: start, order: work.order(for: start.epoch))
         zeroFlat()
         for shard in reducer.localShards {
-            _ = work.forwardBackward(batch(s, shard: shard, epoch: start.epoch, work: work), randomStep: step)
+            _ = work.forwardBackward(
+                batch(s, shard: shard, epoch: start.epoch, work: work), randomStep: step, slot: shard)
         }
         return VectorOps.scale(flat.base, flat.count, by: 1)
     }

@@ -12,6 +12,10 @@ protocol GradientSync: AnyObject {
     /// mode, so the logged loss is added in one order for every rank count).
     var lossSlots: Int { get }
 
+    /// Slots of a step's training passes for batch norm statistics: micro-batches in fast mode,
+    /// virtual shards in exact mode (`forwardBackward`'s `slot` is below this).
+    var passSlots: Int { get }
+
     /// Computes this rank's share of the step that starts at `start` and reduces it: afterwards
     /// every trainable parameter's `grad` holds the global mean.
     func gradients(from start: Cursor, step: Int, work: StepWork) throws -> SyncedStep
@@ -55,8 +59,8 @@ protocol StepWork: AnyObject {
     func trainBatch(_ ids: [Int], epoch: Int) -> Batch
     /// Starts preparing the batch after `cursor` in the background, where prefetching is on.
     func prefetch(after cursor: Cursor)
-    /// Forward and backward of one local batch; local sums.
-    func forwardBackward(_ batch: Batch, randomStep: Int) -> MetricSums
+    /// Forward and backward of one local batch, the step's pass `slot`; local sums.
+    func forwardBackward(_ batch: Batch, randomStep: Int, slot: Int) -> MetricSums
     /// 1 / (global samples x loss terms per sample): makes summed gradients the global mean.
     func gradientScale(_ globalCount: Int) -> Float
 }

@@ -1,0 +1,171 @@
+import Glibc
+
+/// A batch's per-channel statistics, as batch normalization computes them.
+public struct ChannelStatistics: Sendable {
+    /// Mean per channel.
+    public var mean: [Float]
+    /// Biased variance per channel (divided by the count, as the forward pass normalizes with).
+    public var variance: [Float]
+    /// Values per channel (batch x spatial positions).
+    public var count: Int
+
+    public init(mean: [Float], variance: [Float], count: Int) {
+        self.mean = mean
+        self.variance = variance
+        self.count = count
+    }
+}
+
+extension Tensor {
+    /// Batch normalization of an [N, C, ...] tensor over every axis but the channel axis 1, then
+    /// per-channel scale and shift. With `statistics` nil the batch's own mean and biased variance
+    /// are used and returned (training); otherwise the given ones (evaluation). One fused op: the
+    /// backward pass is the closed form, not a chain of elementwise nodes.
+    ///
+    /// `allreduce` makes the batch span several processes (SyncBatchNorm): it sums a vector over
+    /// them in place, once in the forward pass (count, sums, squares) and once in the backward
+    /// pass (the two gradient sums per channel). The returned statistics are then the global ones
+    /// with this process's count.
+    public func batchNormalized(
+        weight: Tensor, bias: Tensor, eps: Float, statistics given: (mean: Tensor, variance: Tensor)? = nil,
+        allreduce: ((inout [Double]) -> Void)? = nil
+    ) -> (out: Tensor, statistics: ChannelStatistics) {
+        precondition(rank >= 2, "batch_norm: needs [N, C, ...], got \(shape)")
+        let channels = shape[1]
+        precondition(weight.count == channels && bias.count == channels, "batch_norm: \(channels) channels")
+        let n = shape[0]
+        let spatial = shape.dropFirst(2).reduce(1, *)
+        let m = n * spatial
+        var mean = [Float](repeating: 0, count: channels)
+        var variance = [Float](repeating: 0, count: channels)
+        if let given {
+            for c in 0..<channels {
+                mean[c] = given.mean.data[c]
+                variance[c] = given.variance.data[c]
+            }
+        } else {
+            Tensor.channelMoments(data, n: n, channels: channels, spatial: spatial, mean: &mean, variance: &variance)
+        }
+        var total = m
+        if given == nil, let allreduce {
+            // Count, sums and sums of squares (about zero, from the local two-pass moments).
+            var v = [Double](repeating: 0, count: 1 + 2 * channels)
+            v[0] = Double(m)
+            for c in 0..<channels {
+                let mu = Double(mean[c])
+                v[1 + c] = Double(m) * mu
+                v[1 + channels + c] = Double(m) * (Double(variance[c]) + mu * mu)
+            }
+            allreduce(&v)
+            total = Int(v[0])
+            for c in 0..<channels {
+                let count = Swift.max(v[0], 1)
+                let mu: Double = v[1 + c] / count
+                let square: Double = v[1 + channels + c] / count
+                mean[c] = Float(mu)
+                variance[c] = Float(Swift.max(square - mu * mu, 0))
+            }
+        }
+        let invStd = variance.map { 1 / sqrtf($0 + eps) }
+        let y = Tensor.empty(shape)
+        let x = data
+        let out = y.data
+        let w = weight.data
+        let b = bias.data
+        for i in 0..<n {
+            for c in 0..<channels {
+                let base = (i * channels + c) * spatial
+                let scale = invStd[c] * w[c]
+                let shift = b[c] - mean[c] * scale
+                for s in 0..<spatial { out[base + s] = x[base + s] * scale + shift }
+            }
+        }
+        let stats = ChannelStatistics(mean: mean, variance: variance, count: m)
+        let usesBatch = given == nil
+        let result = Tensor.record(y, "batch_norm", [self, weight, bias]) { _, g in
+            // Per channel: sum(dy) and sum(dy * xhat), then
+            // batch statistics: dx = w * invstd / M * (M dy - sum(dy) - xhat sum(dy xhat));
+            // given statistics: dx = w * invstd * dy.
+            var sums = [Double](repeating: 0, count: 2 * channels)
+            for i in 0..<n {
+                for c in 0..<channels {
+                    let base = (i * channels + c) * spatial
+                    let mu = mean[c]
+                    let inv = invStd[c]
+                    var sg: Float = 0
+                    var sgx: Float = 0
+                    for s in 0..<spatial {
+                        sg += g[base + s]
+                        sgx += g[base + s] * (x[base + s] - mu) * inv
+                    }
+                    sums[c] += Double(sg)
+                    sums[channels + c] += Double(sgx)
+                }
+            }
+            // Scale and shift gradients are this process's own (data parallelism adds them up).
+            if weight.requiresGrad {
+                let gw = weight.gradData()
+                for c in 0..<channels { gw[c] += Float(sums[channels + c]) }
+            }
+            if bias.requiresGrad {
+                let gb = bias.gradData()
+                for c in 0..<channels { gb[c] += Float(sums[c]) }
+            }
+            if usesBatch, let allreduce { allreduce(&sums) }
+            let sumG = sums[..<channels]
+            let sumGX = sums[channels...]
+            guard self.requiresGrad else { return }
+            let gx = self.gradData()
+            let inverseCount = 1 / Float(total)
+            for i in 0..<n {
+                for c in 0..<channels {
+                    let base = (i * channels + c) * spatial
+                    let k = w[c] * invStd[c]
+                    if usesBatch {
+                        let mu = mean[c]
+                        let inv = invStd[c]
+                        let meanG = Float(sumG[c]) * inverseCount
+                        let meanGX = Float(sumGX[channels + c]) * inverseCount
+                        for s in 0..<spatial {
+                            gx[base + s] += k * (g[base + s] - meanG - (x[base + s] - mu) * inv * meanGX)
+                        }
+                    } else {
+                        for s in 0..<spatial { gx[base + s] += k * g[base + s] }
+                    }
+                }
+            }
+        }
+        return (result, stats)
+    }
+
+    /// Per-channel mean and biased variance of [N, C, S] values: two passes, accumulated in Double.
+    static func channelMoments(
+        _ x: UnsafePointer<Float>, n: Int, channels: Int, spatial: Int, mean: inout [Float], variance: inout [Float]
+    ) {
+        let m = Double(n * spatial)
+        var sums = [Double](repeating: 0, count: channels)
+        for i in 0..<n {
+            for c in 0..<channels {
+                let base = (i * channels + c) * spatial
+                var s: Float = 0
+                for j in 0..<spatial { s += x[base + j] }
+                sums[c] += Double(s)
+            }
+        }
+        for c in 0..<channels { mean[c] = Float(sums[c] / m) }
+        var squares = [Double](repeating: 0, count: channels)
+        for i in 0..<n {
+            for c in 0..<channels {
+                let base = (i * channels + c) * spatial
+                let mu = mean[c]
+                var s: Float = 0
+                for j in 0..<spatial {
+                    let d = x[base + j] - mu
+                    s += d * d
+                }
+                squares[c] += Double(s)
+            }
+        }
+        for c in 0..<channels { variance[c] = Float(squares[c] / m) }
+    }
+}
