@@ -109,6 +109,16 @@ public struct InitKey: Sendable {
         self.layer = layer
     }
 
+    /// The key of a module nested in this layer (a Transformer's projections): its own stream of
+    /// draws, as residual blocks number theirs.
+    public func nested(_ index: UInt32) -> InitKey { InitKey(seed: seed, layer: layer &* 1000 &+ index) }
+
+    /// Normal(0, std) values for parameter number `param` of the layer.
+    public func normal(_ shape: [Int], std: Float, param: UInt32) -> Tensor {
+        Tensor.randomNormal(
+            shape, std: std, seed: seed, purpose: .initialization, layer: layer, stream: param, requiresGrad: true)
+    }
+
     /// Uniform(-bound, bound) values for parameter number `param` of the layer.
     public func uniform(_ shape: [Int], bound: Float, param: UInt32) -> Tensor {
         Tensor.randomUniform(
