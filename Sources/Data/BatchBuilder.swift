@@ -26,7 +26,7 @@ public struct Preprocessing: Sendable {
 public struct Batch {
     /// Inputs [n, sampleShape...].
     public let x: Tensor
-    /// Class labels (classification), else empty.
+    /// Class labels (classification; a sequence's labels one after another), else empty.
     public let labels: [Int]
     /// Regression targets [n, width] or one-hot labels; nil for plain classification.
     public let targets: Tensor?
@@ -89,6 +89,9 @@ public struct BatchBuilder {
                 for (r, c) in labels.enumerated() { t.data[r * classes + c] = 1 }
                 targets = t
             }
+        case .tokens(let l, _, let length):
+            labels.reserveCapacity(ids.count * length)
+            for id in ids { for k in 0..<length { labels.append(Int(l[id * length + k])) } }
         case .values(let v, let width):
             let t = Tensor.empty([ids.count, width])
             for (r, id) in ids.enumerated() { for k in 0..<width { t.data[r * width + k] = v[id * width + k] } }

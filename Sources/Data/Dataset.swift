@@ -16,6 +16,8 @@ public final class Dataset {
         case classes([Int32], classes: Int)
         /// `width` values per sample.
         case values([Float], width: Int)
+        /// A class index for each of `length` positions per sample (next-token targets).
+        case tokens([Int32], classes: Int, length: Int)
     }
 
     public let features: Features
@@ -52,6 +54,13 @@ public final class Dataset {
             guard width > 0, v.count == n * width else {
                 throw DataError("\(source): \(n) samples but \(v.count) target values (width \(width))")
             }
+        case .tokens(let labels, let classes, let length):
+            guard length > 0, labels.count == n * length else {
+                throw DataError("\(source): \(n) samples of \(length) positions but \(labels.count) targets")
+            }
+            if let bad = labels.firstIndex(where: { $0 < 0 || Int($0) >= classes }) {
+                throw DataError("\(source): target \(labels[bad]) at position \(bad) is outside 0..<\(classes)")
+            }
         }
         self.features = features
         self.targets = targets
@@ -62,8 +71,16 @@ public final class Dataset {
 
     /// Number of classes, or nil for regression.
     public var classCount: Int? {
-        if case .classes(_, let c) = targets { return c }
-        return nil
+        switch targets {
+        case .classes(_, let c), .tokens(_, let c, _): return c
+        case .values: return nil
+        }
+    }
+
+    /// Class labels per sample: 1, or the positions of a sequence's next-token targets.
+    public var labelsPerSample: Int {
+        if case .tokens(_, _, let length) = targets { return length }
+        return 1
     }
 
     /// The first `n` samples (a `limit` for quick runs).
@@ -79,6 +96,7 @@ public final class Dataset {
         switch targets {
         case .classes(let l, let c): t = .classes(Array(l[0..<n]), classes: c)
         case .values(let v, let w): t = .values(Array(v[0..<n * w]), width: w)
+        case .tokens(let l, let c, let length): t = .tokens(Array(l[0..<n * length]), classes: c, length: length)
         }
         return try Dataset(features: f, targets: t, sampleShape: sampleShape, source: source)
     }

@@ -14,6 +14,8 @@ public struct Philox: Sendable {
         case augmentation = 4
         case data = 5
         case test = 6
+        /// Drawing tokens from a trained model (`tandem generate`).
+        case sampling = 7
     }
 
     let k0: UInt32, k1: UInt32

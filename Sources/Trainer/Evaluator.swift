@@ -46,17 +46,22 @@ public struct Evaluator {
         return sums
     }
 
-    /// Samples whose highest score is their label (0 without labels).
+    /// Samples whose highest score is their label (0 without labels); for sequences the share
+    /// of a sample's positions whose highest score is the next token (next-token accuracy).
     static func correct(_ out: Tensor, _ batch: Batch) -> Double {
         guard !batch.labels.isEmpty else { return 0 }
         var correct = 0.0
         for (p, l) in zip(out.argmax(alongAxis: -1), batch.labels) where p == l { correct += 1 }
-        return correct
+        return correct * Double(batch.count) / Double(batch.labels.count)
     }
 
-    /// Loss terms per sample for `loss` on `dataset`'s targets (the divisor of PyTorch's mean).
+    /// Loss terms per sample for `loss` on `dataset`'s targets (the divisor of PyTorch's mean):
+    /// 1 per class label, every position of a sequence, every value of an elementwise target.
     static func lossTerms(_ loss: LossSpec, _ dataset: Dataset) -> Int {
-        if case .values(_, let w) = dataset.targets { return loss.termsPerSample(targetWidth: w) }
-        return loss.termsPerSample(targetWidth: dataset.classCount ?? 1)
+        switch dataset.targets {
+        case .values(_, let w): return loss.termsPerSample(targetWidth: w)
+        case .tokens(_, _, let length): return length
+        case .classes(_, let classes): return loss.termsPerSample(targetWidth: classes)
+        }
     }
 }

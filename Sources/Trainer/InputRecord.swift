@@ -14,6 +14,8 @@ public struct InputRecord: Codable, Equatable, Sendable {
     /// Values per sample for numeric targets.
     public var targetWidth: Int?
     public var csv: CSVColumns?
+    /// For text data: the vocabulary, one character per token id, in order.
+    public var vocabulary: String?
 
     public struct CSVColumns: Codable, Equatable, Sendable {
         public var features: [String]
@@ -28,7 +30,7 @@ public struct InputRecord: Codable, Equatable, Sendable {
         case sampleShape = "sample_shape"
         case classes
         case targetWidth = "target_width"
-        case csv
+        case csv, vocabulary
     }
 
     /// The record of a run's data.
@@ -40,6 +42,7 @@ public struct InputRecord: Codable, Equatable, Sendable {
         sampleShape = data.train.sampleShape
         classes = data.train.classCount
         if case .values(_, let w) = data.train.targets { targetWidth = w }
+        vocabulary = data.vocabulary.map { String(String.UnicodeScalarView($0)) }
         csv = data.csvSchema.map {
             CSVColumns(features: $0.featureNames, target: $0.target, missing: $0.missing.rawValue, fills: $0.fills)
         }
@@ -76,6 +79,15 @@ public struct InputRecord: Codable, Equatable, Sendable {
         {
             p.append("input.csv does not match the sample shape (features, fills, missing policy)")
         }
+        if let vocabulary {
+            let scalars = Array(vocabulary.unicodeScalars)
+            if scalars.count != classes || !zip(scalars, scalars.dropFirst()).allSatisfy({ $0.value < $1.value }) {
+                p.append("input.vocabulary is not \(classes ?? 0) distinct characters in order")
+            }
+        }
         return p
     }
+
+    /// The vocabulary as characters in token order (text data).
+    public var vocabularyScalars: [Unicode.Scalar]? { vocabulary.map { Array($0.unicodeScalars) } }
 }

@@ -8,6 +8,8 @@ public struct TrainingData {
     public var preprocessing: Preprocessing
     /// For CSV data: the feature columns and fill values new rows must be read with.
     public var csvSchema: CSVTable.Schema?
+    /// For text data: the characters, in token order.
+    public var vocabulary: [Unicode.Scalar]?
 
     public init(train: Dataset, test: Dataset, preprocessing: Preprocessing = Preprocessing()) {
         self.train = train
@@ -18,7 +20,7 @@ public struct TrainingData {
     /// Loads what `config.data` names; errors name the file and say what to do.
     public static func load(_ config: TrainingConfig) throws -> TrainingData {
         let d = config.data
-        var (train, test, schema) = try d.source.load(seed: config.seed)
+        var (train, test, schema, vocabulary) = try d.source.load(seed: config.seed)
         if let limit = d.limit { train = try train.prefix(limit) }
         if let limit = d.testLimit { test = try test.prefix(limit) }
         var mean: Float = 0
@@ -38,6 +40,7 @@ public struct TrainingData {
             horizontalFlip: d.horizontalFlip, cropPadding: d.cropPadding)
         var loaded = TrainingData(train: train, test: test, preprocessing: p)
         loaded.csvSchema = schema
+        loaded.vocabulary = vocabulary
         return loaded
     }
 }

@@ -43,6 +43,17 @@ extension Trainer {
                         + "out to \(needed)"
                 )
             }
+        case (.crossEntropy, .tokens(_, let classes, let length)):
+            guard perSample == [length, classes] else {
+                throw configError(
+                    "model",
+                    "next-token cross_entropy needs [\(length), \(classes)] scores per sample (a score per vocabulary "
+                        + "entry at each position); the model outputs shape \(perSample) per sample; end with "
+                        + "linear: {out: vocab}"
+                )
+            }
+        case (_, .tokens):
+            throw configError("loss", "\(loss) does not apply to next-token targets; use loss: cross_entropy")
         case (_, .classes(_, let classes)) where !data.preprocessing.oneHot:
             throw configError(
                 "loss",

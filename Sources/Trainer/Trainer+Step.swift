@@ -13,20 +13,13 @@ struct StepOutcome {
 extension Trainer: StepWork {
     var gradAccumulation: Int { config.train.gradAccumulation }
 
-    /// Loss terms per sample: 1 for cross-entropy, the target width for elementwise losses.
-    var lossTermsPerSample: Int {
-        if case .values(_, let w) = data.train.targets { return config.loss.termsPerSample(targetWidth: w) }
-        return config.loss.termsPerSample(targetWidth: data.train.classCount ?? 1)
-    }
+    /// Loss terms per sample: 1 for cross-entropy, the positions of a sequence, the target width
+    /// for elementwise losses.
+    var lossTermsPerSample: Int { Evaluator.lossTerms(config.loss, data.train) }
 
     /// Loss of a batch, summed over its samples, and its correct count.
     func lossSum(_ out: Tensor, _ batch: Batch) -> (Tensor, Double) {
-        var correct = 0.0
-        if !batch.labels.isEmpty {
-            let predicted = out.argmax(alongAxis: -1)
-            for (p, l) in zip(predicted, batch.labels) where p == l { correct += 1 }
-        }
-        return (config.loss.sum(out, batch), correct)
+        (config.loss.sum(out, batch), Evaluator.correct(out, batch))
     }
 
     /// Forward and backward of one local batch; returns its local sums.

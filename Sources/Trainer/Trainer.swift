@@ -99,7 +99,8 @@ public final class Trainer {
         let passes = config.determinism.isExact ? config.determinism.virtualShards : communicator.size
         let model = try ModelBuilder.build(
             config.model, sampleShape: data.train.sampleShape, seed: config.seed,
-            file: options.configFile, batchSize: share, smallestPass: config.train.batchSize / passes)
+            file: options.configFile, batchSize: share, smallestPass: config.train.batchSize / passes,
+            vocabulary: data.vocabulary?.count, context: config.data.source.context)
         try self.init(model: model, data: data, config: config, communicator: communicator, options: options)
     }
 

@@ -22,7 +22,9 @@ struct CheckpointModel {
         let file = path + "/trainer.json"
         config = try TrainingConfig.parse(ck.manifest.config.value, file: file)
         input = try ck.manifest.input ?? InputRecord(TrainingData.load(config))
-        model = try ModelBuilder.build(config.model, sampleShape: input.sampleShape, seed: config.seed, file: file)
+        model = try ModelBuilder.build(
+            config.model, sampleShape: input.sampleShape, seed: config.seed, file: file,
+            vocabulary: input.vocabularyScalars?.count, context: config.data.source.context)
         try model.load(ck.model.tensors, source: path + "/model.safetensors")
         self.path = path
     }

@@ -22,6 +22,9 @@ struct Predict: ParsableCommand {
     func run() throws {
         do {
             let m = try CheckpointModel(path: source.checkpoint)
+            if m.input.vocabulary != nil {
+                throw TrainerError("tandem: \(source.checkpoint) is a text model: use tandem generate")
+            }
             let dataset = try loadInput(m)
             let builder = BatchBuilder(dataset: dataset, preprocessing: m.input.preprocessing, seed: 0)
             let classes = m.input.classes

@@ -45,6 +45,15 @@ public struct DataConfig: Equatable, Sendable {
             d.accept("augment")
         }
         try d.finish()
+        if case .text = data.source {
+            // Inputs are token ids: scaling them would make them no ids at all.
+            if data.normalization != .none {
+                throw d.error("normalize", "does not apply to text (inputs are token ids)")
+            }
+            if data.horizontalFlip || data.cropPadding > 0 || data.oneHot {
+                throw d.error(data.oneHot ? "one_hot" : "augment", "does not apply to text")
+            }
+        }
         return data
     }
 

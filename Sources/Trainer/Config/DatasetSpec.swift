@@ -11,6 +11,24 @@ public enum DatasetSpec: Equatable, Sendable {
     case linearRegression(samples: Int = 1024, testSamples: Int = 256)
     /// Next value of a sine wave from `steps` previous ones.
     case sine(samples: Int = 1024, testSamples: Int = 256, steps: Int = 20)
+    /// A UTF-8 text file, character level: windows of `context` tokens and their next tokens.
+    case text(TextSource)
+
+    /// `data.dataset: text` and its keys.
+    public struct TextSource: Equatable, Sendable {
+        public var path: String
+        public var context: Int
+        /// Distance between window starts (default: the context, windows side by side).
+        public var stride: Int
+        /// The file's tail held out as the test split.
+        public var testFraction: Double = 0.1
+        public init(path: String, context: Int, stride: Int? = nil, testFraction: Double = 0.1) {
+            self.path = path
+            self.context = context
+            self.stride = stride ?? context
+            self.testFraction = testFraction
+        }
+    }
 
     /// A CSV file with a header row and a target column.
     public struct CSVSource: Equatable, Sendable {
@@ -27,7 +45,7 @@ public enum DatasetSpec: Equatable, Sendable {
         }
     }
 
-    public static let names = ["fashion-mnist", "mnist", "csv", "linear-regression", "sine"]
+    public static let names = ["fashion-mnist", "mnist", "csv", "linear-regression", "sine", "text"]
 
     public var name: String {
         switch self {
@@ -36,16 +54,36 @@ public enum DatasetSpec: Equatable, Sendable {
         case .csv: return "csv"
         case .linearRegression: return "linear-regression"
         case .sine: return "sine"
+        case .text: return "text"
         }
     }
 
-    /// Both splits, and for CSV the schema new rows are read with; errors name the file.
-    func load(seed: UInt64) throws -> (train: Dataset, test: Dataset, schema: CSVTable.Schema?) {
-        guard case .csv(let c) = self else { return (try load(.train, seed: seed), try load(.test, seed: seed), nil) }
-        let t = try CSVTable.load(
-            path: c.path, target: c.target, task: c.task, missing: c.missing,
-            testPath: c.testPath, testFraction: c.testFraction, seed: seed)
-        return (t.train, t.test, t.schema)
+    /// A text dataset's window length (`data.context`), which `positional` layers are sized by.
+    public var context: Int? {
+        if case .text(let t) = self { return t.context }
+        return nil
+    }
+
+    /// Both splits, what new inputs are read with (a CSV's schema, a text's vocabulary); errors
+    /// name the file.
+    func load(seed: UInt64) throws -> (
+        train: Dataset, test: Dataset, schema: CSVTable.Schema?, vocabulary: [Unicode.Scalar]?
+    ) {
+        switch self {
+        case .csv(let c):
+            let t = try CSVTable.load(
+                path: c.path, target: c.target, task: c.task, missing: c.missing,
+                testPath: c.testPath, testFraction: c.testFraction, seed: seed)
+            return (t.train, t.test, t.schema, nil)
+        case .text(let t):
+            let corpus = try TextCorpus.read(t.path)
+            func split(_ test: Bool) throws -> Dataset {
+                try corpus.windows(test: test, context: t.context, stride: t.stride, testFraction: t.testFraction)
+            }
+            return (try split(false), try split(true), nil, corpus.vocabulary)
+        default:
+            return (try load(.train, seed: seed), try load(.test, seed: seed), nil, nil)
+        }
     }
 
     /// One split; for the MNIST family and the synthetic sets only that split is read or made
@@ -70,7 +108,7 @@ public enum DatasetSpec: Equatable, Sendable {
         case .sine(let samples, let testSamples, let steps):
             return try Synthetic.sineSequences(
                 count: train ? samples : testSamples, steps: steps, seed: seed, split: train ? 0 : 1)
-        case .csv:
+        case .csv, .text:
             let both = try load(seed: seed)
             return train ? both.train : both.test
         }
@@ -102,6 +140,17 @@ public enum DatasetSpec: Equatable, Sendable {
             c.testPath = try d.optionalString("test_path")
             c.testFraction = try d.double("test_fraction", default: 0.2, "in (0, 1)") { $0 > 0 && $0 < 1 }
             return .csv(c)
+        case "text":
+            guard d.has("path") else {
+                d.accept("path")
+                throw d.error("path", "is required for dataset text (a UTF-8 text file)")
+            }
+            let path = try d.string("path")
+            let context = try d.int("context", range: 1...65_536)
+            return .text(
+                TextSource(
+                    path: path, context: context, stride: try d.int("stride", default: context, range: 1...65_536),
+                    testFraction: try d.double("test_fraction", default: 0.1, "in (0, 1)") { $0 > 0 && $0 < 1 }))
         default:
             let samples = try d.int("samples", default: 1024, range: 1...10_000_000)
             let testSamples = try d.int("test_samples", default: 256, range: 1...10_000_000)
@@ -131,6 +180,11 @@ public enum DatasetSpec: Equatable, Sendable {
             v["samples"] = samples
             v["test_samples"] = testSamples
             v["steps"] = steps
+        case .text(let t):
+            v["path"] = t.path
+            v["context"] = t.context
+            v["stride"] = t.stride
+            v["test_fraction"] = t.testFraction
         }
         return v
     }

@@ -4,8 +4,30 @@ import NN
 /// One entry of the config's `model:` list, in PyTorch's nn.Sequential order. Input sizes are
 /// inferred from the data, so a spec gives only output sizes.
 public enum LayerSpec: Equatable, Sendable {
+    /// A layer's width: a number, or the vocabulary size of the text data (`out: vocab`).
+    public enum Width: Equatable, Sendable, ExpressibleByIntegerLiteral {
+        case fixed(Int)
+        case vocabulary
+        public init(integerLiteral value: Int) { self = .fixed(value) }
+
+        /// The number, given the data's vocabulary size (nil: no vocabulary to take it from).
+        func resolved(vocabulary: Int?) -> Int? {
+            switch self {
+            case .fixed(let n): return n
+            case .vocabulary: return vocabulary
+            }
+        }
+
+        var configValue: Any {
+            switch self {
+            case .fixed(let n): return n
+            case .vocabulary: return "vocab"
+            }
+        }
+    }
+
     case flatten
-    case linear(out: Int, bias: Bool)
+    case linear(out: Width, bias: Bool)
     case conv2d(out: Int, kernel: Int, stride: Int, padding: Int, bias: Bool = true)
     case maxPool2d(kernel: Int, stride: Int)
     case avgPool2d(kernel: Int, stride: Int)
@@ -19,13 +41,19 @@ public enum LayerSpec: Equatable, Sendable {
     case dropout(p: Float)
     case rnn(hidden: Int, returnSequence: Bool)
     case lstm(hidden: Int, returnSequence: Bool)
+    /// Token ids [N, T] -> [N, T, dim]; the vocabulary comes from the text data.
+    case embedding(dim: Int)
+    /// Learned positions added to [N, T, D], one row per position up to data.context.
+    case positional
+    /// PyTorch's pre-norm TransformerEncoderLayer (GELU, batch first), causal mask optional.
+    case transformer(heads: Int, feedForward: Int, dropout: Float, causal: Bool)
     /// body(x) + shortcut(x); no shortcut: the identity.
     indirect case residual(body: [LayerSpec], shortcut: [LayerSpec]?)
 
     static let names =
         [
             "flatten", "global_avgpool", "linear", "conv2d", "maxpool", "avgpool", "dropout", "rnn", "lstm", "residual",
-            "layernorm", "batchnorm",
+            "layernorm", "batchnorm", "embedding", "positional", "transformer",
         ]
         + Activation.Kind.allCases.map(\.rawValue)
 
@@ -38,7 +66,11 @@ public enum LayerSpec: Equatable, Sendable {
         case .batchNorm(let momentum, let eps, let sync):
             return ["batchnorm": ["momentum": decimal(momentum), "eps": decimal(eps), "sync": sync]]
         case .activation(let k): return k.rawValue
-        case .linear(let out, let bias): return ["linear": ["out": out, "bias": bias]]
+        case .linear(let out, let bias): return ["linear": ["out": out.configValue, "bias": bias]]
+        case .embedding(let dim): return ["embedding": ["dim": dim]]
+        case .positional: return "positional"
+        case .transformer(let heads, let ff, let dropout, let causal):
+            return ["transformer": ["heads": heads, "ff": ff, "dropout": decimal(dropout), "causal": causal]]
         case .conv2d(let out, let kernel, let stride, let padding, let bias):
             return ["conv2d": ["out": out, "kernel": kernel, "stride": stride, "padding": padding, "bias": bias]]
         case .maxPool2d(let kernel, let stride): return ["maxpool": ["kernel": kernel, "stride": stride]]
@@ -65,6 +97,7 @@ public enum LayerSpec: Equatable, Sendable {
             if name == "global_avgpool" { return .globalAvgPool }
             if name == "layernorm" { return .layerNorm() }
             if name == "batchnorm" { return .batchNorm() }
+            if name == "positional" { return .positional }
             if let k = Activation.Kind(rawValue: name) { return .activation(k) }
             if names.contains(name) {
                 throw ConfigError(
@@ -105,7 +138,17 @@ public enum LayerSpec: Equatable, Sendable {
                 momentum: try r.float("momentum", default: 0.1, "in [0, 1]") { (0...1).contains($0) },
                 eps: try r.float("eps", default: 1e-5, "positive") { $0 > 0 }, sync: try r.bool("sync", default: false))
         case "linear":
-            return .linear(out: try r.int("out", range: 1...1 << 24), bias: try r.bool("bias", default: true))
+            let out: Width =
+                r.values["out"] as? String == "vocab" ? .vocabulary : .fixed(try r.int("out", range: 1...1 << 24))
+            r.accept("out")
+            return .linear(out: out, bias: try r.bool("bias", default: true))
+        case "embedding": return .embedding(dim: try r.int("dim", range: 1...1 << 16))
+        case "positional": return .positional
+        case "transformer":
+            return .transformer(
+                heads: try r.int("heads", range: 1...1024), feedForward: try r.int("ff", range: 1...1 << 20),
+                dropout: Float(try r.double("dropout", default: 0.1, "in [0, 1)") { $0 >= 0 && $0 < 1 }),
+                causal: try r.bool("causal", default: true))
         case "conv2d":
             return .conv2d(
                 out: try r.int("out", range: 1...1 << 16), kernel: try r.int("kernel", default: 3, range: 1...64),
@@ -153,6 +196,8 @@ public enum LayerSpec: Equatable, Sendable {
         case "dropout": return "{dropout: {p: 0.2}}"
         case "rnn", "lstm": return "{\(name): {hidden: 32}}"
         case "residual": return "{residual: {body: [{linear: {out: 64}}, relu]}}"
+        case "embedding": return "{embedding: {dim: 64}}"
+        case "transformer": return "{transformer: {heads: 4, ff: 256}}"
         default: return name
         }
     }

@@ -16,7 +16,10 @@ public enum LossSpec: String, CaseIterable, Equatable, Sendable {
     /// elementwise loss has targets; a batch without them is a programming error.
     func sum(_ out: Tensor, _ batch: Batch) -> Tensor {
         switch self {
-        case .crossEntropy: return Tensor.crossEntropy(logits: out, labels: batch.labels, reduction: .sum)
+        case .crossEntropy:
+            // Sequences: every position's scores against its next token ([N, T, V] as [N*T, V]).
+            let logits = out.rank == 3 ? out.reshaped(to: [out.shape[0] * out.shape[1], out.shape[2]]) : out
+            return Tensor.crossEntropy(logits: logits, labels: batch.labels, reduction: .sum)
         case .mse, .bceWithLogits:
             guard let targets = batch.targets else { preconditionFailure("\(rawValue): a batch without targets") }
             return self == .mse

@@ -4,9 +4,13 @@ import Glibc
 extension LayerSpec {
     /// Parameters this layer will hold on an input of `shape` ([N, ...]), counted before anything
     /// is allocated (so an impossible size is an error, not a crash in the allocator).
-    func parameterCount(input shape: [Int]) -> Int {
+    func parameterCount(input shape: [Int], vocabulary: Int?) -> Int {
         switch self {
-        case .linear(let out, let bias): return (shape.last ?? 0) * out + (bias ? out : 0)
+        case .linear(let width, let bias):
+            let out = width.resolved(vocabulary: vocabulary) ?? 0
+            return (shape.last ?? 0) * out + (bias ? out : 0)
+        case .embedding(let dim): return (vocabulary ?? 0) * dim
+        case .positional: return shape.count == 3 ? shape[1] * shape[2] : 0
         case .conv2d(let out, let kernel, _, _, let bias):
             return shape.count == 4 ? out * shape[1] * kernel * kernel + (bias ? out : 0) : 0
         case .rnn(let hidden, _): return shape.count == 3 ? hidden * (shape[2] + hidden) + 2 * hidden : 0
@@ -15,6 +19,10 @@ extension LayerSpec {
         case .batchNorm: return shape.count >= 2 ? 4 * shape[1] : 0
         // A block's layers are counted once it is built (their input shapes need the modules).
         case .residual: return 0
+        case .transformer(_, let ff, _, _):
+            guard shape.count == 3 else { return 0 }
+            let d = shape[2]  // attention 4D^2 + 4D, feed-forward 2 D ff + ff + D, two norms 4D
+            return 4 * d * d + 9 * d + 2 * d * ff + ff
         case .flatten, .globalAvgPool, .maxPool2d, .avgPool2d, .activation, .dropout: return 0
         }
     }

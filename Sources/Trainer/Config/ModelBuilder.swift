@@ -4,14 +4,24 @@ import NN
 /// sample shape; a layer that does not fit, or a model too large for the machine, is a config
 /// error naming the layer.
 public enum ModelBuilder {
+    /// What sizes layers beyond their input shape: the fewest samples of a training pass (batch
+    /// norm needs two values per channel), and for text data the vocabulary and the context.
+    struct Context {
+        var pass: Int
+        var vocabulary: Int?
+        var positions: Int?
+    }
+
     /// `batchSize` (the largest batch one process will run) adds activations to the memory
     /// estimate that is checked against the machine before any layer is allocated;
     /// `smallestPass` (the fewest samples of a full batch's training pass on one rank) must give
-    /// batch norm more than one value per channel.
+    /// batch norm more than one value per channel. `vocabulary` and `context` (text data) size
+    /// `embedding`, `linear: {out: vocab}` and `positional`.
     public static func build(
         _ specs: [LayerSpec], sampleShape: [Int], seed: UInt64, file: String = "config",
-        batchSize: Int = 1, smallestPass: Int = 2
+        batchSize: Int = 1, smallestPass: Int = 2, vocabulary: Int? = nil, context: Int? = nil
     ) throws -> Sequential {
+        let build = Context(pass: smallestPass, vocabulary: vocabulary, positions: context)
         var shape = [1] + sampleShape
         var layers: [Module] = []
         var memory = MemoryEstimate()
@@ -20,7 +30,10 @@ public enum ModelBuilder {
             func fail(_ message: String) -> ConfigError {
                 ConfigError(file: file, path: "model[\(i)]", message: message)
             }
-            memory.parameters += spec.parameterCount(input: shape)
+            if case .embedding = spec, i != 0 {
+                throw fail("embedding must be the first layer (it reads the token ids)")
+            }
+            memory.parameters += spec.parameterCount(input: shape, vocabulary: vocabulary)
             guard memory.bytes <= available else {
                 throw fail(
                     "the model would need at least \(MemoryEstimate.gigabytes(memory.bytes)) for its "
@@ -28,7 +41,7 @@ public enum ModelBuilder {
                         + "this machine has \(MemoryEstimate.gigabytes(available))")
             }
             let layer = try layerFor(
-                spec, input: shape, key: InitKey(seed: seed, layer: UInt32(i)), pass: smallestPass, fail: fail)
+                spec, input: shape, key: InitKey(seed: seed, layer: UInt32(i)), context: build, fail: fail)
             if case .residual = spec { memory.parameters += layer.parameterCount }
             do { shape = try layer.outputShape(for: shape) } catch let e as ShapeError {
                 throw fail("does not fit its input: \(e.message)")
@@ -49,8 +62,9 @@ public enum ModelBuilder {
 
     /// The module for one spec on an input of `shape` ([N, ...]).
     static func layerFor(
-        _ spec: LayerSpec, input shape: [Int], key: InitKey, pass: Int, fail: (String) -> ConfigError
+        _ spec: LayerSpec, input shape: [Int], key: InitKey, context: Context, fail: (String) -> ConfigError
     ) throws -> Module {
+        let pass = context.pass
         func need(_ rank: Int, _ what: String) throws {
             guard shape.count == rank else {
                 throw fail("\(what) needs input of rank \(rank), gets shape \(shape.dropFirst()) per sample")
@@ -78,7 +92,32 @@ public enum ModelBuilder {
             return GlobalAvgPool2d()
         case .activation(let k): return Activation(k)
         case .dropout(let p): return Dropout(p: p, layer: key.layer)
-        case .linear(let out, let bias):
+        case .embedding(let dim):
+            guard let vocabulary = context.vocabulary else {
+                throw fail("embedding needs text data (data.dataset: text), whose vocabulary sizes it")
+            }
+            try need(2, "embedding")
+            return Embedding(vocabulary: vocabulary, dim: dim, key: key)
+        case .positional:
+            try need(3, "positional")
+            guard let positions = context.positions else {
+                throw fail("positional needs text data (data.dataset: text), whose data.context sizes it")
+            }
+            guard shape[1] <= positions else {
+                throw fail("positional has \(positions) positions (data.context), the input has \(shape[1])")
+            }
+            return Positional(length: positions, dim: shape[2], key: key)
+        case .transformer(let heads, let ff, let dropout, let causal):
+            try need(3, "transformer")
+            guard shape[2] % heads == 0 else {
+                throw fail("transformer width \(shape[2]) is not divisible by heads: \(heads)")
+            }
+            return TransformerEncoderLayer(
+                dim: shape[2], heads: heads, feedForward: ff, dropout: dropout, causal: causal, key: key)
+        case .linear(let width, let bias):
+            guard let out = width.resolved(vocabulary: context.vocabulary) else {
+                throw fail("linear out: vocab needs text data (data.dataset: text)")
+            }
             guard shape.count != 4 else {  // PyTorch would apply it to the width axis: surely a missing flatten
                 throw fail(
                     "linear needs flat input, gets shape \(Array(shape.dropFirst())) per sample; add 'flatten' "
@@ -111,7 +150,10 @@ public enum ModelBuilder {
                 var s = shape
                 for (j, spec) in specs.enumerated() {
                     let inner = InitKey(seed: key.seed, layer: key.layer &* 1000 &+ offset &+ UInt32(j))
-                    let layer = try layerFor(spec, input: s, key: inner, pass: pass, fail: fail)
+                    if case .embedding = spec {
+                        throw fail("embedding must be the first layer (it reads the token ids)")
+                    }
+                    let layer = try layerFor(spec, input: s, key: inner, context: context, fail: fail)
                     do { s = try layer.outputShape(for: s) } catch let e as ShapeError {
                         throw fail("residual layer \(j): does not fit its input: \(e.message)")
                     }
