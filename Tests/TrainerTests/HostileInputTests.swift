@@ -165,7 +165,7 @@ import Testing
     @Test func modelsBeyondMemoryAreRefusedWithTheirSize() throws {
         #expect {
             _ = try ModelBuilder.build(
-                [.flatten, .linear(out: 1 << 24, bias: true)], sampleShape: [1, 28, 28], seed: 1)
+                [.flatten, .linear(out: .fixed(1 << 24), bias: true)], sampleShape: [1, 28, 28], seed: 1)
         } throws: {
             "\($0)".contains("model[1]: the model would need at least 263.4 GB")
         }
