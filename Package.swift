@@ -60,7 +60,7 @@ let package = Package(
         .testTarget(name: "NNTests", dependencies: ["NN", "Optim", "TestSupport"]),
         .testTarget(name: "DataTests", dependencies: ["Data", "CZlib"]),
         .target(name: "CommChecks", dependencies: ["Distributed", "Tensor"], path: "Tests/CommChecks"),
-        .testTarget(name: "TrainerTests", dependencies: stack),
+        .testTarget(name: "TrainerTests", dependencies: stack + ["TandemConfig"]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "CommChecks", "Tensor"]),
         // Every reader of untrusted input behind one entry point: bounded mutation tests in the
         // suite, and the libFuzzer harness (built with -sanitize=fuzzer, see docs/RELIABILITY.md).
