@@ -13,6 +13,7 @@ public enum FuzzTargets {
         case idxGzip = "idx-gz"
         case csv, yaml
         case trainerJSON = "trainer-json"
+        case text
     }
 
     /// A folder for the files a reader needs on disk (one per process).
@@ -36,11 +37,23 @@ public enum FuzzTargets {
         case .csv: return csv(bytes)
         case .yaml: return yaml(bytes)
         case .trainerJSON: return trainerJSON(bytes)
+        case .text: return text(bytes)
         }
     }
 
     static func check(_ condition: Bool, _ what: @autoclosure () -> String) {
         if !condition { fatalError("fuzz: accepted an inconsistent result: \(what())") }
+    }
+
+    /// Text data: tokenization, then both splits' windows with a context the input decides.
+    static func text(_ bytes: [UInt8]) -> Bool {
+        guard let corpus = try? TextCorpus(utf8: bytes, source: "fuzz.txt") else { return false }
+        check(corpus.tokens.allSatisfy { $0 >= 0 && Int($0) < corpus.vocabulary.count }, "token ids")
+        let context = 1 + Int(bytes.first ?? 0) % 8, stride = 1 + Int(bytes.last ?? 0) % 5
+        guard let train = try? corpus.windows(test: false, context: context, stride: stride, testFraction: 0.25)
+        else { return false }
+        check(train.count >= 1 && train.sampleShape == [context], "windows")
+        return true
     }
 
     static func safetensors(_ bytes: [UInt8]) -> Bool {

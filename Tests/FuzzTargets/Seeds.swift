@@ -28,6 +28,11 @@ extension FuzzTargets {
                 Array(baseConfig.utf8), Array("seed=7\n".utf8), Array("optimizer.lr=0.5\n".utf8),
                 Array("model.1=gelu\n".utf8), Array("optimizer.betas=[&b 0.9, 0.999]\n".utf8),
             ]
+        case .text:
+            return [
+                Array("apple\nbanana\ncherry\ndate\nelderberry\nfig\n".utf8),
+                Array("héllo wörld, ünïcode ☃ text\n".utf8),
+            ]
         case .trainerJSON:
             return [Array(trainerJSON.utf8)]
         }
