@@ -1,7 +1,7 @@
 /// Normalization over the last axis with a learned scale and shift, as PyTorch's
-/// `nn.LayerNorm(dim)`: (x - mean) / sqrt(var + eps) * weight + bias, with the biased variance.
-/// Composed of tested ops (their derivatives give the backward pass); a fused kernel can
-/// replace it when the transformer workload makes it hot.
+/// `nn.LayerNorm(dim)`: (x - mean) / sqrt(var + eps) * weight + bias, with the biased variance
+/// (the fused `layerNormalized` op: composed of elementwise ops it cost 15% of the transformer
+/// workload).
 public final class LayerNorm: Module {
     public let weight: Tensor
     public let bias: Tensor
@@ -18,11 +18,7 @@ public final class LayerNorm: Module {
 
     public var localParameters: NamedTensors { [(name: "weight", tensor: weight), (name: "bias", tensor: bias)] }
 
-    public func callAsFunction(_ x: Tensor) -> Tensor {
-        let centered = x - x.mean(alongAxis: -1, keepingDim: true)
-        let variance = (centered * centered).mean(alongAxis: -1, keepingDim: true)
-        return centered / (variance + eps).sqrt() * weight + bias
-    }
+    public func callAsFunction(_ x: Tensor) -> Tensor { x.layerNormalized(weight: weight, bias: bias, eps: eps) }
 
     public func outputShape(for input: [Int]) throws -> [Int] {
         guard let last = input.last, input.count >= 2, last == weight.count else {

@@ -49,7 +49,8 @@ public enum FuzzTargets {
     static func text(_ bytes: [UInt8]) -> Bool {
         guard let corpus = try? TextCorpus(utf8: bytes, source: "fuzz.txt") else { return false }
         check(corpus.tokens.allSatisfy { $0 >= 0 && Int($0) < corpus.vocabulary.count }, "token ids")
-        let context = 1 + Int(bytes.first ?? 0) % 8, stride = 1 + Int(bytes.last ?? 0) % 5
+        let context = 1 + Int(bytes.first ?? 0) % 8
+        let stride = 1 + Int(bytes.last ?? 0) % 5
         guard let train = try? corpus.windows(test: false, context: context, stride: stride, testFraction: 0.25)
         else { return false }
         check(train.count >= 1 && train.sampleShape == [context], "windows")

@@ -121,3 +121,12 @@ import Testing
         }
     }
 }
+
+/// The fused layer norm op against finite differences (the fixtures check it against PyTorch).
+@Suite struct LayerNormOpTests {
+    @Test func layerNormGradientsMatchFiniteDifferences() {
+        checkFiniteDifferences([[3, 2, 5], [5], [5]]) { xs in
+            xs[0].layerNormalized(weight: xs[1], bias: xs[2], eps: 1e-5)
+        }
+    }
+}
