@@ -5,7 +5,8 @@ state_dict names), trained with the same recipe. Not run by the tests (they read
     PY=/tmp/torchenv/bin/python
     $PY Tests/Fixtures/torch_from_config.py load CONFIG CHECKPOINT      # load_state_dict(strict=True) + eval
     $PY Tests/Fixtures/torch_from_config.py steps CONFIG OUT_DIR [N]    # init + weights after N steps
-    $PY Tests/Fixtures/torch_from_config.py recipe CONFIG [--epochs E]  # the config's recipe, test metrics
+    $PY Tests/Fixtures/torch_from_config.py recipe CONFIG [--epochs E] [--init F.safetensors]
+                                                    # the config's recipe, test metrics per epoch
 
 `steps` writes OUT_DIR/init.safetensors (PyTorch's default initialisation) and
 OUT_DIR/after.safetensors: the weights after N optimizer steps on the data in order (the config
@@ -228,12 +229,14 @@ def augment(x, flip, pad, g):
     return x
 
 
-def cmd_recipe(cfg, epochs):
+def cmd_recipe(cfg, epochs, init=None):
     seed = cfg.get("seed", 1)
     torch.manual_seed(seed)
     torch.set_num_threads(1)
     xtr, ytr, xte, yte, vocab, ctx = data(cfg)
     net = build(cfg, xtr, vocab, ctx)
+    if init:  # start from given weights (a Tandem checkpoint's, say) instead of PyTorch's draw
+        net.load_state_dict(load_file(init), strict=True)
     opt = optimizer(cfg, net)
     o, t, a = cfg["optimizer"], cfg["train"], cfg["data"].get("augment", {})
     b = t["batch_size"]
@@ -281,7 +284,8 @@ def main():
     elif cmd == "steps":
         cmd_steps(cfg, sys.argv[3], int(sys.argv[4]) if len(sys.argv) > 4 else 20)
     elif cmd == "recipe":
-        cmd_recipe(cfg, int(sys.argv[4]) if len(sys.argv) > 4 and sys.argv[3] == "--epochs" else None)
+        opts = dict(zip(sys.argv[3::2], sys.argv[4::2]))
+        cmd_recipe(cfg, int(opts["--epochs"]) if "--epochs" in opts else None, opts.get("--init"))
     else:
         raise SystemExit(__doc__)
 
