@@ -20,3 +20,39 @@ void tandem_adam(float *restrict p, const float *restrict g, float *restrict m, 
         p[i] = p[i] * shrink - step_size * mi / (__builtin_elementwise_sqrt(vi) * inv_c2_sqrt + eps);
     }
 }
+
+// e^x for GELU: 2^k p(r) with r = x - k ln 2 in [-ln2/2, ln2/2] (Cody-Waite split) and a degree-6
+// Taylor polynomial, relative error below 2e-7; branch-free so the loops around it vectorize
+// (glibc's expf and erff are scalar calls).
+static inline float tandem_expf(float x) {
+    x = __builtin_fminf(__builtin_fmaxf(x, -87.0f), 88.0f);
+    const float k = __builtin_roundf(x * 1.44269504f);
+    const float r = (x - k * 0.693145752f) - k * 1.42860677e-6f;
+    const float p = 1.0f + r * (1.0f + r * (0.5f + r * (0.166666672f + r * (0.0416666679f
+                    + r * (0.00833333377f + r * 0.00138888892f)))));
+    union { int i; float f; } s = { ((int)k + 127) << 23 };
+    return p * s.f;
+}
+
+// erf by Abramowitz and Stegun 7.1.26 (absolute error below 1.5e-7), odd in x.
+static inline float tandem_erff(float x) {
+    const float a = __builtin_fabsf(x);
+    const float t = 1.0f / (1.0f + 0.3275911f * a);
+    const float poly = t * (0.254829592f + t * (-0.284496736f + t * (1.421413741f
+                       + t * (-1.453152027f + t * 1.061405429f))));
+    return __builtin_copysignf(1.0f - poly * tandem_expf(-a * a), x);
+}
+
+TANDEM_CLONES
+void tandem_gelu(const float *restrict x, float *restrict y, size_t n) {
+    for (size_t i = 0; i < n; i++) y[i] = 0.5f * x[i] * (1.0f + tandem_erff(x[i] * 0.707106781f));
+}
+
+TANDEM_CLONES
+void tandem_gelu_backward(const float *restrict x, const float *restrict g, float *restrict gx, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        const float cdf = 0.5f * (1.0f + tandem_erff(x[i] * 0.707106781f));
+        const float pdf = tandem_expf(-0.5f * x[i] * x[i]) * 0.398942280f;
+        gx[i] += g[i] * (cdf + x[i] * pdf);
+    }
+}

@@ -1,3 +1,4 @@
+import CKernels
 import Glibc
 
 // Elementwise functions of one tensor. Each writes its forward loop and, next to it, the loop
@@ -110,20 +111,15 @@ extension Tensor {
         }
     }
 
-    /// GELU with the exact erf form (PyTorch's default): x * Phi(x).
+    /// GELU with the erf form (PyTorch's default): x * Phi(x). A C kernel with a branch-free erf
+    /// (absolute error 1.5e-7) that vectorizes: glibc's scalar erff cost 14-18% of the
+    /// transformer workload.
     public func gelu() -> Tensor {
-        let y = mapped { 0.5 * $0 * (1 + Glibc.erff($0 * 0.70710678118654752)) }
+        let y = Tensor.empty(shape)
+        tandem_gelu(data, y.data, count)
         let n = count
         let xs = data
-        return Tensor.record(y, "gelu", [self]) { _, g in
-            let gx = self.gradData()
-            for i in 0..<n {
-                let x = xs[i]
-                let cdf = 0.5 * (1 + Glibc.erff(x * 0.70710678118654752))
-                let pdf = Glibc.expf(-0.5 * x * x) * 0.39894228040143268
-                gx[i] += g[i] * (cdf + x * pdf)
-            }
-        }
+        return Tensor.record(y, "gelu", [self]) { _, g in tandem_gelu_backward(xs, g, self.gradData(), n) }
     }
 
     /// ELU: x for x > 0, alpha * (e^x - 1) otherwise.

@@ -82,3 +82,26 @@ func referenceConv2d(_ x: Tensor, _ w: Tensor, _ b: Tensor, stride: Int, padding
     }
     return out
 }
+
+/// GELU's C kernel (its own erf and exp) against the erf form in Float64 over [-12, 12] and at
+/// the ends: within 1e-6 absolute (value and derivative), exact 0 and identity far out, NaN kept.
+@Suite struct GeluKernelTests {
+    @Test func geluMatchesTheErfFormEverywhere() {
+        let xs = (0...4800).map { Float($0) * 0.005 - 12 } + [-80, -30, 30, 80, 0]
+        let x = Tensor(xs, shape: [xs.count], requiresGrad: true)
+        let y = x.gelu()
+        y.backward(seed: Tensor(ones: [xs.count]))
+        var worstValue = 0.0
+        var worstSlope = 0.0
+        for (i, v) in xs.enumerated() {
+            let d = Double(v)
+            let cdf = 0.5 * (1 + erf(d / 2.0.squareRoot()))
+            let pdf = exp(-0.5 * d * d) / (2 * Double.pi).squareRoot()
+            worstValue = max(worstValue, abs(Double(y.scalars[i]) - d * cdf))
+            worstSlope = max(worstSlope, abs(Double(x.grad!.scalars[i]) - (cdf + d * pdf)))
+        }
+        #expect(worstValue < 1e-6 * 12 && worstSlope < 1e-6, "value \(worstValue), slope \(worstSlope)")
+        let nan = Tensor([.nan], shape: [1]).gelu().scalars[0]
+        #expect(nan.isNaN)
+    }
+}

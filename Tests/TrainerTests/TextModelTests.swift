@@ -13,7 +13,7 @@ func wordFile() -> String {
         return String(letters)
     }
     let path = dir + "/words.txt"
-    FileManager.default.createFile(atPath: path, contents: Data((words.joined(separator: "\n") + "\n").utf8))
+    _ = FileManager.default.createFile(atPath: path, contents: Data((words.joined(separator: "\n") + "\n").utf8))
     return path
 }
 

@@ -10,4 +10,10 @@ void tandem_adam(float *restrict p, const float *restrict g, float *restrict m, 
                  float beta1, float beta2, float eps, float weight_decay, float shrink, float step_size,
                  float inv_c2_sqrt);
 
+/// GELU (the erf form, as PyTorch's default): y = x * Phi(x), erf to 1.5e-7.
+void tandem_gelu(const float *restrict x, float *restrict y, size_t n);
+
+/// Adds GELU's vector-Jacobian product: gx += g * (Phi(x) + x * phi(x)).
+void tandem_gelu_backward(const float *restrict x, const float *restrict g, float *restrict gx, size_t n);
+
 #endif
