@@ -53,6 +53,20 @@ extension TrainerTests {
             #expect(two.replicas[0] == two.replicas[1])
         }
 
+        /// SyncBatchNorm's collectives go through the debug schedule check like every other one.
+        @Test func syncBatchNormPassesTheScheduleCheck() throws {
+            let data = TrainingData(train: try blobs(count: 200, seed: 1), test: try blobs(count: 90, seed: 2))
+            let cfg = batchNormConfig(steps: 6, sync: true)
+            try SimulatedWorld.run(size: 2, timeout: 60) { comm in
+                let checked = CheckedCommunicator(comm)
+                let model = try ModelBuilder.build(cfg.model, sampleShape: [8], seed: cfg.seed)
+                let t = try Trainer(
+                    model: model, data: data, config: cfg, communicator: checked,
+                    options: RunOptions(debug: true, quiet: true))
+                try t.fit()
+            }
+        }
+
         @Test func resumeIsBitExactWithRunningStatistics() throws {
             let straight = try train(batchNormConfig(steps: 20), ranks: 2)
             let dir = tempDir()
