@@ -22,4 +22,11 @@ public enum BLAS {
 
     /// The number of threads OpenBLAS will use.
     public static var threads: Int { Int(openblas_get_num_threads()) }
+
+    /// The CPU kernel OpenBLAS chose at load time ("Cooperlake", "SkylakeX", "Haswell", ...):
+    /// `OPENBLAS_CORETYPE` can force an older one, which halves sgemm on an AVX-512 CPU.
+    public static var kernel: String {
+        guard let name = openblas_get_corename() else { return "unknown" }
+        return String(cString: name)
+    }
 }

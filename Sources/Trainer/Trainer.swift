@@ -263,7 +263,8 @@ public final class Trainer {
         progress.line(
             "tandem: \(config.name): \(model.parameterCount) parameters, \(data.train.count) training samples, "
                 + "\(communicator.size) rank(s) [\(communicator.kind)], global batch \(config.train.batchSize), "
-                + "\(totalSteps) steps, determinism \(mode)")
+                + "\(totalSteps) steps, determinism \(mode); OpenBLAS \(BLAS.kernel) kernel, "
+                + "\(BLAS.threads) thread(s)")
     }
 
     func farewell() {
