@@ -17,7 +17,8 @@ public struct SafetensorsError: Error, CustomStringConvertible, Equatable {
 
 /// The safetensors format (huggingface/safetensors): an 8-byte little-endian header length,
 /// a JSON header {name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {str: str}},
-/// then the raw little-endian data. Tandem writes F32 (I64 for counters), reads F32, F64, F16, BF16 and I64, and validates strictly.
+/// then the raw little-endian data. Tandem writes F32 (I64 for counters), reads F32, F64, F16,
+/// BF16 and I64, and validates strictly.
 public enum Safetensors {
     /// Tensors in file order (by data offset) and the metadata map.
     public struct Contents {
