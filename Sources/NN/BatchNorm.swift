@@ -61,11 +61,11 @@ public final class BatchNorm: Module {
         }
         if let synchronizer { return synchronizer.normalize(x, self) }
         let (out, stats) = x.batchNormalized(weight: weight, bias: bias, eps: eps)
-        if defersStatistics { pendingStatistics.append(stats) } else { applyStatistics([stats]) }
+        record(stats)
         return out
     }
 
-    /// Records statistics computed elsewhere (the synchronized path).
+    /// A training pass's statistics: kept for the trainer when deferred, applied otherwise.
     public func record(_ stats: ChannelStatistics) {
         if defersStatistics { pendingStatistics.append(stats) } else { applyStatistics([stats]) }
     }

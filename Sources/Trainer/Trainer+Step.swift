@@ -82,7 +82,7 @@ extension Trainer: StepWork {
             try handleNonFinite(localBad: mine.nonFinite, from: start)
             runningStatistics?.discardPending()  // the replay's; the skipped step moves nothing
         } else {
-            runningStatistics?.apply(agreed.extra[...], slots: sync.passSlots)
+            runningStatistics?.apply(agreed.extra, slots: sync.passSlots)
             if let clip = config.optimizer.clipGradNorm {
                 clipGradientNorm(optimizer.parameters.map(\.tensor), maxNorm: clip)
             }

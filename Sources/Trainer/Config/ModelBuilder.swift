@@ -5,11 +5,13 @@ import NN
 /// error naming the layer.
 public enum ModelBuilder {
     /// What sizes layers beyond their input shape: the fewest samples of a training pass (batch
-    /// norm needs two values per channel), and for text data the vocabulary and the context.
+    /// norm needs two values per channel), and for text data the vocabulary and the context;
+    /// whether the layer reads the model's input (only there are there token ids to embed).
     struct Context {
         var pass: Int
         var vocabulary: Int?
         var positions: Int?
+        var readsInput = false
     }
 
     /// `batchSize` (the largest batch one process will run) adds activations to the memory
@@ -21,7 +23,7 @@ public enum ModelBuilder {
         _ specs: [LayerSpec], sampleShape: [Int], seed: UInt64, file: String = "config",
         batchSize: Int = 1, smallestPass: Int = 2, vocabulary: Int? = nil, context: Int? = nil
     ) throws -> Sequential {
-        let build = Context(pass: smallestPass, vocabulary: vocabulary, positions: context)
+        var build = Context(pass: smallestPass, vocabulary: vocabulary, positions: context)
         var shape = [1] + sampleShape
         var layers: [Module] = []
         var memory = MemoryEstimate()
@@ -30,9 +32,6 @@ public enum ModelBuilder {
             func fail(_ message: String) -> ConfigError {
                 ConfigError(file: file, path: "model[\(i)]", message: message)
             }
-            if case .embedding = spec, i != 0 {
-                throw fail("embedding must be the first layer (it reads the token ids)")
-            }
             memory.parameters += spec.parameterCount(input: shape, vocabulary: vocabulary)
             guard memory.bytes <= available else {
                 throw fail(
@@ -40,6 +39,7 @@ public enum ModelBuilder {
                         + "\(memory.parameters) parameters (weights, gradients, optimizer state, checkpoint copy); "
                         + "this machine has \(MemoryEstimate.gigabytes(available))")
             }
+            build.readsInput = i == 0
             let layer = try layerFor(
                 spec, input: shape, key: InitKey(seed: seed, layer: UInt32(i)), context: build, fail: fail)
             if case .residual = spec { memory.parameters += layer.parameterCount }
@@ -93,6 +93,7 @@ public enum ModelBuilder {
         case .activation(let k): return Activation(k)
         case .dropout(let p): return Dropout(p: p, layer: key.layer)
         case .embedding(let dim):
+            guard context.readsInput else { throw fail("embedding must be the first layer (it reads the token ids)") }
             guard let vocabulary = context.vocabulary else {
                 throw fail("embedding needs text data (data.dataset: text), whose vocabulary sizes it")
             }
@@ -148,12 +149,11 @@ public enum ModelBuilder {
             func branch(_ specs: [LayerSpec], _ offset: UInt32) throws -> Sequential {
                 var layers: [Module] = []
                 var s = shape
+                var inside = context
+                inside.readsInput = false
                 for (j, spec) in specs.enumerated() {
-                    let inner = InitKey(seed: key.seed, layer: key.layer &* 1000 &+ offset &+ UInt32(j))
-                    if case .embedding = spec {
-                        throw fail("embedding must be the first layer (it reads the token ids)")
-                    }
-                    let layer = try layerFor(spec, input: s, key: inner, context: context, fail: fail)
+                    let layer = try layerFor(
+                        spec, input: s, key: key.nested(offset &+ UInt32(j)), context: inside, fail: fail)
                     do { s = try layer.outputShape(for: s) } catch let e as ShapeError {
                         throw fail("residual layer \(j): does not fit its input: \(e.message)")
                     }

@@ -66,8 +66,7 @@ final class RunningStatistics {
     }
 
     /// Applies the allreduced slots in order (empty slots skipped).
-    func apply(_ agreed: ArraySlice<Double>, slots: Int) {
-        let v = Array(agreed)
+    func apply(_ v: [Double], slots: Int) {
         for slot in 0..<slots {
             var k = slot * width
             let n = v[k]
