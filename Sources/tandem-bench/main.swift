@@ -7,12 +7,13 @@ let args = CommandLine.arguments.dropFirst()
 let what = args.first ?? "kernels"
 switch what {
 case "kernels": kernelBench()
+case "conv": convBench()
 case "allreduce":
     do { try allreduceBench() } catch {
         fputs("tandem-bench: \(error)\n", stderr)
         exit(1)
     }
 default:
-    fputs("tandem-bench: unknown benchmark '\(what)'; available: kernels, allreduce (under mpirun)\n", stderr)
+    fputs("tandem-bench: unknown benchmark '\(what)'; available: kernels, conv, allreduce (under mpirun)\n", stderr)
     exit(2)
 }

@@ -16,4 +16,15 @@ void tandem_gelu(const float *restrict x, float *restrict y, size_t n);
 /// Adds GELU's vector-Jacobian product: gx += g * (Phi(x) + x * phi(x)).
 void tandem_gelu_backward(const float *restrict x, const float *restrict g, float *restrict gx, size_t n);
 
+/// A convolution's geometry for one image: input [c,h,w], kernel kh x kw, output [ho, wo].
+typedef struct {
+    long c, h, w, kh, kw, stride, pad, ho, wo;
+} tandem_conv_geometry;
+
+/// col [c*kh*kw, ho*wo] from one image x [c,h,w] (zeros where the kernel reads padding).
+void tandem_im2col(const tandem_conv_geometry *g, const float *restrict x, float *restrict col);
+
+/// Adds col [c*kh*kw, ho*wo] back onto one image's gradient gx [c,h,w] (im2col's adjoint).
+void tandem_col2im_add(const tandem_conv_geometry *g, const float *restrict col, float *restrict gx);
+
 #endif
