@@ -70,6 +70,8 @@ public final class Trainer {
     /// Training sums since the last log line, and the last test result (with its step).
     var pending = MetricSums()
     var lastTest: (sums: MetricSums, step: Int)?
+    /// Seconds from this process's start to the end of its first training step (start-up cost).
+    var firstStepSeconds: Double?
 
     /// Sampler, epoch orders and batches.
     let stream: DataStream
@@ -201,6 +203,7 @@ public final class Trainer {
             let t0 = ProcessInfo.processInfo.systemUptime
             let outcome = try trainStep()  // forward, backward, reduce, update; global sums agreed
             let now = ProcessInfo.processInfo.systemUptime
+            if firstStepSeconds == nil { firstStepSeconds = ProcessClock.secondsSinceStart() }
             pending += outcome.sums
             intervalSamples += outcome.sums.count
             intervalSeconds += now - t0
@@ -269,6 +272,7 @@ public final class Trainer {
 
     func farewell() {
         var s = "tandem: done after \(step) steps in \(clock(ProcessInfo.processInfo.systemUptime - startTime))"
+        if let t = firstStepSeconds { s += " (first step \(fmt(t, 2)) s after start)" }
         if let t = lastTest?.sums {
             s += "; test loss \(fmt(t.meanLoss, 4))"
             if data.test.classCount != nil { s += ", accuracy \(fmt(t.accuracy, 4))" }

@@ -8,12 +8,18 @@ let what = args.first ?? "kernels"
 switch what {
 case "kernels": kernelBench()
 case "conv": convBench()
+case "sgemm": sgemmProbe(args.dropFirst().compactMap { Int($0) })
+case "allreduce-at":
+    do { try allreduceProbe(args.dropFirst().compactMap { Int($0) }) } catch {
+        fputs("tandem-bench: \(error)\n", stderr)
+        exit(1)
+    }
 case "allreduce":
     do { try allreduceBench() } catch {
         fputs("tandem-bench: \(error)\n", stderr)
         exit(1)
     }
 default:
-    fputs("tandem-bench: unknown benchmark '\(what)'; available: kernels, conv, allreduce (under mpirun)\n", stderr)
+    fputs("tandem-bench: unknown benchmark '\(what)'; available: kernels, conv, sgemm M K N, allreduce and allreduce-at FLOATS... (under mpirun)\n", stderr)
     exit(2)
 }
