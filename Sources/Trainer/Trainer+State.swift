@@ -26,7 +26,7 @@ extension Trainer {
         switch config.determinism {
         case .fast:
             sync = BucketedSync(
-                parameters: model.parameters, bucketMB: config.distributed.bucketMB,
+                parameters: model.parameters, bucketMB: config.distributed.bucketMB, schedule: try reduceSchedule(),
                 gradAccumulation: config.train.gradAccumulation, communicator: communicator)
         case .exact(let v): sync = ExactSync(parameters: model.parameters, virtualShards: v, communicator: communicator)
         }
@@ -114,6 +114,15 @@ extension Trainer {
         keeper?.bestAccuracy = state[7] >= 0 ? state[7] : nil
         optimizer.stepCount = Int(state[8])
         return step
+    }
+
+    /// `distributed.reduce` as the buckets' schedule; auto asks where the ranks run.
+    func reduceSchedule() throws -> GradientBuckets.Schedule {
+        switch config.distributed.reduce {
+        case .overlap: return .overlapped
+        case .afterBackward: return .afterBackward
+        case .auto: return try communicator.at().hostCount() == 1 ? .afterBackward : .overlapped
+        }
     }
 
     /// A checkpoint from another run shape cannot continue this one.

@@ -262,7 +262,10 @@ public final class Trainer {
     }
 
     func announce() {
-        let mode = config.determinism.isExact ? "exact (\(config.determinism.virtualShards) virtual shards)" : "fast"
+        var mode = config.determinism.isExact ? "exact (\(config.determinism.virtualShards) virtual shards)" : "fast"
+        if let b = sync as? BucketedSync, communicator.size > 1 {
+            mode += b.buckets.schedule == .afterBackward ? " (gradients reduced after backward)" : " (overlapped)"
+        }
         progress.line(
             "tandem: \(config.name): \(model.parameterCount) parameters, \(data.train.count) training samples, "
                 + "\(communicator.size) rank(s) [\(communicator.kind)], global batch \(config.train.batchSize), "

@@ -13,6 +13,8 @@ public enum CommChecks {
         let r = c.rank
 
         try c.barrier()
+        let hosts = try c.hostCount()
+        expect(hosts == 1, "every rank runs on this machine, but hostCount() said \(hosts)")
 
         var bytes = [UInt8](repeating: UInt8(r), count: 5)
         try bytes.withUnsafeMutableBytes { try c.broadcast($0, root: n - 1) }
@@ -83,21 +85,24 @@ public enum CommChecks {
         let reference = params()
         backward(reference)
         for p in reference { try c.allreduce(p.grad!.storage.buffer) }
-        let ps = params()
-        let buckets = GradientBuckets(parameters: ps, bucketBytes: 1024, communicator: c)
         var failures: [String] = []
-        if buckets.buckets.count < 3 {
-            failures.append("rank \(c.rank): expected several buckets, got \(buckets.buckets.count)")
-        }
-        for round in 0..<2 {  // twice: hooks re-arm after zero()
-            buckets.zero()
-            backward(ps)
-            let finite = try buckets.finish(scale: 1)
-            for (a, b) in zip(ps, reference) where a.grad!.scalars != b.grad!.scalars {
-                failures.append(
-                    "rank \(c.rank): round \(round): bucketed gradient differs from per-parameter allreduce")
+        for schedule in GradientBuckets.Schedule.allCases {
+            let ps = params()
+            let buckets = GradientBuckets(parameters: ps, bucketBytes: 1024, schedule: schedule, communicator: c)
+            if buckets.buckets.count < 3 {
+                failures.append("rank \(c.rank): expected several buckets, got \(buckets.buckets.count)")
             }
-            if !finite { failures.append("rank \(c.rank): finite gradients reported as non-finite") }
+            for round in 0..<2 {  // twice: hooks re-arm after zero()
+                buckets.zero()
+                backward(ps)
+                let finite = try buckets.finish(scale: 1)
+                for (a, b) in zip(ps, reference) where a.grad!.scalars != b.grad!.scalars {
+                    failures.append(
+                        "rank \(c.rank): \(schedule), round \(round): bucketed gradient differs from per-parameter "
+                            + "allreduce")
+                }
+                if !finite { failures.append("rank \(c.rank): finite gradients reported as non-finite") }
+            }
         }
         return failures
     }

@@ -119,6 +119,8 @@ import Testing
         #expect(
             error { $0["optimizer"] = ["name": "adam", "lr": 0.1, "clip_grad_norm": 1e39] }.contains("clip_grad_norm"))
         #expect(error { $0["distributed"] = ["timeout_s": 1e10] }.contains("distributed.timeout_s: must be between"))
+        #expect(error { $0["distributed"] = ["reduce": "sometimes"] }.contains("distributed.reduce"))
+        #expect(error { $0["distributed"] = ["reduce": "after_backward"] } == "parsed")
         for bad in ["..", ".", ".hidden", "a/b", "", "x y", "é"] {
             #expect(error { $0["name"] = bad }.contains("name: must be 1 to 128 ASCII"), "name '\(bad)'")
         }

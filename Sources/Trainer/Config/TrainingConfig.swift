@@ -166,7 +166,18 @@ public struct DistributedConfig: Equatable, Sendable {
     public var bucketMB = 1.0
     /// Seconds a collective may take before the watchdog ends the job.
     public var timeoutS = 300.0
+    /// When fast mode reduces the gradient buckets.
+    public var reduce = Reduce.auto
     public init() {}
+
+    /// `distributed.reduce`: during backward (overlap), after it, or chosen from where the ranks run.
+    public enum Reduce: String, Sendable, CaseIterable {
+        /// After backward when every rank is on one host (shared memory: the reduction is CPU work
+        /// that overlap cannot hide), overlapped otherwise.
+        case auto
+        case overlap
+        case afterBackward = "after_backward"
+    }
 
     static func parse(_ d: ConfigReader) throws -> DistributedConfig {
         var dist = DistributedConfig()
@@ -174,9 +185,11 @@ public struct DistributedConfig: Equatable, Sendable {
         dist.timeoutS = try d.double("timeout_s", default: 300, "between 0.001 and 1000000 (11.6 days)") {
             $0 >= 0.001 && $0 <= 1e6
         }
+        let reduce = try d.string("reduce", default: "auto", choices: Reduce.allCases.map(\.rawValue))
+        dist.reduce = Reduce(rawValue: reduce) ?? .auto
         try d.finish()
         return dist
     }
 
-    var configValue: [String: Any] { ["bucket_mb": bucketMB, "timeout_s": timeoutS] }
+    var configValue: [String: Any] { ["bucket_mb": bucketMB, "timeout_s": timeoutS, "reduce": reduce.rawValue] }
 }

@@ -4,17 +4,21 @@ import Foundation
 import Tensor
 
 /// Fast mode: each rank takes its share of every global batch (grad_accumulation of them per
-/// step); gradient buckets are all-reduced as backward fills them (PyTorch DDP's overlap).
+/// step); gradient buckets are all-reduced as backward fills them (PyTorch DDP's overlap) or
+/// after backward, as the buckets' schedule says.
 final class BucketedSync: GradientSync {
     let buckets: GradientBuckets
     private var waitSeconds = 0.0, overlap = 0.0, steps = 0
     private let reportsStatistics: Bool
     let passSlots: Int
 
-    init(parameters: [Tensor], bucketMB: Double, gradAccumulation: Int, communicator: Communicator) {
+    init(
+        parameters: [Tensor], bucketMB: Double, schedule: GradientBuckets.Schedule, gradAccumulation: Int,
+        communicator: Communicator
+    ) {
         passSlots = gradAccumulation
         buckets = GradientBuckets(
-            parameters: parameters, bucketBytes: max(1, Int(bucketMB * 1_048_576)),
+            parameters: parameters, bucketBytes: max(1, Int(bucketMB * 1_048_576)), schedule: schedule,
             communicator: communicator)
         reportsStatistics = communicator.size > 1
     }
