@@ -45,7 +45,9 @@ public final class GradientBuckets {
     /// Packs `parameters` into buckets of about `bucketBytes` and points their gradients into them.
     public let schedule: Schedule
 
-    public init(parameters all: [Tensor], bucketBytes: Int, schedule: Schedule = .overlapped, communicator: Communicator) {
+    public init(
+        parameters all: [Tensor], bucketBytes: Int, schedule: Schedule = .overlapped, communicator: Communicator
+    ) {
         self.communicator = communicator
         self.schedule = schedule
         let parameters = all.filter(\.requiresGrad)

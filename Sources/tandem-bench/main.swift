@@ -20,6 +20,8 @@ case "allreduce":
         exit(1)
     }
 default:
-    fputs("tandem-bench: unknown benchmark '\(what)'; available: kernels, conv, sgemm M K N, allreduce and allreduce-at FLOATS... (under mpirun)\n", stderr)
+    fputs(
+        "tandem-bench: unknown benchmark '\(what)'; available: kernels, conv, sgemm M K N, "
+            + "allreduce and allreduce-at FLOATS... (under mpirun)\n", stderr)
     exit(2)
 }
