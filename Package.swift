@@ -36,7 +36,11 @@ let package = Package(
             name: "CMPI", pkgConfig: "ompi-c",
             providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
         .target(name: "CKernels"),
-        .target(name: "Tensor", dependencies: ["CBLAS", "CKernels"]),
+        // oneDNN's convolutions (Debian libdnnl-dev) behind a C interface; C++ inside.
+        .target(
+            name: "COneDNN",
+            linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp")]),
+        .target(name: "Tensor", dependencies: ["CBLAS", "CKernels", "COneDNN"]),
         .target(name: "NN", dependencies: ["Tensor"]),
         .target(name: "Optim", dependencies: ["Tensor"]),
         .target(name: "Data", dependencies: ["Tensor", "CZlib"]),
@@ -71,5 +75,6 @@ let package = Package(
         .executableTarget(
             name: "tandem-mpi-check", dependencies: ["Distributed", "CommChecks"], path: "Tests/MPICheck"),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v5],
+    cxxLanguageStandard: .cxx17
 )

@@ -8,10 +8,15 @@ import CKernels
 /// temporaries cost more than sgemm gains on the larger shape). The backward pass makes each
 /// image's patches again rather than keeping the batch's (29 MB for a 16-channel 3x3 layer at
 /// 28x28): with the C im2col that costs no more time and saves that memory.
-struct ConvGeometry {
+struct ConvGeometry: Hashable, Sendable {
     let c, h, w, o, kh, kw, stride, pad, ho, wo: Int
     var patch: Int { c * kh * kw }
     var pixels: Int { ho * wo }
+
+    /// Whether oneDNN's direct convolution beat im2col on shapes like this one (docs/benchmarks.md,
+    /// `tandem-bench conv`): not for 1x1 kernels (16->32 stride 2: 2.3 vs 0.8 ms per batch of 64) nor
+    /// one input channel (1->32 3x3: 1.1 vs 0.7 ms); 1.7-2.2x faster on the 3x3 layers with more.
+    var suitsOneDNN: Bool { c > 1 && kh * kw > 1 }
 
     /// The C kernels' view of this geometry.
     var cGeometry: tandem_conv_geometry {
@@ -36,7 +41,7 @@ extension Tensor {
     /// Convolution of x [N,C,H,W] with weight [O,C,kh,kw] and optional bias [O] -> [N,O,Ho,Wo].
     public static func conv2d(
         _ x: Tensor, weight wt: Tensor, bias b: Tensor?,
-        stride: Int = 1, padding: Int = 0
+        stride: Int = 1, padding: Int = 0, algorithm: ConvAlgorithm = .current
     ) -> Tensor {
         let outShape = checked { try Shapes.conv2d(x.shape, weight: wt.shape, stride: stride, padding: padding) }
         if let b { precondition(b.shape == [wt.shape[0]], "conv2d: bias \(b.shape) does not fit weight \(wt.shape)") }
@@ -44,6 +49,41 @@ extension Tensor {
             c: x.shape[1], h: x.shape[2], w: x.shape[3], o: wt.shape[0],
             kh: wt.shape[2], kw: wt.shape[3], stride: stride, pad: padding,
             ho: outShape[2], wo: outShape[3])
+        if algorithm == .oneDNN, geo.suitsOneDNN, let plan = OneDNNConvPlan.plan(for: .init(n: x.shape[0], geometry: geo)) {
+            return oneDNNConv2d(x, weight: wt, bias: b, plan: plan, outShape: outShape)
+        }
+        return im2colConv2d(x, weight: wt, bias: b, geometry: geo, outShape: outShape)
+    }
+
+    /// oneDNN's convolution: bias (if any) first, the convolution added onto it.
+    static func oneDNNConv2d(_ x: Tensor, weight wt: Tensor, bias b: Tensor?, plan: OneDNNConvPlan, outShape: [Int])
+        -> Tensor
+    {
+        let y = empty(outShape)
+        let (o, pixels) = (outShape[1], outShape[2] * outShape[3])
+        if let b {
+            for img in 0..<outShape[0] {
+                for oc in 0..<o { (y.data + (img * o + oc) * pixels).initialize(repeating: b.data[oc], count: pixels) }
+            }
+        }
+        plan.forward(x.data, wt.data, y.data, add: b != nil)
+        return record(y, "conv2d", b.map { [x, wt, $0] } ?? [x, wt]) { _, g in
+            let gw = wt.requiresGrad ? wt.gradData() : nil
+            let gx = x.requiresGrad ? x.gradData() : nil
+            if gw != nil || gx != nil { plan.backward(x.data, wt.data, g, gw: gw, gx: gx) }
+            if let b, b.requiresGrad {
+                let gb = b.gradData()
+                for img in 0..<outShape[0] {
+                    for oc in 0..<o { gb[oc] += Kernels.sum(g + (img * o + oc) * pixels, pixels) }
+                }
+            }
+        }
+    }
+
+    /// im2col + one sgemm per image (see ConvGeometry).
+    static func im2colConv2d(_ x: Tensor, weight wt: Tensor, bias b: Tensor?, geometry geo: ConvGeometry, outShape: [Int])
+        -> Tensor
+    {
         let images = x.shape[0]
         let inSize = geo.c * geo.h * geo.w
         let outSize = geo.o * geo.pixels

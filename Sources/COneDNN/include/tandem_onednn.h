@@ -1,0 +1,33 @@
+// oneDNN's direct convolutions behind a small C interface for Tensor+Conv.swift. Tensors stay
+// NCHW / OIHW on the Swift side; each call reorders into the blocked layouts oneDNN chose for the
+// shape and back (measured: bench/onednn-conv.cpp, docs/benchmarks.md).
+#ifndef TANDEM_ONEDNN_H
+#define TANDEM_ONEDNN_H
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// One convolution shape's primitives and the blocked buffers they work in.
+typedef struct tandem_onednn_conv tandem_onednn_conv;
+
+/// The primitives for x [n,c,h,w] * weight [o,c,kh,kw] -> [n,o,ho,wo], run on `threads` threads;
+/// NULL (with a message in err) where oneDNN cannot make them.
+tandem_onednn_conv *tandem_onednn_conv_create(long n, long c, long h, long w, long o, long kh, long kw,
+                                              long stride, long pad, int threads, char *err, size_t err_len);
+
+/// y = conv(x, weight), or y += conv(x, weight) when accumulate is nonzero. 0 on success.
+int tandem_onednn_conv_forward(tandem_onednn_conv *conv, const float *x, const float *weight, float *y,
+                               int accumulate);
+
+/// gw += dL/dweight and gx += dL/dx from gy = dL/dy (either output may be NULL). 0 on success.
+int tandem_onednn_conv_backward(tandem_onednn_conv *conv, const float *x, const float *weight, const float *gy,
+                                float *gw, float *gx);
+
+void tandem_onednn_conv_destroy(tandem_onednn_conv *conv);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

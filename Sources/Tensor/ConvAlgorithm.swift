@@ -1,0 +1,65 @@
+import COneDNN
+import Foundation
+import Synchronization
+
+/// How `Tensor.conv2d` computes a convolution.
+public enum ConvAlgorithm: String, Sendable, CaseIterable {
+    /// oneDNN's direct convolution in its blocked layouts (2x im2col's speed on 3x3 layers here:
+    /// docs/benchmarks.md); shapes oneDNN declines fall back to im2col.
+    case oneDNN = "onednn"
+    /// Patches copied into a matrix and one OpenBLAS sgemm per image (the reference).
+    case im2col
+
+    /// The process's choice: `TANDEM_CONV=im2col` in the environment, oneDNN otherwise.
+    public static let current: ConvAlgorithm =
+        ProcessInfo.processInfo.environment["TANDEM_CONV"].flatMap(ConvAlgorithm.init(rawValue:)) ?? .oneDNN
+}
+
+/// oneDNN's primitives for one convolution shape (batch included), made on first use and kept.
+final class OneDNNConvPlan: Sendable {
+    /// The shape a plan is made for.
+    struct Key: Hashable, Sendable {
+        let n: Int
+        let geometry: ConvGeometry
+    }
+
+    /// Safe to share: the C object serializes its calls with its own mutex.
+    nonisolated(unsafe) let handle: OpaquePointer
+
+    private init(handle: OpaquePointer) { self.handle = handle }
+    deinit { tandem_onednn_conv_destroy(handle) }
+
+    /// Made plans, and nil for shapes oneDNN declined; cleared when it grows past `limit` (varying
+    /// batch sizes, e.g. last batches and evaluation, would otherwise add plans without end).
+    private static let plans = Mutex<[Key: OneDNNConvPlan?]>([:])
+    private static let limit = 64
+
+    /// The plan for `key`, or nil where oneDNN cannot compute this shape.
+    static func plan(for key: Key) -> OneDNNConvPlan? {
+        if let known = plans.withLock({ $0[key] }) { return known }
+        let g = key.geometry
+        var message = [CChar](repeating: 0, count: 256)
+        let made = tandem_onednn_conv_create(
+            key.n, g.c, g.h, g.w, g.o, g.kh, g.kw, g.stride, g.pad, Int32(max(1, BLAS.threads)), &message,
+            message.count
+        ).map(OneDNNConvPlan.init(handle:))
+        plans.withLock {
+            if $0.count >= limit { $0.removeAll() }
+            $0[key] = .some(made)
+        }
+        return made
+    }
+
+    func forward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, add: Bool) {
+        let status = tandem_onednn_conv_forward(handle, x, w, y, add ? 1 : 0)
+        precondition(status == 0, "oneDNN convolution failed after its primitives were made")
+    }
+
+    func backward(
+        _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ gy: UnsafePointer<Float>,
+        gw: UnsafeMutablePointer<Float>?, gx: UnsafeMutablePointer<Float>?
+    ) {
+        let status = tandem_onednn_conv_backward(handle, x, w, gy, gw, gx)
+        precondition(status == 0, "oneDNN convolution backward failed after its primitives were made")
+    }
+}
