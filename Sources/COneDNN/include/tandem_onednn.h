@@ -9,7 +9,7 @@
 extern "C" {
 #endif
 
-/// One convolution shape's primitives and the blocked buffers they work in.
+/// One convolution shape's primitives (the backward ones made on first use).
 typedef struct tandem_onednn_conv tandem_onednn_conv;
 
 /// The primitives for x [n,c,h,w] * weight [o,c,kh,kw] -> [n,o,ho,wo], run on `threads` threads;

@@ -107,7 +107,7 @@ public struct TrainConfig: Equatable, Sendable {
     public var maxSteps: Int?
     public var gradAccumulation = 1
     public var logEverySteps = 50
-    public var evalBatchSize = 1000
+    public var evalBatchSize = 256
     public var onNonfinite: NonFinitePolicy = .abort
 
     public init(epochs: Int, batchSize: Int) {
@@ -122,7 +122,7 @@ public struct TrainConfig: Equatable, Sendable {
         train.maxSteps = try t.optionalInt("max_steps", range: 1...Int.max)
         train.gradAccumulation = try t.int("grad_accumulation", default: 1, range: 1...1024)
         train.logEverySteps = try t.int("log_every_steps", default: 50, range: 1...Int.max)
-        train.evalBatchSize = try t.int("eval_batch_size", default: 1000, range: 1...1 << 20)
+        train.evalBatchSize = try t.int("eval_batch_size", default: 256, range: 1...1 << 20)
         let policy = try t.string("on_nonfinite", default: "abort", choices: NonFinitePolicy.allCases.map(\.rawValue))
         train.onNonfinite = NonFinitePolicy(rawValue: policy) ?? .abort
         try t.finish()
