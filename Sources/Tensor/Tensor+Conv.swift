@@ -49,7 +49,9 @@ extension Tensor {
             c: x.shape[1], h: x.shape[2], w: x.shape[3], o: wt.shape[0],
             kh: wt.shape[2], kw: wt.shape[3], stride: stride, pad: padding,
             ho: outShape[2], wo: outShape[3])
-        if algorithm == .oneDNN, geo.suitsOneDNN, let plan = OneDNNConvPlan.plan(for: .init(n: x.shape[0], geometry: geo)) {
+        if algorithm == .oneDNN, geo.suitsOneDNN,
+            let plan = OneDNNConvPlan.plan(for: .init(n: x.shape[0], geometry: geo))
+        {
             return oneDNNConv2d(x, weight: wt, bias: b, plan: plan, outShape: outShape)
         }
         return im2colConv2d(x, weight: wt, bias: b, geometry: geo, outShape: outShape)
@@ -81,9 +83,9 @@ extension Tensor {
     }
 
     /// im2col + one sgemm per image (see ConvGeometry).
-    static func im2colConv2d(_ x: Tensor, weight wt: Tensor, bias b: Tensor?, geometry geo: ConvGeometry, outShape: [Int])
-        -> Tensor
-    {
+    static func im2colConv2d(
+        _ x: Tensor, weight wt: Tensor, bias b: Tensor?, geometry geo: ConvGeometry, outShape: [Int]
+    ) -> Tensor {
         let images = x.shape[0]
         let inSize = geo.c * geo.h * geo.w
         let outSize = geo.o * geo.pixels

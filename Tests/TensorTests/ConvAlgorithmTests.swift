@@ -17,12 +17,14 @@ import Testing
             let bias = withBias ? xs[2] : nil
             var outputs: [[Float]] = []
             for _ in 0..<2 {  // the second backward adds onto the first's gradients
-                let y = Tensor.conv2d(xs[0], weight: xs[1], bias: bias, stride: stride, padding: pad, algorithm: algorithm)
+                let y = Tensor.conv2d(
+                    xs[0], weight: xs[1], bias: bias, stride: stride, padding: pad, algorithm: algorithm)
                 let seed = Tensor.randomUniform(y.shape, low: -1, high: 1, seed: 9)
                 y.backward(seed: seed)
                 outputs = [y.scalars]
             }
-            return outputs + [xs[0], xs[1]].map { $0.grad?.scalars ?? [] } + (withBias ? [xs[2].grad?.scalars ?? []] : [])
+            let grads = (withBias ? xs : Array(xs.prefix(2))).map { $0.grad?.scalars ?? [] }
+            return outputs + grads
         }
         let reference = run(.im2col)
         let measured = run(.oneDNN)
