@@ -69,6 +69,8 @@ extern "C" tandem_onednn_conv *tandem_onednn_conv_create(long n, long c, long h,
                                                          long stride, long pad, int threads, char *err,
                                                          size_t err_len) {
     try {
+        // Primitives fix their thread count when made: set it before, not only when they run.
+        omp_set_num_threads(threads);
         auto *cv = new tandem_onednn_conv();
         cv->threads = threads;
         const long ho = (h + 2 * pad - kh) / stride + 1, wo = (w + 2 * pad - kw) / stride + 1;

@@ -21,6 +21,8 @@ final class OneDNNConvPlan: Sendable {
     struct Key: Hashable, Sendable {
         let n: Int
         let geometry: ConvGeometry
+        /// Threads fix a primitive's work split, and so its sums' order: exact mode needs one.
+        var threads = Swift.max(1, BLAS.threads)
     }
 
     /// Safe to share: the C object serializes its calls with its own mutex.
@@ -40,7 +42,7 @@ final class OneDNNConvPlan: Sendable {
         let g = key.geometry
         var message = [CChar](repeating: 0, count: 256)
         let made = tandem_onednn_conv_create(
-            key.n, g.c, g.h, g.w, g.o, g.kh, g.kw, g.stride, g.pad, Int32(max(1, BLAS.threads)), &message,
+            key.n, g.c, g.h, g.w, g.o, g.kh, g.kw, g.stride, g.pad, Int32(key.threads), &message,
             message.count
         ).map(OneDNNConvPlan.init(handle:))
         plans.withLock {

@@ -1,3 +1,4 @@
+import CKernels
 import Glibc
 
 /// A batch's per-channel statistics, as batch normalization computes them.
@@ -72,14 +73,9 @@ extension Tensor {
         let out = y.data
         let w = weight.data
         let b = bias.data
-        for i in 0..<n {
-            for c in 0..<channels {
-                let base = (i * channels + c) * spatial
-                let scale = invStd[c] * w[c]
-                let shift = b[c] - mean[c] * scale
-                for s in 0..<spatial { out[base + s] = x[base + s] * scale + shift }
-            }
-        }
+        let scale = (0..<channels).map { invStd[$0] * w[$0] }
+        let shift = (0..<channels).map { b[$0] - mean[$0] * scale[$0] }
+        tandem_channel_affine(x, out, n, channels, spatial, scale, shift)
         let stats = ChannelStatistics(mean: mean, variance: variance, count: m)
         let usesBatch = given == nil
         let result = Tensor.record(y, "batch_norm", [self, weight, bias]) { _, g in
@@ -87,21 +83,7 @@ extension Tensor {
             // batch statistics: dx = w * invstd / M * (M dy - sum(dy) - xhat sum(dy xhat));
             // given statistics: dx = w * invstd * dy.
             var sums = [Double](repeating: 0, count: 2 * channels)
-            for i in 0..<n {
-                for c in 0..<channels {
-                    let base = (i * channels + c) * spatial
-                    let mu = mean[c]
-                    let inv = invStd[c]
-                    var sg: Float = 0
-                    var sgx: Float = 0
-                    for s in 0..<spatial {
-                        sg += g[base + s]
-                        sgx += g[base + s] * (x[base + s] - mu) * inv
-                    }
-                    sums[c] += Double(sg)
-                    sums[channels + c] += Double(sgx)
-                }
-            }
+            tandem_batch_norm_backward_sums(g, x, n, channels, spatial, mean, invStd, &sums)
             // Scale and shift gradients are this process's own (data parallelism adds them up).
             if weight.requiresGrad {
                 let gw = weight.gradData()
@@ -117,23 +99,12 @@ extension Tensor {
             guard self.requiresGrad else { return }
             let gx = self.gradData()
             let inverseCount = 1 / Float(total)
-            for i in 0..<n {
-                for c in 0..<channels {
-                    let base = (i * channels + c) * spatial
-                    let k = w[c] * invStd[c]
-                    if usesBatch {
-                        let mu = mean[c]
-                        let inv = invStd[c]
-                        let meanG = Float(sumG[c]) * inverseCount
-                        let meanGX = Float(sumGX[channels + c]) * inverseCount
-                        for s in 0..<spatial {
-                            gx[base + s] += k * (g[base + s] - meanG - (x[base + s] - mu) * inv * meanGX)
-                        }
-                    } else {
-                        for s in 0..<spatial { gx[base + s] += k * g[base + s] }
-                    }
-                }
-            }
+            // gx += k (g - meanG - (x - mean) slope); with given statistics only the first term.
+            let k = (0..<channels).map { w[$0] * invStd[$0] }
+            let zeros = [Float](repeating: 0, count: channels)
+            let meanG = usesBatch ? (0..<channels).map { Float(sumG[$0]) * inverseCount } : zeros
+            let slope = usesBatch ? (0..<channels).map { invStd[$0] * Float(sumGX[channels + $0]) * inverseCount } : zeros
+            tandem_batch_norm_backward_input(g, x, gx, n, channels, spatial, k, meanG, mean, slope)
         }
         return (result, stats)
     }
@@ -144,28 +115,10 @@ extension Tensor {
     ) {
         let m = Double(n * spatial)
         var sums = [Double](repeating: 0, count: channels)
-        for i in 0..<n {
-            for c in 0..<channels {
-                let base = (i * channels + c) * spatial
-                var s: Float = 0
-                for j in 0..<spatial { s += x[base + j] }
-                sums[c] += Double(s)
-            }
-        }
+        tandem_channel_sums(x, n, channels, spatial, &sums)
         for c in 0..<channels { mean[c] = Float(sums[c] / m) }
         var squares = [Double](repeating: 0, count: channels)
-        for i in 0..<n {
-            for c in 0..<channels {
-                let base = (i * channels + c) * spatial
-                let mu = mean[c]
-                var s: Float = 0
-                for j in 0..<spatial {
-                    let d = x[base + j] - mu
-                    s += d * d
-                }
-                squares[c] += Double(s)
-            }
-        }
+        tandem_channel_squares(x, n, channels, spatial, mean, &squares)
         for c in 0..<channels { variance[c] = Float(squares[c] / m) }
     }
 }

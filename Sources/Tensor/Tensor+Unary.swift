@@ -73,12 +73,10 @@ extension Tensor {
 
     /// max(x, 0).
     public func relu() -> Tensor {
-        let y = mapped { Swift.max($0, 0) }
-        let n = count
-        let xs = data
+        let y = Tensor.empty(shape)
+        tandem_relu(data, y.data, count)
         return Tensor.record(y, "relu", [self]) { _, g in
-            let gx = self.gradData()
-            for i in 0..<n { gx[i] += xs[i] > 0 ? g[i] : 0 }
+            tandem_relu_backward(self.data, g, self.gradData(), self.count)
         }
     }
 

@@ -16,6 +16,33 @@ void tandem_gelu(const float *restrict x, float *restrict y, size_t n);
 /// Adds GELU's vector-Jacobian product: gx += g * (Phi(x) + x * phi(x)).
 void tandem_gelu_backward(const float *restrict x, const float *restrict g, float *restrict gx, size_t n);
 
+/// sums[ch] += sum of channel ch of x [n, c, s] (Float32 rows of s, added up in Float64).
+void tandem_channel_sums(const float *restrict x, long n, long c, long s, double *restrict sums);
+
+/// squares[ch] += sum of (x - mean[ch])^2 over channel ch of x [n, c, s].
+void tandem_channel_squares(const float *restrict x, long n, long c, long s, const float *restrict mean,
+                            double *restrict squares);
+
+/// y = x * scale[ch] + shift[ch] over x [n, c, s].
+void tandem_channel_affine(const float *restrict x, float *restrict y, long n, long c, long s,
+                           const float *restrict scale, const float *restrict shift);
+
+/// Batch norm's backward sums: sums[ch] += sum g, sums[c + ch] += sum g * (x - mean[ch]) * inv_std[ch].
+void tandem_batch_norm_backward_sums(const float *restrict g, const float *restrict x, long n, long c, long s,
+                                     const float *restrict mean, const float *restrict inv_std,
+                                     double *restrict sums);
+
+/// Batch norm's input gradient: gx += k[ch] * (g - mean_g[ch] - (x - mean[ch]) * slope[ch]).
+void tandem_batch_norm_backward_input(const float *restrict g, const float *restrict x, float *restrict gx, long n,
+                                      long c, long s, const float *restrict k, const float *restrict mean_g,
+                                      const float *restrict mean, const float *restrict slope);
+
+/// y = max(x, 0), NaN kept (as PyTorch's relu).
+void tandem_relu(const float *restrict x, float *restrict y, size_t n);
+
+/// gx += g where x > 0.
+void tandem_relu_backward(const float *restrict x, const float *restrict g, float *restrict gx, size_t n);
+
 /// A convolution's geometry for one image: input [c,h,w], kernel kh x kw, output [ho, wo].
 typedef struct {
     long c, h, w, kh, kw, stride, pad, ho, wo;

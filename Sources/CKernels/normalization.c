@@ -1,0 +1,129 @@
+// Batch normalization's per-channel passes over [n, c, s] tensors, and ReLU: in C because their
+// reductions need several accumulators to vectorize (Swift and C alike keep a single float sum in
+// order) and their elementwise loops need restrict. Every sum runs in a fixed order: same bits
+// on every call.
+#include "ckernels.h"
+
+#if defined(__x86_64__) && defined(__ELF__)
+#define TANDEM_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define TANDEM_CLONES
+#endif
+
+// Eight partial sums in Float64, each in order, combined in a fixed tree: the compiler makes the
+// lanes vector registers (a single running sum it may not reorder, so it would stay scalar). Float64
+// because these sums cancel: a channel's gradient sums are small differences of large terms, and
+// Adam turns their rounding into whole steps.
+#define LANES 8
+
+static inline double combine(const double *acc) {
+    return ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+}
+
+// sum(x[0..<len]) and sum((x - mu)^2).
+static inline void row_moments(const float *restrict x, long len, float mu, double *sum, double *squares) {
+    double s[LANES] = {0}, q[LANES] = {0};
+    long i = 0;
+    for (; i + LANES <= len; i += LANES) {
+        for (int l = 0; l < LANES; l++) {
+            const double d = (double)x[i + l] - mu;
+            s[l] += x[i + l];
+            q[l] += d * d;
+        }
+    }
+    double st = combine(s), qt = combine(q);
+    for (; i < len; i++) {
+        const double d = (double)x[i] - mu;
+        st += x[i];
+        qt += d * d;
+    }
+    *sum = st;
+    *squares = qt;
+}
+
+TANDEM_CLONES
+void tandem_channel_sums(const float *restrict x, long n, long c, long s, double *restrict sums) {
+    for (long i = 0; i < n; i++) {
+        for (long ch = 0; ch < c; ch++) {
+            double sum, squares;
+            row_moments(x + (i * c + ch) * s, s, 0, &sum, &squares);
+            sums[ch] += sum;
+        }
+    }
+}
+
+TANDEM_CLONES
+void tandem_channel_squares(const float *restrict x, long n, long c, long s, const float *restrict mean,
+                            double *restrict squares) {
+    for (long i = 0; i < n; i++) {
+        for (long ch = 0; ch < c; ch++) {
+            double sum, sq;
+            row_moments(x + (i * c + ch) * s, s, mean[ch], &sum, &sq);
+            squares[ch] += sq;
+        }
+    }
+}
+
+TANDEM_CLONES
+void tandem_channel_affine(const float *restrict x, float *restrict y, long n, long c, long s,
+                           const float *restrict scale, const float *restrict shift) {
+    for (long i = 0; i < n; i++) {
+        for (long ch = 0; ch < c; ch++) {
+            const float *xr = x + (i * c + ch) * s;
+            float *yr = y + (i * c + ch) * s;
+            const float a = scale[ch], b = shift[ch];
+            for (long j = 0; j < s; j++) yr[j] = xr[j] * a + b;
+        }
+    }
+}
+
+TANDEM_CLONES
+void tandem_batch_norm_backward_sums(const float *restrict g, const float *restrict x, long n, long c, long s,
+                                     const float *restrict mean, const float *restrict inv_std,
+                                     double *restrict sums) {
+    for (long i = 0; i < n; i++) {
+        for (long ch = 0; ch < c; ch++) {
+            const float *gr = g + (i * c + ch) * s, *xr = x + (i * c + ch) * s;
+            const float mu = mean[ch], inv = inv_std[ch];
+            double sg[LANES] = {0}, sgx[LANES] = {0};
+            long j = 0;
+            for (; j + LANES <= s; j += LANES) {
+                for (int l = 0; l < LANES; l++) {
+                    sg[l] += gr[j + l];
+                    sgx[l] += (double)gr[j + l] * (((double)xr[j + l] - mu) * inv);
+                }
+            }
+            double tg = combine(sg), tgx = combine(sgx);
+            for (; j < s; j++) {
+                tg += gr[j];
+                tgx += (double)gr[j] * (((double)xr[j] - mu) * inv);
+            }
+            sums[ch] += tg;
+            sums[c + ch] += tgx;
+        }
+    }
+}
+
+TANDEM_CLONES
+void tandem_batch_norm_backward_input(const float *restrict g, const float *restrict x, float *restrict gx, long n,
+                                      long c, long s, const float *restrict k, const float *restrict mean_g,
+                                      const float *restrict mean, const float *restrict slope) {
+    for (long i = 0; i < n; i++) {
+        for (long ch = 0; ch < c; ch++) {
+            const float *gr = g + (i * c + ch) * s, *xr = x + (i * c + ch) * s;
+            float *out = gx + (i * c + ch) * s;
+            const float kc = k[ch], mg = mean_g[ch], mu = mean[ch], sl = slope[ch];
+            for (long j = 0; j < s; j++) out[j] += kc * (gr[j] - mg - (xr[j] - mu) * sl);
+        }
+    }
+}
+
+TANDEM_CLONES
+void tandem_relu(const float *restrict x, float *restrict y, size_t n) {
+    for (size_t i = 0; i < n; i++) y[i] = x[i] <= 0 ? 0 : x[i];  // NaN <= 0 is false: NaN kept
+}
+
+TANDEM_CLONES
+void tandem_relu_backward(const float *restrict x, const float *restrict g, float *restrict gx, size_t n) {
+    for (size_t i = 0; i < n; i++) gx[i] += x[i] > 0 ? g[i] : 0;
+}
