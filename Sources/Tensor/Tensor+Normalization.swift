@@ -103,7 +103,8 @@ extension Tensor {
             let k = (0..<channels).map { w[$0] * invStd[$0] }
             let zeros = [Float](repeating: 0, count: channels)
             let meanG = usesBatch ? (0..<channels).map { Float(sumG[$0]) * inverseCount } : zeros
-            let slope = usesBatch ? (0..<channels).map { invStd[$0] * Float(sumGX[channels + $0]) * inverseCount } : zeros
+            let slope =
+                usesBatch ? (0..<channels).map { invStd[$0] * Float(sumGX[channels + $0]) * inverseCount } : zeros
             tandem_batch_norm_backward_input(g, x, gx, n, channels, spatial, k, meanG, mean, slope)
         }
         return (result, stats)
