@@ -85,19 +85,30 @@ public final class GradientBuckets {
     /// view into it (an existing gradient is copied in).
     static func pack(_ parameters: [Tensor]) -> TensorStorage {
         let storage = TensorStorage(count: parameters.reduce(0) { $0 + $1.count })
+        point(parameters, into: storage, keeping: true)
+        return storage
+    }
+
+    /// Makes each `grad` a view into `storage`, in order; `keeping` copies an existing gradient in.
+    static func point(_ parameters: [Tensor], into storage: TensorStorage, keeping: Bool) {
         var offset = 0
         for p in parameters {
             let view = TensorStorage(viewing: storage, offset: offset, count: p.count)
-            if let old = p.grad { view.base.update(from: old.data, count: p.count) }
+            if keeping, let old = p.grad { view.base.update(from: old.data, count: p.count) }
             p.grad = Tensor(shape: p.shape, storage: view)
             offset += p.count
         }
-        return storage
     }
 
     /// Every gradient of `parameters` in one flat buffer, last parameter first (backward's
     /// order), without hooks or communication: exact mode reduces it itself.
     public static func packFlat(_ parameters: [Tensor]) -> TensorStorage { pack(parameters.reversed()) }
+
+    /// Points the gradients of `parameters` into `storage` (laid out as `packFlat` lays them),
+    /// without copying: exact mode lets each virtual shard's backward write its own buffer.
+    public static func pointFlat(_ parameters: [Tensor], into storage: TensorStorage) {
+        point(parameters.reversed(), into: storage, keeping: false)
+    }
 
     /// Total gradient elements.
     public var elementCount: Int { buckets.reduce(0) { $0 + $1.storage.count } }

@@ -7,26 +7,20 @@ import Tensor
 /// same association for every N dividing V: bit-identical weights and logged losses.
 final class ExactSync: GradientSync {
     let reducer: ExactReducer
-    /// Every trainable gradient as one flat buffer (each parameter's `grad` is a view into it).
-    private let flat: TensorStorage
-    /// One buffer per local shard; freed with the strategy.
-    private let slots: [UnsafeMutablePointer<Float>]
+    private let parameters: [Tensor]
+    /// One flat gradient buffer per local shard: each shard's backward writes its own (the
+    /// parameters' `grad` views are pointed into it), and the sum lands in the first.
+    private let slots: [TensorStorage]
     let virtualShards: Int
 
     init(parameters: [Tensor], virtualShards: Int, communicator: Communicator) {
-        let flat = GradientBuckets.packFlat(parameters.filter(\.requiresGrad))
-        let reducer = ExactReducer(length: flat.count, virtualShards: virtualShards, communicator: communicator)
-        slots = reducer.localShards.map { _ in
-            let p = UnsafeMutablePointer<Float>.allocate(capacity: max(flat.count, 1))
-            p.initialize(repeating: 0, count: flat.count)
-            return p
-        }
-        self.flat = flat
+        self.parameters = parameters.filter(\.requiresGrad)
+        let length = self.parameters.reduce(0) { $0 + $1.count }
+        let reducer = ExactReducer(length: length, virtualShards: virtualShards, communicator: communicator)
+        slots = reducer.localShards.map { _ in TensorStorage(count: Swift.max(length, 1)) }
         self.reducer = reducer
         self.virtualShards = virtualShards
     }
-
-    deinit { for p in slots { p.deallocate() } }
 
     var lossSlots: Int { virtualShards }
     var passSlots: Int { virtualShards }
@@ -36,27 +30,26 @@ final class ExactSync: GradientSync {
         var sums = MetricSums()
         var losses = [Double](repeating: 0, count: virtualShards)
         for (slot, shard) in reducer.localShards.enumerated() {
-            zeroFlat()
+            use(slot)
             let shardSums = work.forwardBackward(
                 batch(s, shard: shard, epoch: start.epoch, work: work), randomStep: step, slot: shard)
             losses[shard] = shardSums.loss
             sums += shardSums
-            slots[slot].update(from: flat.base, count: flat.count)
         }
-        try reducer.reduce(slots)
-        flat.base.update(from: slots[0], count: flat.count)
-        let finite = VectorOps.scale(flat.base, flat.count, by: work.gradientScale(s.globalCount))
+        try reducer.reduce(slots.map(\.base))
+        GradientBuckets.pointFlat(parameters, into: slots[0])
+        let finite = VectorOps.scale(slots[0].base, reducer.length, by: work.gradientScale(s.globalCount))
         return SyncedStep(sums: sums, slotLosses: losses, next: s.next, finite: finite)
     }
 
     func localGradientsAreFinite(from start: Cursor, step: Int, work: StepWork) -> Bool {
         let s = work.sampler.step(at: start, order: work.order(for: start.epoch))
-        zeroFlat()
+        use(0)
         for shard in reducer.localShards {
             _ = work.forwardBackward(
                 batch(s, shard: shard, epoch: start.epoch, work: work), randomStep: step, slot: shard)
         }
-        return VectorOps.scale(flat.base, flat.count, by: 1)
+        return VectorOps.scale(slots[0].base, reducer.length, by: 1)
     }
 
     /// The samples of one virtual shard of the global batch `s`.
@@ -66,7 +59,11 @@ final class ExactSync: GradientSync {
         work.trainBatch(Array(s.ids[Partition.share(s.globalCount, part: shard, parts: virtualShards)]), epoch: epoch)
     }
 
-    private func zeroFlat() { flat.base.initialize(repeating: 0, count: flat.count) }
+    /// Zeroes a shard's buffer and points the gradients into it.
+    private func use(_ slot: Int) {
+        slots[slot].base.initialize(repeating: 0, count: slots[slot].count)
+        GradientBuckets.pointFlat(parameters, into: slots[slot])
+    }
 
     func takeStatistics() -> CommStatistics? { nil }
 
