@@ -45,3 +45,42 @@ func allreduceProbe(_ sizes: [Int]) throws {
         if comm.rank == 0 { print("allreduce \(count) floats \(times.sorted()[3]) s") }
     }
 }
+
+/// `dense BATCH W0 W1 ... Wk`: raw sgemm GFLOP/s on a dense network's training GEMMs at this batch,
+/// laid out as Tandem's Linear lays them (y = x W^T, dx = dy W, dW = dy^T x; no dx for the first
+/// layer): the machine's figure for a workload's whole step, not one friendly shape.
+func denseProbe(_ args: [Int]) {
+    guard args.count >= 3, args.allSatisfy({ $0 > 0 && $0 <= 16384 }) else {
+        fputs("tandem-bench: dense needs BATCH and at least two widths, each 1...16384\n", stderr)
+        exit(2)
+    }
+    let batch = args[0]
+    let widths = Array(args.dropFirst())
+    let layers = (0..<widths.count - 1).map { (widths[$0], widths[$0 + 1]) }
+    let weights = layers.map { Tensor.randomUniform([$0.1, $0.0], seed: 1) }
+    let acts = widths.map { Tensor.randomUniform([batch, $0], seed: 2) }
+    let grads = widths.map { Tensor.randomUniform([batch, $0], seed: 3) }
+    let wgrads = layers.map { Tensor(zeros: [$0.1, $0.0]) }
+    var flops = 0.0
+    for (l, (i, o)) in layers.enumerated() { flops += 2.0 * Double(batch * i * o) * (l == 0 ? 2 : 3) }
+    let t = race([
+        {
+            for (l, (i, o)) in layers.enumerated() {
+                BLAS.gemm(
+                    transB: true, m: batch, n: o, k: i, a: acts[l].data, lda: i, b: weights[l].data, ldb: i,
+                    c: acts[l + 1].data, ldc: o)
+            }
+            for (l, (i, o)) in layers.enumerated().reversed() {
+                BLAS.gemm(
+                    transA: true, m: o, n: i, k: batch, a: grads[l + 1].data, lda: o, b: acts[l].data, ldb: i,
+                    beta: 1, c: wgrads[l].data, ldc: i)
+                if l > 0 {
+                    BLAS.gemm(
+                        m: batch, n: i, k: o, a: grads[l + 1].data, lda: o, b: weights[l].data, ldb: i,
+                        c: grads[l].data, ldc: i)
+                }
+            }
+        }
+    ])[0]
+    print("dense \(args.map(String.init).joined(separator: " ")) \(fmt(flops / t / 1e9)) GFLOP/s")
+}

@@ -9,6 +9,7 @@ switch what {
 case "kernels": kernelBench()
 case "conv": convBench()
 case "sgemm": sgemmProbe(args.dropFirst().compactMap { Int($0) })
+case "dense": denseProbe(args.dropFirst().compactMap { Int($0) })
 case "allreduce-at":
     do { try allreduceProbe(args.dropFirst().compactMap { Int($0) }) } catch {
         fputs("tandem-bench: \(error)\n", stderr)
@@ -21,7 +22,7 @@ case "allreduce":
     }
 default:
     fputs(
-        "tandem-bench: unknown benchmark '\(what)'; available: kernels, conv, sgemm M K N, "
+        "tandem-bench: unknown benchmark '\(what)'; available: kernels, conv, sgemm M K N, dense B W0 W1..., "
             + "allreduce and allreduce-at FLOATS... (under mpirun)\n", stderr)
     exit(2)
 }
