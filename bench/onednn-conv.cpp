@@ -4,13 +4,15 @@
 //   nchw   - plain NCHW tensors in and out (what Tandem's tensors are: a drop-in replacement)
 //   any    - oneDNN's own blocked layouts (what PyTorch gets), reorders from/to NCHW included
 //   blocked- the same without the reorders (the bound if every op of the network spoke blocked)
-// Build and run: launch/bench onednn  (g++ -O2 bench/onednn-conv.cpp -ldnnl; OMP_NUM_THREADS=1)
+// Then oneDNN's matmul against OpenBLAS's sgemm on the dense workloads' GEMMs (GFLOP/s).
+// Build and run: launch/bench onednn  (g++ -O2 bench/onednn-conv.cpp -ldnnl -lopenblas; OMP_NUM_THREADS=1)
+#include <cblas.h>
 #include <dnnl.hpp>
 #include <chrono>
 #include <cstdio>
 #include <vector>
 #include <algorithm>
-#include <unordered_map>
+#include <tuple>
 
 using namespace dnnl;
 using tag = memory::format_tag;
@@ -81,6 +83,33 @@ static double measure(const Shape &s, tag fmt, bool reorders, engine &eng, strea
     return times[times.size() / 2];
 }
 
+// GFLOP/s of C[m,n] = A[m,k] B[k,n] (B transposed when tb, as Linear's forward), best of 7 rounds.
+static void matmul_row(int m, int k, int n, bool tb, engine &eng, stream &st) {
+    memory::desc a_md({m, k}, dt::f32, tag::ab), c_md({m, n}, dt::f32, tag::ab);
+    memory::desc b_md({k, n}, dt::f32, tb ? tag::ba : tag::ab);
+    auto pd = matmul::primitive_desc(matmul::desc(a_md, b_md, c_md), eng);
+    matmul mm(pd);
+    auto a = filled(a_md, eng, 1), b = filled(b_md, eng, 1), c = filled(c_md, eng, 0);
+    auto pa = static_cast<float *>(a.get_data_handle()), pb = static_cast<float *>(b.get_data_handle());
+    auto pc = static_cast<float *>(c.get_data_handle());
+    int reps = std::max(5, int(2e8 / (2.0 * m * n * k)));
+    double best[2] = {1e9, 1e9};
+    for (int round = 0; round < 7; round++) {
+        double t = now();
+        for (int r = 0; r < reps; r++) mm.execute(st, {{DNNL_ARG_SRC, a}, {DNNL_ARG_WEIGHTS, b}, {DNNL_ARG_DST, c}});
+        st.wait();
+        best[0] = std::min(best[0], (now() - t) / reps);
+        t = now();
+        for (int r = 0; r < reps; r++)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, 1, pa, k, pb,
+                        tb ? k : n, 0, pc, n);
+        best[1] = std::min(best[1], (now() - t) / reps);
+    }
+    double flops = 2.0 * m * n * k;
+    std::printf("%5d x %5d x %5d %s %12.1f %12.1f\n", m, k, n, tb ? "NT" : "NN", flops / best[0] / 1e9,
+                flops / best[1] / 1e9);
+}
+
 int main() {
     engine eng(engine::kind::cpu, 0);
     stream st(eng);
@@ -105,4 +134,8 @@ int main() {
         double c = measure(s, tag::any, false, eng, st);
         std::printf("%-28s %9.3f %9.3f %9.3f\n", s.name, a, b, c);
     }
+    std::printf("\nmatmul GFLOP/s, best of 7 alternating rounds      oneDNN     OpenBLAS\n");
+    for (auto [m, k, n, tb] : {std::tuple{64, 784, 128, true}, {64, 784, 1024, true}, {64, 1024, 1024, true},
+                               {1024, 64, 1024, false}, {64, 1024, 1024, false}, {128, 128, 512, true}})
+        matmul_row(m, k, n, tb, eng, st);
 }

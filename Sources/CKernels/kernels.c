@@ -1,4 +1,5 @@
 #include "ckernels.h"
+#include "expf.h"
 
 #if defined(__x86_64__) && defined(__ELF__)
 #define TANDEM_CLONES __attribute__((target_clones("avx2", "default")))
@@ -19,19 +20,6 @@ void tandem_adam(float *restrict p, const float *restrict g, float *restrict m, 
         v[i] = vi;
         p[i] = p[i] * shrink - step_size * mi / (__builtin_elementwise_sqrt(vi) * inv_c2_sqrt + eps);
     }
-}
-
-// e^x for GELU: 2^k p(r) with r = x - k ln 2 in [-ln2/2, ln2/2] (Cody-Waite split) and a degree-6
-// Taylor polynomial, relative error below 2e-7; branch-free so the loops around it vectorize
-// (glibc's expf and erff are scalar calls).
-static inline float tandem_expf(float x) {
-    x = __builtin_fminf(__builtin_fmaxf(x, -87.0f), 88.0f);
-    const float k = __builtin_roundf(x * 1.44269504f);
-    const float r = (x - k * 0.693145752f) - k * 1.42860677e-6f;
-    const float p = 1.0f + r * (1.0f + r * (0.5f + r * (0.166666672f + r * (0.0416666679f
-                    + r * (0.00833333377f + r * 0.00138888892f)))));
-    union { int i; float f; } s = { ((int)k + 127) << 23 };
-    return p * s.f;
 }
 
 // erf by Abramowitz and Stegun 7.1.26 (absolute error below 1.5e-7), odd in x.

@@ -1,3 +1,4 @@
+import CKernels
 import Glibc
 
 extension Tensor {
@@ -60,7 +61,7 @@ extension Tensor {
                 BLAS.gemm(
                     transB: true, m: t, n: t, k: dh, alpha: scale, a: q, lda: 3 * d, b: q + d, ldb: 3 * d,
                     c: pm, ldc: t)
-                softmaxRows(pm, t, causal: causal)
+                tandem_softmax_block(pm, t, causal ? 1 : 0)  // masked entries become 0
                 var weights = UnsafePointer(pm)
                 if let mask = dropoutMask, let dropped {
                     let m = mask.data + (i * heads + h) * t * t
@@ -95,15 +96,7 @@ extension Tensor {
                     BLAS.gemm(transB: true, m: t, n: t, k: dh, a: go, lda: d, b: q + 2 * d, ldb: 3 * d, c: dP, ldc: t)
                     if let m { for k in 0..<t * t { dP[k] *= m[k] * keep } }
                     // Softmax backward in place: dS = P (dP - rowsum(dP P)); masked entries have P = 0.
-                    for r in 0..<t {
-                        let row = pm + r * t
-                        let drow = dP + r * t
-                        let width = causal ? r + 1 : t
-                        var dot: Float = 0
-                        for c in 0..<width { dot += drow[c] * row[c] }
-                        for c in 0..<width { drow[c] = row[c] * (drow[c] - dot) }
-                        for c in width..<t { drow[c] = 0 }
-                    }
+                    tandem_softmax_backward_block(pm, dP, t, causal ? 1 : 0)
                     // dQ += scale dS K;  dK += scale dS^T Q
                     BLAS.gemm(
                         m: t, n: dh, k: t, alpha: scale, a: dP, lda: t, b: q + d, ldb: 3 * d, beta: 1, c: gqh,
@@ -114,26 +107,6 @@ extension Tensor {
                 }
             }
             withExtendedLifetime((probabilities, scratch)) {}
-        }
-    }
-
-    /// Row-wise softmax of a t x t block in place; with `causal`, row r covers columns 0...r and
-    /// the rest become 0 in the same pass.
-    static func softmaxRows(_ s: UnsafeMutablePointer<Float>, _ t: Int, causal: Bool) {
-        for r in 0..<t {
-            let row = s + r * t
-            let width = causal ? r + 1 : t
-            var m = -Float.infinity
-            for c in 0..<width { m = Swift.max(m, row[c]) }
-            var total: Float = 0
-            for c in 0..<width {
-                let e = expf(row[c] - m)
-                row[c] = e
-                total += e
-            }
-            let inv = 1 / total
-            for c in 0..<width { row[c] *= inv }
-            for c in width..<t { row[c] = 0 }
         }
     }
 }

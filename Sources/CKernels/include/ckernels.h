@@ -43,6 +43,13 @@ void tandem_relu(const float *restrict x, float *restrict y, size_t n);
 /// gx += g where x > 0.
 void tandem_relu_backward(const float *restrict x, const float *restrict g, float *restrict gx, size_t n);
 
+/// Row-wise softmax of a t x t block in place; with causal, row r covers columns 0...r and the
+/// rest become 0.
+void tandem_softmax_block(float *restrict s, long t, int causal);
+
+/// Softmax backward in place on a t x t block: dp = p * (dp - rowsum(dp * p)), 0 where masked.
+void tandem_softmax_backward_block(const float *restrict p, float *restrict dp, long t, int causal);
+
 /// A convolution's geometry for one image: input [c,h,w], kernel kh x kw, output [ho, wo].
 typedef struct {
     long c, h, w, kh, kw, stride, pad, ho, wo;
