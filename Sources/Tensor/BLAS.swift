@@ -1,10 +1,37 @@
 import CBLAS
 
-/// All calls into OpenBLAS go through here: the one place where Swift meets cblas.h.
+/// All matrix products go through here: the one place where Swift meets cblas.h, and where a
+/// product goes to oneDNN instead (`MatmulAlgorithm`).
 public enum BLAS {
+    /// Multiply-adds from which a product goes to oneDNN (below, OpenBLAS: measured on the
+    /// transformer, whose attention products are 131,072).
+    public static let oneDNNMinimumWork = 1 << 18
+
     /// C = alpha * op(A) * op(B) + beta * C, row-major; op(A) is m x k, op(B) is k x n.
     @inline(__always)
     public static func gemm(
+        transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
+        alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int,
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        if MatmulAlgorithm.current == .oneDNN && k > 0 && m * n * k >= oneDNNMinimumWork,
+            let plan = OneDNNMatmulPlan.plan(
+                for: .init(
+                    transA: transA, transB: transB, m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc, alpha: alpha,
+                    beta: beta))
+        {
+            plan.run(a, b, c)
+            return
+        }
+        openBLASGemm(
+            transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+            beta: beta, c: c, ldc: ldc)
+    }
+
+    /// `gemm` on OpenBLAS whatever its size (the benchmarks' raw sgemm).
+    @inline(__always)
+    public static func openBLASGemm(
         transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
         alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
         b: UnsafePointer<Float>, ldb: Int,

@@ -1,6 +1,5 @@
 import COneDNN
 import Foundation
-import Synchronization
 
 /// How `Tensor.conv2d` computes a convolution.
 public enum ConvAlgorithm: String, Sendable, CaseIterable {
@@ -31,25 +30,17 @@ final class OneDNNConvPlan: Sendable {
     private init(handle: OpaquePointer) { self.handle = handle }
     deinit { tandem_onednn_conv_destroy(handle) }
 
-    /// Made plans, and nil for shapes oneDNN declined; cleared when it grows past `limit` (varying
-    /// batch sizes, e.g. last batches and evaluation, would otherwise add plans without end).
-    private static let plans = Mutex<[Key: OneDNNConvPlan?]>([:])
-    private static let limit = 64
+    private static let plans = PlanCache<Key, OneDNNConvPlan>(limit: 64)
 
     /// The plan for `key`, or nil where oneDNN cannot compute this shape.
     static func plan(for key: Key) -> OneDNNConvPlan? {
-        if let known = plans.withLock({ $0[key] }) { return known }
-        let g = key.geometry
-        var message = [CChar](repeating: 0, count: 256)
-        let made = tandem_onednn_conv_create(
-            key.n, g.c, g.h, g.w, g.o, g.kh, g.kw, g.stride, g.pad, Int32(key.threads), &message,
-            message.count
-        ).map(OneDNNConvPlan.init(handle:))
-        plans.withLock {
-            if $0.count >= limit { $0.removeAll() }
-            $0[key] = .some(made)
+        plans.plan(for: key) { key in
+            let g = key.geometry
+            var message = [CChar](repeating: 0, count: 256)
+            return tandem_onednn_conv_create(
+                key.n, g.c, g.h, g.w, g.o, g.kh, g.kw, g.stride, g.pad, Int32(key.threads), &message, message.count
+            ).map(OneDNNConvPlan.init(handle:))
         }
-        return made
     }
 
     func forward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, add: Bool) {

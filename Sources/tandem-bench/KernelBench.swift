@@ -22,7 +22,7 @@ func matmulRows(_ row: (String, Double, [Double]) -> Void) {
         let c = Tensor(zeros: [m, n])
         let times = race([
             { _ = Tensor.matmul(a, b) },
-            { BLAS.gemm(m: m, n: n, k: k, a: a.data, lda: k, b: b.data, ldb: n, c: c.data, ldc: n) },
+            { BLAS.openBLASGemm(m: m, n: n, k: k, a: a.data, lda: k, b: b.data, ldb: n, c: c.data, ldc: n) },
         ])
         row("matmul \(m)x\(k)x\(n)", 2.0 * Double(m * k * n), times)
     }
@@ -56,13 +56,13 @@ func convRows(_ row: (String, Double, [Double]) -> Void) {
                 x.grad = nil
             },
             {
-                BLAS.gemm(
+                BLAS.openBLASGemm(
                     m: co, n: cols, k: patch, a: w.data, lda: patch, b: colB.data, ldb: cols, c: yB.data, ldc: cols)
-                BLAS.gemm(
+                BLAS.openBLASGemm(
                     transB: true, m: co, n: patch, k: cols, a: yB.data, lda: cols, b: colB.data, ldb: cols,
                     c: gwB.data, ldc: patch)
                 if withInputGrad {
-                    BLAS.gemm(
+                    BLAS.openBLASGemm(
                         transA: true, m: patch, n: cols, k: co, a: w.data, lda: patch, b: yB.data, ldb: cols,
                         c: gcolB.data, ldc: cols)
                 }

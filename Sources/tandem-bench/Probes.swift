@@ -14,7 +14,7 @@ func sgemmProbe(_ args: [Int]) {
     let a = Tensor.randomUniform([m, k], seed: 1)
     let b = Tensor.randomUniform([k, n], seed: 2)
     let c = Tensor(zeros: [m, n])
-    let t = race([{ BLAS.gemm(m: m, n: n, k: k, a: a.data, lda: k, b: b.data, ldb: n, c: c.data, ldc: n) }])[0]
+    let t = race([{ BLAS.openBLASGemm(m: m, n: n, k: k, a: a.data, lda: k, b: b.data, ldb: n, c: c.data, ldc: n) }])[0]
     print("sgemm \(m)x\(k)x\(n) \(fmt(2.0 * Double(m * k * n) / t / 1e9)) GFLOP/s")
 }
 
@@ -46,9 +46,10 @@ func allreduceProbe(_ sizes: [Int]) throws {
     }
 }
 
-/// `dense BATCH W0 W1 ... Wk`: raw sgemm GFLOP/s on a dense network's training GEMMs at this batch,
-/// laid out as Tandem's Linear lays them (y = x W^T, dx = dy W, dW = dy^T x; no dx for the first
-/// layer): the machine's figure for a workload's whole step, not one friendly shape.
+/// `dense BATCH W0 W1 ... Wk`: GFLOP/s of a dense network's training GEMMs at this batch, laid out
+/// as Tandem's Linear lays them (y = x W^T, dx = dy W, dW = dy^T x; no dx for the first layer),
+/// on raw OpenBLAS and as `BLAS.gemm` dispatches them (oneDNN for large products): the machine's
+/// figures for a workload's whole step, not one friendly shape.
 func denseProbe(_ args: [Int]) {
     guard args.count >= 3, args.allSatisfy({ $0 > 0 && $0 <= 16384 }) else {
         fputs("tandem-bench: dense needs BATCH and at least two widths, each 1...16384\n", stderr)
@@ -63,24 +64,34 @@ func denseProbe(_ args: [Int]) {
     let wgrads = layers.map { Tensor(zeros: [$0.1, $0.0]) }
     var flops = 0.0
     for (l, (i, o)) in layers.enumerated() { flops += 2.0 * Double(batch * i * o) * (l == 0 ? 2 : 3) }
-    let t = race([
-        {
-            for (l, (i, o)) in layers.enumerated() {
-                BLAS.gemm(
-                    transB: true, m: batch, n: o, k: i, a: acts[l].data, lda: i, b: weights[l].data, ldb: i,
-                    c: acts[l + 1].data, ldc: o)
-            }
-            for (l, (i, o)) in layers.enumerated().reversed() {
-                BLAS.gemm(
-                    transA: true, m: o, n: i, k: batch, a: grads[l + 1].data, lda: o, b: acts[l].data, ldb: i,
-                    beta: 1, c: wgrads[l].data, ldc: i)
-                if l > 0 {
-                    BLAS.gemm(
-                        m: batch, n: i, k: o, a: grads[l + 1].data, lda: o, b: weights[l].data, ldb: i,
-                        c: grads[l].data, ldc: i)
-                }
-            }
+    typealias Gemm = (Bool, Bool, Int, Int, Int, UnsafePointer<Float>, Int, UnsafePointer<Float>, Int, Float,
+        UnsafeMutablePointer<Float>, Int) -> Void
+    func step(_ gemm: Gemm) {
+        for (l, (i, o)) in layers.enumerated() {
+            gemm(false, true, batch, o, i, acts[l].data, i, weights[l].data, i, 0, acts[l + 1].data, o)
         }
-    ])[0]
-    print("dense \(args.map(String.init).joined(separator: " ")) \(fmt(flops / t / 1e9)) GFLOP/s")
+        for (l, (i, o)) in layers.enumerated().reversed() {
+            gemm(true, false, o, i, batch, grads[l + 1].data, o, acts[l].data, i, 1, wgrads[l].data, i)
+            if l > 0 { gemm(false, false, batch, i, o, grads[l + 1].data, o, weights[l].data, i, 0, grads[l].data, i) }
+        }
+    }
+    let times = race([
+        {
+            step {
+                BLAS.openBLASGemm(
+                    transA: $0, transB: $1, m: $2, n: $3, k: $4, a: $5, lda: $6, b: $7, ldb: $8, beta: $9, c: $10,
+                    ldc: $11)
+            }
+        },
+        {
+            step {
+                BLAS.gemm(
+                    transA: $0, transB: $1, m: $2, n: $3, k: $4, a: $5, lda: $6, b: $7, ldb: $8, beta: $9, c: $10,
+                    ldc: $11)
+            }
+        },
+    ])
+    print(
+        "dense \(args.map(String.init).joined(separator: " ")) OpenBLAS \(fmt(flops / times[0] / 1e9)) GFLOP/s, "
+            + "dispatched \(fmt(flops / times[1] / 1e9)) GFLOP/s")
 }

@@ -1,4 +1,4 @@
-// oneDNN's direct convolutions behind a small C interface for Tensor+Conv.swift. Tensors stay
+// oneDNN's direct convolutions and matmul behind a small C interface (Tensor+Conv.swift, BLAS.swift). Tensors stay
 // NCHW / OIHW on the Swift side; each call reorders into the blocked layouts oneDNN chose for the
 // shape and back (measured: bench/onednn-conv.cpp, docs/benchmarks.md).
 #ifndef TANDEM_ONEDNN_H
@@ -26,6 +26,20 @@ int tandem_onednn_conv_backward(tandem_onednn_conv *conv, const float *x, const 
                                 float *gw, float *gx);
 
 void tandem_onednn_conv_destroy(tandem_onednn_conv *conv);
+
+/// One GEMM shape as cblas_sgemm takes it (row-major): C = alpha op(A) op(B) + beta C.
+typedef struct tandem_onednn_matmul tandem_onednn_matmul;
+
+/// The primitive for this shape on `threads` threads; NULL (with a message in err) where oneDNN
+/// cannot make it.
+tandem_onednn_matmul *tandem_onednn_matmul_create(int trans_a, int trans_b, long m, long n, long k, long lda,
+                                                  long ldb, long ldc, float alpha, float beta, int threads,
+                                                  char *err, size_t err_len);
+
+/// Runs it on these buffers. 0 on success.
+int tandem_onednn_matmul_run(tandem_onednn_matmul *mm, const float *a, const float *b, float *c);
+
+void tandem_onednn_matmul_destroy(tandem_onednn_matmul *mm);
 
 #ifdef __cplusplus
 }
