@@ -64,8 +64,10 @@ func denseProbe(_ args: [Int]) {
     let wgrads = layers.map { Tensor(zeros: [$0.1, $0.0]) }
     var flops = 0.0
     for (l, (i, o)) in layers.enumerated() { flops += 2.0 * Double(batch * i * o) * (l == 0 ? 2 : 3) }
-    typealias Gemm = (Bool, Bool, Int, Int, Int, UnsafePointer<Float>, Int, UnsafePointer<Float>, Int, Float,
-        UnsafeMutablePointer<Float>, Int) -> Void
+    typealias Gemm = (
+        Bool, Bool, Int, Int, Int, UnsafePointer<Float>, Int, UnsafePointer<Float>, Int, Float,
+        UnsafeMutablePointer<Float>, Int
+    ) -> Void
     func step(_ gemm: Gemm) {
         for (l, (i, o)) in layers.enumerated() {
             gemm(false, true, batch, o, i, acts[l].data, i, weights[l].data, i, 0, acts[l + 1].data, o)
