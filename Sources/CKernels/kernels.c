@@ -1,11 +1,5 @@
 #include "ckernels.h"
-#include "expf.h"
-
-#if defined(__x86_64__) && defined(__ELF__)
-#define TANDEM_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define TANDEM_CLONES
-#endif
+#include "internal.h"
 
 TANDEM_CLONES
 void tandem_adam(float *restrict p, const float *restrict g, float *restrict m, float *restrict v, size_t n,

@@ -3,19 +3,10 @@
 // order) and their elementwise loops need restrict. Every sum runs in a fixed order: same bits
 // on every call.
 #include "ckernels.h"
+#include "internal.h"
 
-#if defined(__x86_64__) && defined(__ELF__)
-#define TANDEM_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define TANDEM_CLONES
-#endif
-
-// Eight partial sums in Float64, each in order, combined in a fixed tree: the compiler makes the
-// lanes vector registers (a single running sum it may not reorder, so it would stay scalar). Float64
-// because these sums cancel: a channel's gradient sums are small differences of large terms, and
-// Adam turns their rounding into whole steps.
-#define LANES 8
-
+// Lane sums (internal.h) in Float64, because these sums cancel: a channel's gradient sums are small
+// differences of large terms, and Adam turns their rounding into whole steps.
 static inline double combine(const double *acc) {
     return ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
 }

@@ -1,15 +1,7 @@
 // Attention's softmax over t x t blocks (forward and backward, causal or not): glibc's scalar
 // expf and in-order float sums kept the Swift loops scalar.
 #include "ckernels.h"
-#include "expf.h"
-
-#if defined(__x86_64__) && defined(__ELF__)
-#define TANDEM_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define TANDEM_CLONES
-#endif
-
-#define LANES 8
+#include "internal.h"
 
 static inline float lane_sum(const float *acc) {
     return ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));

@@ -1,5 +1,5 @@
-// See include/tandem_onednn.h: one object per GEMM shape (transposes, sizes, leading dimensions,
-// alpha, beta), used by one thread at a time (its mutex).
+// See include/tandem_onednn.h: one object per product shape (sizes and strides of the three
+// operands, alpha, beta), used by one thread at a time (its mutex).
 #include "tandem_onednn.h"
 
 #include <dnnl.hpp>
@@ -20,17 +20,18 @@ struct tandem_onednn_matmul {
     dnnl::matmul primitive;
 };
 
-extern "C" tandem_onednn_matmul *tandem_onednn_matmul_create(int trans_a, int trans_b, long m, long n, long k,
-                                                             long lda, long ldb, long ldc, float alpha,
+extern "C" tandem_onednn_matmul *tandem_onednn_matmul_create(int ndims, const long *a_dims, const long *a_strides,
+                                                             const long *b_dims, const long *b_strides,
+                                                             const long *c_dims, const long *c_strides, float alpha,
                                                              float beta, int threads, char *err, size_t err_len) {
     try {
         omp_set_num_threads(threads);  // primitives fix their thread count when made
         auto *mm = new tandem_onednn_matmul();
         mm->threads = threads;
-        // Row-major storage; a transposed operand is the same matrix read with swapped strides.
-        memory::desc a_md({m, k}, dt::f32, trans_a ? memory::dims{1, lda} : memory::dims{lda, 1});
-        memory::desc b_md({k, n}, dt::f32, trans_b ? memory::dims{1, ldb} : memory::dims{ldb, 1});
-        memory::desc c_md({m, n}, dt::f32, memory::dims{ldc, 1});
+        auto desc = [ndims](const long *dims, const long *strides) {
+            return memory::desc(memory::dims(dims, dims + ndims), dt::f32, memory::dims(strides, strides + ndims));
+        };
+        memory::desc a_md = desc(a_dims, a_strides), b_md = desc(b_dims, b_strides), c_md = desc(c_dims, c_strides);
         primitive_attr attr;
         if (alpha != 1.0f) attr.set_output_scales(0, {alpha});
         if (beta != 0.0f) {

@@ -18,8 +18,9 @@ public enum BLAS {
         if MatmulAlgorithm.current == .oneDNN && k > 0 && m * n * k >= oneDNNMinimumWork,
             let plan = OneDNNMatmulPlan.plan(
                 for: .init(
-                    transA: transA, transB: transB, m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc, alpha: alpha,
-                    beta: beta))
+                    a: .rowMajor(rows: m, columns: k, ld: lda, transposed: transA),
+                    b: .rowMajor(rows: k, columns: n, ld: ldb, transposed: transB),
+                    c: .rowMajor(rows: m, columns: n, ld: ldc), alpha: alpha, beta: beta))
         {
             plan.run(a, b, c)
             return

@@ -1,11 +1,11 @@
 import COneDNN
 import Foundation
 
-/// Which library computes `BLAS.gemm`'s products.
+/// Which library computes matrix products.
 public enum MatmulAlgorithm: String, Sendable, CaseIterable {
     /// oneDNN's matmul for products of at least `BLAS.oneDNNMinimumWork` multiply-adds (10-45%
-    /// faster than OpenBLAS on the dense workloads' GEMMs here: docs/benchmarks.md), OpenBLAS below
-    /// (a oneDNN call's fixed cost outweighs the gain on attention's 64 x 64 x 32 products).
+    /// faster than OpenBLAS on the dense workloads' GEMMs here: docs/benchmarks.md) and for
+    /// batches of products (one call for all of attention's), OpenBLAS for single small ones.
     case oneDNN = "onednn"
     /// OpenBLAS's sgemm for every product.
     case openBLAS = "openblas"
@@ -15,12 +15,47 @@ public enum MatmulAlgorithm: String, Sendable, CaseIterable {
         ProcessInfo.processInfo.environment["TANDEM_MATMUL"].flatMap(MatmulAlgorithm.init(rawValue:)) ?? .oneDNN
 }
 
-/// oneDNN's matmul primitive for one GEMM shape, made on first use and kept.
+/// Matrices laid out in memory by strides: `dims` are (batch..., rows, columns), `strides` the
+/// step in elements along each. A transposed matrix is the same memory with the last two swapped.
+public struct StridedMatrices: Hashable, Sendable {
+    public var dims: [Int]
+    public var strides: [Int]
+
+    public init(dims: [Int], strides: [Int]) {
+        precondition(dims.count == strides.count && dims.count >= 2, "StridedMatrices: \(dims) vs \(strides)")
+        self.dims = dims
+        self.strides = strides
+    }
+
+    /// A row-major matrix with leading dimension `ld` (columns x rows when transposed).
+    public static func rowMajor(rows: Int, columns: Int, ld: Int, transposed: Bool = false) -> StridedMatrices {
+        StridedMatrices(dims: [rows, columns], strides: transposed ? [1, ld] : [ld, 1])
+    }
+
+    /// The same matrices transposed.
+    public var transposed: StridedMatrices {
+        var t = self
+        t.dims.swapAt(dims.count - 2, dims.count - 1)
+        t.strides.swapAt(dims.count - 2, dims.count - 1)
+        return t
+    }
+
+    var rows: Int { dims[dims.count - 2] }
+    var columns: Int { dims[dims.count - 1] }
+    /// As cblas takes one matrix: whether it is stored transposed, and its leading dimension.
+    var cblas: (transposed: Bool, ld: Int)? {
+        let (r, c) = (strides[dims.count - 2], strides[dims.count - 1])
+        if c == 1 { return (false, r) }
+        if r == 1 { return (true, c) }
+        return nil
+    }
+}
+
+/// oneDNN's matmul primitive for one product shape, made on first use and kept.
 final class OneDNNMatmulPlan: Sendable {
-    /// Everything cblas_sgemm takes but the buffers, and the thread count (it fixes the work split).
+    /// The three operands' layouts, alpha, beta and the thread count (it fixes the work split).
     struct Key: Hashable, Sendable {
-        let transA: Bool, transB: Bool
-        let m: Int, n: Int, k: Int, lda: Int, ldb: Int, ldc: Int
+        let a: StridedMatrices, b: StridedMatrices, c: StridedMatrices
         let alpha: Float, beta: Float
         var threads = Swift.max(1, BLAS.threads)
     }
@@ -38,13 +73,51 @@ final class OneDNNMatmulPlan: Sendable {
         plans.plan(for: key) { key in
             var message = [CChar](repeating: 0, count: 256)
             return tandem_onednn_matmul_create(
-                key.transA ? 1 : 0, key.transB ? 1 : 0, key.m, key.n, key.k, key.lda, key.ldb, key.ldc, key.alpha,
-                key.beta, Int32(key.threads), &message, message.count
+                Int32(key.a.dims.count), key.a.dims, key.a.strides, key.b.dims, key.b.strides, key.c.dims,
+                key.c.strides, key.alpha, key.beta, Int32(key.threads), &message, message.count
             ).map(OneDNNMatmulPlan.init(handle:))
         }
     }
 
     func run(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
         precondition(tandem_onednn_matmul_run(handle, a, b, c) == 0, "oneDNN matmul failed after it was made")
+    }
+}
+
+extension BLAS {
+    /// C = alpha A B + beta C for every batch index (the leading dims, equal for all three): one
+    /// oneDNN call, or one OpenBLAS sgemm per batch index where oneDNN is off or declines.
+    public static func batchedGemm(
+        _ a: UnsafePointer<Float>, _ la: StridedMatrices, _ b: UnsafePointer<Float>, _ lb: StridedMatrices,
+        _ c: UnsafeMutablePointer<Float>, _ lc: StridedMatrices, alpha: Float = 1, beta: Float = 0
+    ) {
+        let batch = Array(lc.dims.dropLast(2))
+        precondition(
+            Array(la.dims.dropLast(2)) == batch && Array(lb.dims.dropLast(2)) == batch && la.columns == lb.rows
+                && la.rows == lc.rows && lb.columns == lc.columns,
+            "batchedGemm: \(la.dims) x \(lb.dims) -> \(lc.dims)")
+        if MatmulAlgorithm.current == .oneDNN && la.columns > 0,
+            let plan = OneDNNMatmulPlan.plan(for: .init(a: la, b: lb, c: lc, alpha: alpha, beta: beta))
+        {
+            plan.run(a, b, c)
+            return
+        }
+        guard let ca = la.cblas, let cb = lb.cblas, let cc = lc.cblas, !cc.transposed else {
+            preconditionFailure("batchedGemm: OpenBLAS needs unit column (or row) strides")
+        }
+        for index in 0..<batch.reduce(1, *) {
+            // Offsets of this batch index in each operand (row-major over the batch dims).
+            var (oa, ob, oc, rest) = (0, 0, 0, index)
+            for axis in stride(from: batch.count - 1, through: 0, by: -1) {
+                let i = rest % batch[axis]
+                rest /= batch[axis]
+                oa += i * la.strides[axis]
+                ob += i * lb.strides[axis]
+                oc += i * lc.strides[axis]
+            }
+            openBLASGemm(
+                transA: ca.transposed, transB: cb.transposed, m: lc.rows, n: lc.columns, k: la.columns, alpha: alpha,
+                a: a + oa, lda: ca.ld, b: b + ob, ldb: cb.ld, beta: beta, c: c + oc, ldc: cc.ld)
+        }
     }
 }

@@ -35,10 +35,10 @@ extension Tensor {
     /// each position's query, key and value ([q | k | v], heads side by side within each), the
     /// result is [N, T, D] with heads side by side (ready for the output projection).
     ///
-    /// Every product is one sgemm per sample and head reading the packed rows with a leading
-    /// dimension of 3D: no transposes, no copies. The causal mask is applied inside the softmax
-    /// pass (masked entries become 0). `dropoutMask` ([N, H, T, T] of 0/1, nil for none) drops
-    /// attention weights with inverted scaling, as PyTorch's attention dropout.
+    /// Each product is one batched matmul over every (sample, head) reading the packed rows by
+    /// strides (`BLAS.batchedGemm`): no transposes, no copies. The causal mask is applied inside
+    /// the softmax pass (masked entries become 0). `dropoutMask` ([N, H, T, T] of 0/1, nil for
+    /// none) drops attention weights with inverted scaling, as PyTorch's attention dropout.
     public static func selfAttention(_ qkv: Tensor, heads: Int, causal: Bool, dropoutMask: Tensor? = nil, p: Float = 0)
         -> Tensor
     {
@@ -48,65 +48,43 @@ extension Tensor {
         let d = qkv.shape[2] / 3
         let dh = d / heads
         let scale = 1 / Float(dh).squareRoot()
+        let blocks = n * heads
+        // Layouts over (sample, head): q, k and v inside the packed rows; t x t blocks; outputs.
+        let packed = StridedMatrices(dims: [n, heads, t, dh], strides: [t * 3 * d, dh, 3 * d, 1])
+        let square = StridedMatrices(dims: [n, heads, t, t], strides: [heads * t * t, t * t, t, 1])
+        let rows = StridedMatrices(dims: [n, heads, t, dh], strides: [t * d, dh, d, 1])
         let probabilities = Tensor.empty([n, heads, t, t])  // softmax output, kept for backward
-        let dropped = dropoutMask.map { _ in Tensor.empty([t, t]) }
-        let keep = 1 / (1 - p)
-        let y = empty([n, t, d])
         let src = qkv.data
         let probs = probabilities.data
-        for i in 0..<n {
-            for h in 0..<heads {
-                let q = src + i * t * 3 * d + h * dh
-                let pm = probs + (i * heads + h) * t * t
-                BLAS.gemm(
-                    transB: true, m: t, n: t, k: dh, alpha: scale, a: q, lda: 3 * d, b: q + d, ldb: 3 * d,
-                    c: pm, ldc: t)
-                tandem_softmax_block(pm, t, causal ? 1 : 0)  // masked entries become 0
-                var weights = UnsafePointer(pm)
-                if let mask = dropoutMask, let dropped {
-                    let m = mask.data + (i * heads + h) * t * t
-                    for k in 0..<t * t { dropped.data[k] = pm[k] * m[k] * keep }
-                    weights = UnsafePointer(dropped.data)
-                }
-                BLAS.gemm(
-                    m: t, n: dh, k: t, a: weights, lda: t, b: q + 2 * d, ldb: 3 * d, c: y.data + i * t * d + h * dh,
-                    ldc: d)
-            }
+        BLAS.batchedGemm(src, packed, src + d, packed.transposed, probs, square, alpha: scale)
+        for b in 0..<blocks { tandem_softmax_block(probs + b * t * t, t, causal ? 1 : 0) }  // masked -> 0
+        let keep = 1 / (1 - p)
+        /// The weights that multiply the values: the probabilities, through the dropout mask if any.
+        func weights() -> Tensor {
+            guard let mask = dropoutMask else { return probabilities }
+            let w = Tensor.empty([n, heads, t, t])
+            for k in 0..<blocks * t * t { w.data[k] = probs[k] * mask.data[k] * keep }
+            return w
         }
+        let y = empty([n, t, d])
+        let forwardWeights = weights()
+        BLAS.batchedGemm(forwardWeights.data, square, src + 2 * d, packed, y.data, rows)
         return record(y, "attention", [qkv]) { _, g in
             let gq = qkv.gradData()
-            let scratch = Tensor.empty([t, t])  // held until the end of the closure
-            let dP = scratch.data
-            for i in 0..<n {
-                for h in 0..<heads {
-                    let q = src + i * t * 3 * d + h * dh
-                    let gqh = gq + i * t * 3 * d + h * dh
-                    let go = g + i * t * d + h * dh
-                    let pm = probs + (i * heads + h) * t * t
-                    var weights = UnsafePointer(pm)
-                    let m = dropoutMask.map { $0.data + (i * heads + h) * t * t }
-                    if let m, let dropped {
-                        for k in 0..<t * t { dropped.data[k] = pm[k] * m[k] * keep }
-                        weights = UnsafePointer(dropped.data)
-                    }
-                    // dV += W^T dO;  dW = dO V^T (then through the dropout mask)
-                    BLAS.gemm(
-                        transA: true, m: t, n: dh, k: t, a: weights, lda: t, b: go, ldb: d, beta: 1,
-                        c: gqh + 2 * d, ldc: 3 * d)
-                    BLAS.gemm(transB: true, m: t, n: t, k: dh, a: go, lda: d, b: q + 2 * d, ldb: 3 * d, c: dP, ldc: t)
-                    if let m { for k in 0..<t * t { dP[k] *= m[k] * keep } }
-                    // Softmax backward in place: dS = P (dP - rowsum(dP P)); masked entries have P = 0.
-                    tandem_softmax_backward_block(pm, dP, t, causal ? 1 : 0)
-                    // dQ += scale dS K;  dK += scale dS^T Q
-                    BLAS.gemm(
-                        m: t, n: dh, k: t, alpha: scale, a: dP, lda: t, b: q + d, ldb: 3 * d, beta: 1, c: gqh,
-                        ldc: 3 * d)
-                    BLAS.gemm(
-                        transA: true, m: t, n: dh, k: t, alpha: scale, a: dP, lda: t, b: q, ldb: 3 * d, beta: 1,
-                        c: gqh + d, ldc: 3 * d)
-                }
+            let w = weights()
+            let dP = Tensor.empty([n, heads, t, t])
+            // dV += W^T dO;  dW = dO V^T (then through the dropout mask)
+            BLAS.batchedGemm(w.data, square.transposed, g, rows, gq + 2 * d, packed, beta: 1)
+            BLAS.batchedGemm(g, rows, src + 2 * d, packed.transposed, dP.data, square)
+            if let mask = dropoutMask { for k in 0..<blocks * t * t { dP.data[k] *= mask.data[k] * keep } }
+            // Softmax backward in place: dS = P (dP - rowsum(dP P)); masked entries have P = 0.
+            for b in 0..<blocks {
+                tandem_softmax_backward_block(probs + b * t * t, dP.data + b * t * t, t, causal ? 1 : 0)
             }
-            withExtendedLifetime((probabilities, scratch)) {}
+            // dQ += scale dS K;  dK += scale dS^T Q
+            BLAS.batchedGemm(dP.data, square, src + d, packed, gq, packed, alpha: scale, beta: 1)
+            BLAS.batchedGemm(dP.data, square.transposed, src, packed, gq + d, packed, alpha: scale, beta: 1)
+            withExtendedLifetime(probabilities) {}
         }
     }
 }

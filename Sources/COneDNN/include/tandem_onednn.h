@@ -27,13 +27,16 @@ int tandem_onednn_conv_backward(tandem_onednn_conv *conv, const float *x, const 
 
 void tandem_onednn_conv_destroy(tandem_onednn_conv *conv);
 
-/// One GEMM shape as cblas_sgemm takes it (row-major): C = alpha op(A) op(B) + beta C.
+/// One matrix product C = alpha A B + beta C over batch dimensions: each operand has `ndims`
+/// dimensions (batch..., rows, columns) and strides in elements, so transposes and interleaved
+/// layouts are just strides.
 typedef struct tandem_onednn_matmul tandem_onednn_matmul;
 
 /// The primitive for this shape on `threads` threads; NULL (with a message in err) where oneDNN
 /// cannot make it.
-tandem_onednn_matmul *tandem_onednn_matmul_create(int trans_a, int trans_b, long m, long n, long k, long lda,
-                                                  long ldb, long ldc, float alpha, float beta, int threads,
+tandem_onednn_matmul *tandem_onednn_matmul_create(int ndims, const long *a_dims, const long *a_strides,
+                                                  const long *b_dims, const long *b_strides, const long *c_dims,
+                                                  const long *c_strides, float alpha, float beta, int threads,
                                                   char *err, size_t err_len);
 
 /// Runs it on these buffers. 0 on success.

@@ -1,6 +1,18 @@
 // Shared by the C kernels (not part of the module's interface).
-#ifndef TANDEM_EXPF_H
-#define TANDEM_EXPF_H
+#ifndef TANDEM_INTERNAL_H
+#define TANDEM_INTERNAL_H
+
+// An AVX2 clone of each hot loop, chosen at run time on CPUs that have it (the baseline x86-64
+// build would otherwise stay at 4-wide SSE).
+#if defined(__x86_64__) && defined(__ELF__)
+#define TANDEM_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define TANDEM_CLONES
+#endif
+
+// Reductions run in this many partial sums, each in order, combined in a fixed tree: the compiler
+// makes the lanes vector registers (a single running sum it may not reorder, so it stays scalar).
+#define LANES 8
 
 // e^x for GELU and softmax: 2^k p(r) with r = x - k ln 2 in [-ln2/2, ln2/2] (Cody-Waite split) and a degree-6
 // Taylor polynomial, relative error below 2e-7; branch-free so the loops around it vectorize
