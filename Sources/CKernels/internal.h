@@ -14,6 +14,10 @@
 // makes the lanes vector registers (a single running sum it may not reorder, so it stays scalar).
 #define LANES 8
 
+static inline float lane_total(const float *acc) {
+    return ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+}
+
 // e^x for GELU and softmax: 2^k p(r) with r = x - k ln 2 in [-ln2/2, ln2/2] (Cody-Waite split) and a degree-6
 // Taylor polynomial, relative error below 2e-7; branch-free so the loops around it vectorize
 // (glibc's expf and erff are scalar calls).

@@ -118,3 +118,63 @@ TANDEM_CLONES
 void tandem_relu_backward(const float *restrict x, const float *restrict g, float *restrict gx, size_t n) {
     for (size_t i = 0; i < n; i++) gx[i] += x[i] > 0 ? g[i] : 0;
 }
+
+// Layer norm over rows of d: mean and 1/std per row in stats[2r], stats[2r+1].
+TANDEM_CLONES
+void tandem_layer_norm(const float *restrict x, float *restrict y, long rows, long d, const float *restrict w,
+                       const float *restrict b, float eps, float *restrict stats) {
+    for (long r = 0; r < rows; r++) {
+        const float *row = x + r * d;
+        float s[LANES] = {0}, q[LANES] = {0};
+        long j = 0;
+        for (; j + LANES <= d; j += LANES)
+            for (int l = 0; l < LANES; l++) s[l] += row[j + l];
+        float sum = lane_total(s);
+        for (; j < d; j++) sum += row[j];
+        const float mean = sum / (float)d;
+        for (j = 0; j + LANES <= d; j += LANES)
+            for (int l = 0; l < LANES; l++) q[l] += (row[j + l] - mean) * (row[j + l] - mean);
+        float squares = lane_total(q);
+        for (; j < d; j++) squares += (row[j] - mean) * (row[j] - mean);
+        const float inv = 1.0f / __builtin_sqrtf(squares / (float)d + eps);
+        stats[2 * r] = mean;
+        stats[2 * r + 1] = inv;
+        float *o = y + r * d;
+        for (j = 0; j < d; j++) o[j] = (row[j] - mean) * inv * w[j] + b[j];
+    }
+}
+
+// Layer norm's backward: gx += inv (g w - mean(g w) - xhat mean(g w xhat)); gw += g xhat; gb += g
+// (any of the three may be NULL).
+TANDEM_CLONES
+void tandem_layer_norm_backward(const float *restrict x, const float *restrict g, long rows, long d,
+                                const float *restrict w, const float *restrict stats, float *restrict gx,
+                                float *restrict gw, float *restrict gb) {
+    for (long r = 0; r < rows; r++) {
+        const float *row = x + r * d, *gr = g + r * d;
+        const float mean = stats[2 * r], inv = stats[2 * r + 1];
+        float sg[LANES] = {0}, sgx[LANES] = {0};
+        long j = 0;
+        for (; j + LANES <= d; j += LANES) {
+            for (int l = 0; l < LANES; l++) {
+                const float xhat = (row[j + l] - mean) * inv, dxhat = gr[j + l] * w[j + l];
+                sg[l] += dxhat;
+                sgx[l] += dxhat * xhat;
+            }
+        }
+        float sum_g = lane_total(sg), sum_gx = lane_total(sgx);
+        for (; j < d; j++) {
+            const float xhat = (row[j] - mean) * inv, dxhat = gr[j] * w[j];
+            sum_g += dxhat;
+            sum_gx += dxhat * xhat;
+        }
+        if (gw)
+            for (j = 0; j < d; j++) gw[j] += gr[j] * ((row[j] - mean) * inv);
+        if (gb)
+            for (j = 0; j < d; j++) gb[j] += gr[j];
+        if (!gx) continue;
+        const float mean_g = sum_g / (float)d, mean_gx = sum_gx / (float)d;
+        float *dst = gx + r * d;
+        for (j = 0; j < d; j++) dst[j] += inv * (gr[j] * w[j] - mean_g - (row[j] - mean) * inv * mean_gx);
+    }
+}

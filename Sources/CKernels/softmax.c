@@ -3,17 +3,13 @@
 #include "ckernels.h"
 #include "internal.h"
 
-static inline float lane_sum(const float *acc) {
-    return ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
-}
-
 // sum of a[i] * b[i] (b NULL: of a[i]) in eight lanes, then the tail in order.
 static inline float dot(const float *restrict a, const float *restrict b, long n) {
     float acc[LANES] = {0};
     long i = 0;
     for (; i + LANES <= n; i += LANES)
         for (int l = 0; l < LANES; l++) acc[l] += a[i + l] * (b ? b[i + l] : 1.0f);
-    float s = lane_sum(acc);
+    float s = lane_total(acc);
     for (; i < n; i++) s += a[i] * (b ? b[i] : 1.0f);
     return s;
 }

@@ -136,56 +136,11 @@ extension Tensor {
         let rows = count / d
         let stats = Tensor.empty([rows, 2])  // mean, 1/std per row, kept for backward
         let y = Tensor.empty(shape)
-        let x = data
-        let out = y.data
-        let w = weight.data
-        let b = bias.data
-        let st = stats.data
-        for r in 0..<rows {
-            let row = x + r * d
-            var sum: Float = 0
-            for j in 0..<d { sum += row[j] }
-            let mean = sum / Float(d)
-            var squares: Float = 0
-            for j in 0..<d {
-                let c = row[j] - mean
-                squares += c * c
-            }
-            let inv = 1 / sqrtf(squares / Float(d) + eps)
-            st[2 * r] = mean
-            st[2 * r + 1] = inv
-            let o = out + r * d
-            for j in 0..<d { o[j] = (row[j] - mean) * inv * w[j] + b[j] }
-        }
+        tandem_layer_norm(data, y.data, rows, d, weight.data, bias.data, eps, stats.data)
         return Tensor.record(y, "layer_norm", [self, weight, bias]) { _, g in
-            let gx = self.requiresGrad ? self.gradData() : nil
-            let gw = weight.requiresGrad ? weight.gradData() : nil
-            let gb = bias.requiresGrad ? bias.gradData() : nil
-            let st = stats.data
-            for r in 0..<rows {
-                let row = x + r * d
-                let gr = g + r * d
-                let mean = st[2 * r]
-                let inv = st[2 * r + 1]
-                var sumG: Float = 0
-                var sumGX: Float = 0  // of dxhat = g * w, and dxhat * xhat
-                for j in 0..<d {
-                    let xhat = (row[j] - mean) * inv
-                    let dxhat = gr[j] * w[j]
-                    sumG += dxhat
-                    sumGX += dxhat * xhat
-                    gw?[j] += gr[j] * xhat
-                    gb?[j] += gr[j]
-                }
-                guard let gx else { continue }
-                let meanG = sumG / Float(d)
-                let meanGX = sumGX / Float(d)
-                let dst = gx + r * d
-                for j in 0..<d {
-                    let xhat = (row[j] - mean) * inv
-                    dst[j] += inv * (gr[j] * w[j] - meanG - xhat * meanGX)
-                }
-            }
+            tandem_layer_norm_backward(
+                self.data, g, rows, d, weight.data, stats.data, self.requiresGrad ? self.gradData() : nil,
+                weight.requiresGrad ? weight.gradData() : nil, bias.requiresGrad ? bias.gradData() : nil)
         }
     }
 }

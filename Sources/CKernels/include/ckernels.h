@@ -37,6 +37,15 @@ void tandem_batch_norm_backward_input(const float *restrict g, const float *rest
                                       long c, long s, const float *restrict k, const float *restrict mean_g,
                                       const float *restrict mean, const float *restrict slope);
 
+/// Layer norm over rows of d features: y = (x - mean) / std * w + b; stats gets mean and 1/std per row.
+void tandem_layer_norm(const float *restrict x, float *restrict y, long rows, long d, const float *restrict w,
+                       const float *restrict b, float eps, float *restrict stats);
+
+/// Layer norm's backward from the forward's stats; gx, gw, gb accumulate and may each be NULL.
+void tandem_layer_norm_backward(const float *restrict x, const float *restrict g, long rows, long d,
+                                const float *restrict w, const float *restrict stats, float *restrict gx,
+                                float *restrict gw, float *restrict gb);
+
 /// y = max(x, 0), NaN kept (as PyTorch's relu).
 void tandem_relu(const float *restrict x, float *restrict y, size_t n);
 
