@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 
 /// A world of one: no MPI at all (single-node debug mode, plain `tandem train`).
@@ -34,7 +35,12 @@ final class CompletedRequest: CommRequest {
 
 /// Prints `message` (one line) on stderr and exits the process.
 func exitWithMessage(_ code: Int32, _ message: String) -> Never {
-    fputs(message.hasSuffix("\n") ? message : message + "\n", stderr)
-    fflush(stderr)
+    printLine(toStandardError: message)
     exit(code)
+}
+
+/// Writes `message` and a newline (unless it ends with one) to stderr, unbuffered: a message
+/// printed just before an abort must not wait in a stdio buffer.
+func printLine(toStandardError message: String) {
+    FileHandle.standardError.write(Data((message.hasSuffix("\n") ? message : message + "\n").utf8))
 }

@@ -33,11 +33,9 @@ public final class MPICommunicator: Communicator {
         _ = MPI_Comm_size(comm, &s)
         rank = Int(r)
         size = Int(s)
-        let world = comm
         watchdog = Watchdog(timeout: timeout, setting: timeoutSetting, rank: rank) { message in
-            fputs(message + "\n", stderr)
-            fflush(stderr)
-            MPI_Abort(world, 3)
+            printLine(toStandardError: message)
+            MPI_Abort(cmpi_comm_world(), 3)  // the communicator this class uses
             _exit(3)
         }
     }
@@ -69,7 +67,7 @@ public final class MPICommunicator: Communicator {
         var buf = [CChar](repeating: 0, count: Int(cmpi_max_error_string()) + 1)
         var len: Int32 = 0
         MPI_Error_string(code, &buf, &len)
-        return String(cString: buf)
+        return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     @inline(__always) func check(_ rc: Int32, _ call: String) throws {
@@ -151,8 +149,7 @@ public final class MPICommunicator: Communicator {
     }
 
     public func abort(code: Int32, message: String) -> Never {
-        fputs(message.hasSuffix("\n") ? message : message + "\n", stderr)
-        fflush(stderr)
+        printLine(toStandardError: message)
         MPI_Abort(comm, code)
         _exit(code)
     }

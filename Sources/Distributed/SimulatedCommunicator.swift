@@ -1,8 +1,11 @@
 import Foundation
+import Synchronization
 
 /// N ranks as threads of one process: `--simulate-ranks N` reproduces an N-rank run under a
 /// debugger, and tests use it to check collectives without mpirun. Sums are taken in rank order.
-public final class SimulatedWorld {
+///
+/// Sendable because its counters change only under `cond`, and each rank writes only its own slot.
+public final class SimulatedWorld: @unchecked Sendable {
     public let size: Int
     /// Seconds a rank waits at a collective before it reports a stall.
     public let timeout: Double
@@ -29,23 +32,16 @@ public final class SimulatedWorld {
     /// Runs `body` once per rank, each on its own thread, and waits for all; rethrows the first error.
     public static func run(
         size: Int, timeout: Double = 300, timeoutSetting: String = "the collective timeout",
-        _ body: @escaping (SimulatedCommunicator) throws -> Void
+        _ body: @escaping @Sendable (SimulatedCommunicator) throws -> Void
     ) throws {
         let world = SimulatedWorld(size: size, timeout: timeout, timeoutSetting: timeoutSetting)
-        final class Errors {
-            var list: [Error?]
-            init(_ n: Int) { list = Array(repeating: nil, count: n) }
-        }
-        let errors = Errors(size)
-        let lock = NSLock()
+        let errors = Mutex<[(any Error)?]>(Array(repeating: nil, count: size))
         let group = DispatchGroup()
         for r in 0..<size {
             group.enter()
             let t = Thread {
                 do { try body(SimulatedCommunicator(world: world, rank: r)) } catch {
-                    lock.lock()
-                    errors.list[r] = error
-                    lock.unlock()
+                    errors.withLock { $0[r] = error }
                     world.breakWorld("rank \(r) failed: \(error)")
                 }
                 group.leave()
@@ -54,7 +50,7 @@ public final class SimulatedWorld {
             t.start()
         }
         group.wait()
-        if let e = errors.list.compactMap({ $0 }).first { throw e }
+        if let e = errors.withLock({ $0.compactMap { $0 }.first }) { throw e }
     }
 
     func breakWorld(_ why: String) {

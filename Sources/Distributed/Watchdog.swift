@@ -5,13 +5,16 @@ import Foundation
 ///
 /// Each collective runs inside `watch`, which records (sequence number, description, start);
 /// a background thread checks the record and calls `onTimeout` with a message naming it.
-public final class Watchdog {
+///
+/// Sendable because the checking thread reads `current` and `fired` only under `lock`, and
+/// `sequence` is touched only by the thread that runs the collectives.
+public final class Watchdog: @unchecked Sendable {
     /// Seconds a collective may take.
     public let timeout: Double
     /// What the user calls that limit (a config key), named in the message.
     private let setting: String
     private let rank: Int
-    private let onTimeout: (String) -> Void
+    private let onTimeout: @Sendable (String) -> Void
     private let lock = NSLock()
     private var current: (seq: Int, what: String, start: Double)?
     private var fired = false
@@ -19,7 +22,8 @@ public final class Watchdog {
     public private(set) var sequence = 0
 
     public init(
-        timeout: Double, setting: String = "the collective timeout", rank: Int, onTimeout: @escaping (String) -> Void
+        timeout: Double, setting: String = "the collective timeout", rank: Int,
+        onTimeout: @escaping @Sendable (String) -> Void
     ) {
         precondition(timeout > 0, "Watchdog: timeout must be positive")
         self.timeout = timeout

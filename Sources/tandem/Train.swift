@@ -48,6 +48,7 @@ struct Train: ParsableCommand {
             options.configFile = config
             if let n = simulateRanks {
                 if MPICommunicator.isLaunchedByMPI { throw ValidationError("--simulate-ranks runs without mpirun") }
+                let options = options  // the ranks' threads share a constant copy
                 try SimulatedWorld.run(
                     size: n, timeout: cfg.distributed.timeoutS, timeoutSetting: "distributed.timeout_s"
                 ) { raw in

@@ -2,20 +2,18 @@ import CommChecks
 import Distributed
 import Foundation
 import Tensor
+import TestSupport
 import Testing
 
 @Suite struct SimulatedCommunicatorTests {
     @Test(arguments: [1, 2, 3, 4])
     func everyCollective(ranks: Int) throws {
-        let lock = NSLock()
-        var failures: [String] = []
+        let failures = Shared<[String]>([])
         try SimulatedWorld.run(size: ranks, timeout: 30) { c in
             let f = try CommChecks.all(c)
-            lock.lock()
-            failures += f
-            lock.unlock()
+            failures.withLock { $0 += f }
         }
-        #expect(failures.isEmpty, "\(failures)")
+        #expect(failures.current.isEmpty, "\(failures.current)")
     }
 
     @Test func localCommunicatorPassesTheSameChecks() throws {
@@ -53,24 +51,21 @@ import Testing
     @Test func exactModeIsBitIdenticalAcrossWorldSizes() throws {
         let length = 777
         let v = 4
-        func shard(_ k: Int) -> [Float] { Tensor.randomNormal([length], std: 3, seed: 5, stream: UInt32(k)).scalars }
+        @Sendable func shard(_ k: Int) -> [Float] {
+            Tensor.randomNormal([length], std: 3, seed: 5, stream: UInt32(k)).scalars
+        }
         var results: [[Float]] = []
         for n in [1, 2, 4] {
-            var got = [Float]()
-            let lock = NSLock()
+            let got = Shared<[Float]>([])
             try SimulatedWorld.run(size: n, timeout: 30) { c in
                 let reducer = ExactReducer(length: length, virtualShards: v, communicator: c)
                 let ptrs = CommChecks.buffers(reducer.localShards.map(shard))
                 defer { ptrs.forEach { $0.deallocate() } }
                 try reducer.reduce(ptrs)
                 let mine = Array(UnsafeBufferPointer(start: ptrs[0], count: length))
-                if c.rank == 0 {
-                    lock.lock()
-                    got = mine
-                    lock.unlock()
-                }
+                if c.rank == 0 { got.withLock { $0 = mine } }
             }
-            results.append(got)
+            results.append(got.current)
         }
         #expect(results[0].count == length)
         #expect(results[0] == results[1] && results[1] == results[2])

@@ -3,15 +3,15 @@ import Tensor
 
 /// The PyTorch golden values in Tests/Fixtures/torch_reference.json (a copy of
 /// ../shared/fixtures; see its README for the layout).
-public struct FixtureTensor: Decodable {
+public struct FixtureTensor: Decodable, Sendable {
     public let shape: [Int]
     public let data: [Double]
     public var tensor: Tensor { Tensor(data.map(Float.init), shape: shape) }
 }
 
-public struct FixtureCase: Decodable {
+public struct FixtureCase: Decodable, Sendable {
     /// The few attributes tests read (others in the file are ignored).
-    public struct Attrs: Decodable {
+    public struct Attrs: Decodable, Sendable {
         public let mask: FixtureTensor?
         public let p: Double?
         public let names: [String]?

@@ -2,7 +2,7 @@ import Tensor
 import Testing
 
 /// A Float32 tolerance: |actual - expected| <= abs + rel * |expected|.
-public struct Tolerance {
+public struct Tolerance: Sendable {
     public init(abs: Double, rel: Double) {
         self.abs = abs
         self.rel = rel
@@ -17,7 +17,7 @@ public struct Tolerance {
 }
 
 /// Where random test inputs live.
-public enum Domain {
+public enum Domain: Sendable {
     case any  // uniform in [-2, 2] but at least 0.2 from 0 (away from kinks)
     case positive  // uniform in [0.5, 2]
     case distinct  // a shuffled grid with spacing 0.1: no ties for max/pool

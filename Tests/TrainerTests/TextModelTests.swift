@@ -1,5 +1,6 @@
 import Foundation
 import Tandem
+import TestSupport
 import Testing
 
 /// A small word list: enough text for a few dozen windows of 12 characters.
@@ -34,9 +35,7 @@ func textConfig(_ path: String, steps: Int, exact: Bool = false, dropout: Float 
 func trainText(_ cfg: TrainingConfig, ranks: Int, runDir: String? = nil, resume: String? = nil, stopAt: Int? = nil)
     throws -> (weights: [[Float]], model: Module?, trainer: Trainer?)
 {
-    var weights: [[Float]] = []
-    var kept: (Module, Trainer)?
-    let lock = NSLock()
+    let result = Shared<(weights: [[Float]], kept: (Module, Trainer)?)>(([], nil))
     try SimulatedWorld.run(size: ranks, timeout: 120) { comm in
         let t = try Trainer(
             config: cfg, communicator: comm, options: RunOptions(runDirectory: runDir, resume: resume, quiet: true))
@@ -46,14 +45,10 @@ func trainText(_ cfg: TrainingConfig, ranks: Int, runDir: String? = nil, resume:
             }
         }
         try t.fit()
-        if comm.rank == 0 {
-            lock.lock()
-            weights = t.model.stateDict.map(\.tensor.scalars)
-            kept = (t.model, t)
-            lock.unlock()
-        }
+        if comm.rank == 0 { result.withLock { $0 = (t.model.stateDict.map(\.tensor.scalars), (t.model, t)) } }
     }
     StopSignal.reset()
+    let (weights, kept) = result.current
     return (weights, kept?.0, kept?.1)
 }
 

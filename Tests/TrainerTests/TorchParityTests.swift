@@ -1,6 +1,7 @@
 import Foundation
 import Tandem
 import TandemConfig
+import TestSupport
 import Testing
 
 /// Tandem against PyTorch, end to end: from the same initial weights and the same data order,
@@ -16,19 +17,17 @@ extension TrainerTests {
         func run(_ name: String, ranks: Int, overrides: [String] = [], plainBatchNorm: Bool = false) throws
             -> NamedTensors
         {
-            var cfg = try ConfigLoading.load(Self.folder + "/\(name).yaml", overrides: overrides)
-            if plainBatchNorm { cfg.model = Self.unsynchronized(cfg.model) }
-            var state: NamedTensors = []
-            let lock = NSLock()
+            var loaded = try ConfigLoading.load(Self.folder + "/\(name).yaml", overrides: overrides)
+            if plainBatchNorm { loaded.model = Self.unsynchronized(loaded.model) }
+            let cfg = loaded
+            let state = Shared<NamedTensors>([])
             try SimulatedWorld.run(size: ranks, timeout: 120) { comm in
                 let options = RunOptions(initFrom: Self.folder + "/\(name)-init.safetensors", quiet: true)
                 let t = try Trainer(config: cfg, communicator: comm, options: options)
                 try t.fit()
-                lock.lock()
-                if comm.rank == 0 { state = t.model.stateDict }
-                lock.unlock()
+                if comm.rank == 0 { state.withLock { $0 = t.model.stateDict } }
             }
-            return state
+            return state.current
         }
 
         /// The specs with every batch norm's `sync` off (exact mode normalizes per virtual shard).

@@ -1,5 +1,6 @@
 import Foundation
 import Tandem
+import TestSupport
 import Testing
 
 /// A small classification problem held in memory: 8 features, 3 classes.
@@ -39,10 +40,8 @@ func train(
     stopAt: Int? = nil, poison: Int? = nil, debug: Bool = false
 ) throws -> (weights: [[Float]], events: [MetricsRecord], replicas: [[[Float]]]) {
     let data = TrainingData(train: try blobs(count: 200, seed: 1, poison: poison), test: try blobs(count: 90, seed: 2))
-    var weights: [[Float]] = []
-    var events: [MetricsRecord] = []
-    var replicas = [[[Float]]](repeating: [], count: ranks)
-    let lock = NSLock()
+    let events = Shared<[MetricsRecord]>([])
+    let replicas = Shared([[[Float]]](repeating: [], count: ranks))
     try SimulatedWorld.run(size: ranks, timeout: 60) { comm in
         let model = try ModelBuilder.build(cfg.model, sampleShape: [8], seed: cfg.seed)
         // Every rank gets the run directory, as under mpirun; only rank 0 writes to it.
@@ -52,22 +51,19 @@ func train(
             t.onEvent = { e in
                 switch e {
                 case .train(let r), .test(let r):
-                    lock.lock()
-                    events.append(r)
-                    lock.unlock()
+                    events.withLock { $0.append(r) }
                     if let stopAt, r.step == stopAt, r.split == "train" { StopSignal.request() }
                 default: break
                 }
             }
         }
         try t.fit()
-        lock.lock()
-        replicas[comm.rank] = model.stateDict.map(\.tensor.scalars)
-        if comm.rank == 0 { weights = replicas[0] }
-        lock.unlock()
+        let mine = model.stateDict.map(\.tensor.scalars)
+        replicas.withLock { $0[comm.rank] = mine }
     }
+    let all = replicas.current
     StopSignal.reset()
-    return (weights, events, replicas)
+    return (all[0], events.current, all)
 }
 
 /// Two runs' weights: the same number of tensors of the same sizes, and not none.
@@ -255,13 +251,13 @@ func tempDir() -> String {
     /// A frozen first layer stays bit-for-bit as it was under AdamW's decoupled weight decay, on
     /// two ranks; it has no optimizer state and no room in the gradient buckets.
     @Test func frozenParametersStayExactlyAsTheyWere() throws {
-        var cfg = config(steps: 10, optimizer: .adamw())
-        cfg.optimizer.weightDecay = 0.5
+        var decaying = config(steps: 10, optimizer: .adamw())
+        decaying.optimizer.weightDecay = 0.5
+        let cfg = decaying
         let data = TrainingData(train: try blobs(count: 200, seed: 1), test: try blobs(count: 90, seed: 2))
-        let lock = NSLock()
-        var results:
-            [(frozenBefore: [[Float]], frozenAfter: [[Float]], trainedMoved: Bool, state: [String], stateSize: Int)] =
-                []
+        let shared = Shared<
+            [(frozenBefore: [[Float]], frozenAfter: [[Float]], trainedMoved: Bool, state: [String], stateSize: Int)]
+        >([])
         try SimulatedWorld.run(size: 2, timeout: 60) { comm in
             let model = try ModelBuilder.build(cfg.model, sampleShape: [8], seed: cfg.seed)
             let named = model.namedParameters
@@ -274,14 +270,12 @@ func tempDir() -> String {
                 options: RunOptions(quiet: true))
             try t.fit()
             let state = t.optimizer.stateDict().tensors.map(\.name)
-            lock.lock()
-            results.append(
-                (
-                    before, frozen.map(\.scalars), named.last!.tensor.scalars != trainedBefore, state,
-                    t.optimizer.parameters.count
-                ))
-            lock.unlock()
+            let moved = named.last!.tensor.scalars != trainedBefore
+            shared.withLock {
+                $0.append((before, frozen.map(\.scalars), moved, state, t.optimizer.parameters.count))
+            }
         }
+        let results = shared.current
         #expect(results.count == 2)
         for r in results {
             #expect(r.frozenBefore.count == 2 && r.frozenBefore == r.frozenAfter)
