@@ -49,7 +49,9 @@ let package = Package(
         .target(name: "Optim", dependencies: ["Tensor"], swiftSettings: swift6),
         .target(name: "Data", dependencies: ["Tensor", "CZlib"], swiftSettings: swift6),
         .target(name: "Distributed", dependencies: ["CMPI", "Tensor"], swiftSettings: swift6),
-        .target(name: "Trainer", dependencies: ["Tensor", "NN", "Optim", "Data", "Distributed", "CZlib"]),
+        .target(
+            name: "Trainer", dependencies: ["Tensor", "NN", "Optim", "Data", "Distributed", "CZlib"],
+            swiftSettings: swift6),
         // One import for Swift users: re-exports every layer of the stack.
         .target(name: "Tandem", dependencies: ["Tensor", "NN", "Optim", "Data", "Distributed", "Trainer"]),
         // YAML configs and `--set` overrides (the CLI's reader; a library so tests and fuzzers reach it).

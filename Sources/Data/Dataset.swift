@@ -2,16 +2,16 @@
 
 /// Samples held compactly in memory: images as bytes, tables and sequences as floats, with
 /// class labels or regression targets. Batches are converted to Float32 on demand.
-public final class Dataset {
+public final class Dataset: Sendable {
     /// Feature storage.
-    public enum Features {
+    public enum Features: Sendable {
         /// One byte per value (images); converted per batch.
         case bytes([UInt8])
         /// Float values (tables, sequences).
         case floats([Float])
     }
     /// What a sample is to be predicted as.
-    public enum Targets {
+    public enum Targets: Sendable {
         /// Class indices in 0..<classes.
         case classes([Int32], classes: Int)
         /// `width` values per sample.

@@ -41,6 +41,11 @@ func exitWithMessage(_ code: Int32, _ message: String) -> Never {
 
 /// Writes `message` and a newline (unless it ends with one) to stderr, unbuffered: a message
 /// printed just before an abort must not wait in a stdio buffer.
-func printLine(toStandardError message: String) {
-    FileHandle.standardError.write(Data((message.hasSuffix("\n") ? message : message + "\n").utf8))
+public func printLine(toStandardError message: String) {
+    write(toStandardError: message.hasSuffix("\n") ? message : message + "\n")
+}
+
+/// Writes `text` to stderr as it is, unbuffered (also from threads: no shared stdio state).
+public func write(toStandardError text: String) {
+    FileHandle.standardError.write(Data(text.utf8))
 }

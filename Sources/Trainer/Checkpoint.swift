@@ -78,7 +78,9 @@ public struct CheckpointManifest: Codable {
 }
 
 /// A checkpoint in memory: copies taken at a step boundary, written later on a background thread.
-public struct CheckpointSnapshot {
+/// Sendable because its tensors are copies made for the writer: once submitted, only the
+/// writer's queue reads them.
+public struct CheckpointSnapshot: @unchecked Sendable {
     public var manifest: CheckpointManifest
     public var model: NamedTensors
     public var optimizer: NamedTensors

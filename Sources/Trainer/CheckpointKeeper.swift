@@ -2,7 +2,10 @@ import Foundation
 
 /// Rank 0's checkpoint bookkeeping: the writer, which checkpoint is newest and which is best
 /// (for keep_best), and pruning. Other ranks hold none (`Trainer.keeper` is nil there).
-final class CheckpointKeeper {
+///
+/// Sendable because the best-so-far fields are touched only by the training thread and
+/// `bestCheckpoint` only on the writer's serial queue.
+final class CheckpointKeeper: @unchecked Sendable {
     let directory: String
     let config: CheckpointConfig
     private let writer = CheckpointWriter()
@@ -31,7 +34,7 @@ final class CheckpointKeeper {
     }
 
     /// Queues a write; `isBest` marks it as the one keep_best keeps. `then` runs after success.
-    func save(_ snapshot: CheckpointSnapshot, isBest: Bool, then: @escaping (String) -> Void) {
+    func save(_ snapshot: CheckpointSnapshot, isBest: Bool, then: @escaping @Sendable (String) -> Void) {
         let keepLast = config.keepLast
         let directory = self.directory
         writer.submit(snapshot, into: directory) { [weak self] path in

@@ -5,7 +5,10 @@ import Foundation
 /// At most `maxQueued` snapshots wait or are being written: when the disk is slower than the
 /// checkpoint rate, `submit` waits for room instead of piling up snapshot copies in memory.
 /// After a failure, queued snapshots are dropped (no new half-written folders).
-final class CheckpointWriter {
+///
+/// Sendable because `written` and `failure` change only under `lock`; the queue and the
+/// semaphore are thread-safe.
+final class CheckpointWriter: @unchecked Sendable {
     static let maxQueued = 2
     private let queue = DispatchQueue(label: "tandem.checkpoint")
     private let room = DispatchSemaphore(value: maxQueued)
@@ -29,7 +32,7 @@ final class CheckpointWriter {
     }
 
     /// Queues a write; `then` runs on the writer's queue after success (pruning, events).
-    func submit(_ snapshot: CheckpointSnapshot, into directory: String, then: @escaping (String) -> Void) {
+    func submit(_ snapshot: CheckpointSnapshot, into directory: String, then: @escaping @Sendable (String) -> Void) {
         room.wait()
         queue.async {
             defer { self.room.signal() }

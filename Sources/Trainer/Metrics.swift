@@ -1,3 +1,4 @@
+import Distributed
 import Foundation
 
 /// Running sums a rank keeps between log lines, in Float64: summed across ranks with one small
@@ -21,7 +22,7 @@ public struct MetricSums: Equatable {
 }
 
 /// One line of metrics.jsonl.
-public struct MetricsRecord {
+public struct MetricsRecord: Sendable {
     public var step: Int
     public var epoch: Int
     public var split: String
@@ -91,10 +92,9 @@ final class MetricsLog {
         guard !failed else { return }
         do { try handle.write(contentsOf: Data((r.jsonLine + "\n").utf8)) } catch {
             failed = true
-            fputs(
-                "tandem: warning: \(path): cannot append metrics (\(Checkpoint.describe(error))); metrics are no "
-                    + "longer logged\n",
-                stderr)
+            write(
+                toStandardError: "tandem: warning: \(path): cannot append metrics (\(Checkpoint.describe(error))); "
+                    + "metrics are no longer logged\n")
         }
     }
 

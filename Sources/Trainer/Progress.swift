@@ -1,3 +1,4 @@
+import Distributed
 import Foundation
 import Glibc
 
@@ -16,8 +17,8 @@ final class Progress {
 
     func line(_ s: String) {
         guard !quiet else { return }
-        if isTerminal { fputs("\r\u{1B}[2K", stderr) }
-        fputs(s + "\n", stderr)
+        if isTerminal { write(toStandardError: "\r\u{1B}[2K") }
+        write(toStandardError: s + "\n")
     }
 
     /// Called every step; draws at most ten times a second on a terminal.
@@ -31,13 +32,12 @@ final class Progress {
         let filled = Int(frac * Double(width))
         let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
         let eta = frac > 0 ? elapsed / frac - elapsed : 0
-        fputs(
-            "\r\u{1B}[2Kepoch \(epoch + 1) \(bar) \(step)/\(totalSteps)  loss \(fmt(loss, 4))  "
-                + "\(Int(samplesPerSecond)) samples/s  ETA \(clock(eta))",
-            stderr)
+        write(
+            toStandardError: "\r\u{1B}[2Kepoch \(epoch + 1) \(bar) \(step)/\(totalSteps)  loss \(fmt(loss, 4))  "
+                + "\(Int(samplesPerSecond)) samples/s  ETA \(clock(eta))")
     }
 
-    func finish() { if isTerminal && !quiet { fputs("\r\u{1B}[2K", stderr) } }
+    func finish() { if isTerminal && !quiet { write(toStandardError: "\r\u{1B}[2K") } }
 }
 
 func fmt(_ x: Double, _ digits: Int) -> String { x.isFinite ? String(format: "%.\(digits)f", x) : "\(x)" }

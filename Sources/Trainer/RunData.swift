@@ -2,7 +2,7 @@ import Data
 import Foundation
 
 /// The training and test sets of a run, with how their samples become network input.
-public struct TrainingData {
+public struct TrainingData: Sendable {
     public var train: Dataset
     public var test: Dataset
     public var preprocessing: Preprocessing

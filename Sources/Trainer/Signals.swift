@@ -3,7 +3,9 @@ import Glibc
 /// SIGTERM and SIGINT only raise a flag; the training loop polls it at each step boundary and
 /// all ranks agree on it through one allreduce, so they stop at the same step and checkpoint.
 public enum StopSignal {
-    private static let flag: UnsafeMutablePointer<Int32> = {
+    /// One word a signal handler may write (the only thing a handler may safely do); read at step
+    /// boundaries. A raw pointer, not a Swift global, so the handler touches no Swift runtime.
+    nonisolated(unsafe) private static let flag: UnsafeMutablePointer<Int32> = {
         let p = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
         p.initialize(to: 0)
         return p

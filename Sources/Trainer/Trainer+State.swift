@@ -65,7 +65,9 @@ extension Trainer {
             if spec == "auto" {
                 guard let dir = checkpointDirectory else { throw TrainerError("--resume auto needs a run directory") }
                 // Warnings and the resume note print even with --quiet: they say what the run did.
-                path = Checkpoint.newestValid(in: dir) { warning in fputs("tandem: warning: \(warning)\n", stderr) }
+                path = Checkpoint.newestValid(in: dir) { warning in
+                    write(toStandardError: "tandem: warning: \(warning)\n")
+                }
             }
             guard let path else { return }
             let ck = try Checkpoint.read(path)
@@ -99,12 +101,12 @@ extension Trainer {
                         : "; saved with \(m.worldSize) ranks, now \(communicator.size): same samples, numerically "
                             + "close (not bit-identical) in fast mode"
                 }
-                fputs(note + "\n", stderr)
+                write(toStandardError: note + "\n")
             }
         }
         try state.withUnsafeMutableBytes { try communicator.at().broadcast($0, root: 0) }
         guard state[0] == 1 else {
-            if rank0 { fputs("tandem: no valid checkpoint to resume from; starting at step 0\n", stderr) }
+            if rank0 { write(toStandardError: "tandem: no valid checkpoint to resume from; starting at step 0\n") }
             return nil
         }
         for t in optimizer.stateTensors { try communicator.at().broadcast(t.storage.buffer, root: 0) }
@@ -168,9 +170,8 @@ extension Trainer {
             manifest: manifest, model: model.stateDict.map { ($0.name, $0.tensor.detached()) },
             optimizer: opt.tensors, optimizerMetadata: opt.metadata, modelCounters: model.counterNames)
         let step = self.step
-        keeper.save(snapshot, isBest: keeper.bestStep == step) { [weak self] path in
-            self?.onEvent?(.checkpoint(path: path, step: step))
-        }
+        let onEvent = self.onEvent
+        keeper.save(snapshot, isBest: keeper.bestStep == step) { path in onEvent?(.checkpoint(path: path, step: step)) }
     }
 
     /// Debug mode: all replicas must hold identical parameters and buffers (FNV-1a hash of their bytes).

@@ -107,7 +107,7 @@ extension Trainer: StepWork {
         message += ranks.isEmpty ? " (in the reduced gradients)" : " on rank \(ranks.joined(separator: ", "))"
         if config.train.onNonfinite == .skip {
             // Even with --quiet: a skipped step changes the run, the user must hear of it.
-            if rank0 { fputs(message + ": step skipped (on_nonfinite: skip)\n", stderr) }
+            if rank0 { write(toStandardError: message + ": step skipped (on_nonfinite: skip)\n") }
             return
         }
         if let op = AnomalyDetection.firstNonFiniteOp {

@@ -6,7 +6,7 @@ import NN
 import Optim
 
 /// How a run is driven beyond its config: where it writes, whether it resumes, debug checks.
-public struct RunOptions {
+public struct RunOptions: Sendable {
     /// Folder for metrics.jsonl, checkpoints/ and config.json; nil writes nothing (library use).
     public var runDirectory: String?
     /// "auto" (newest valid checkpoint in the run folder, if any) or a checkpoint folder.
@@ -60,8 +60,9 @@ public final class Trainer {
     public let optimizer: Optimizer
     public let communicator: Communicator
     public let options: RunOptions
-    /// Observers of metrics, checkpoints and stops.
-    public var onEvent: ((TrainerEvent) -> Void)?
+    /// Observers of metrics, checkpoints and stops: called on the training thread, except
+    /// `.checkpoint`, which comes from the checkpoint writer's thread (hence `@Sendable`).
+    public var onEvent: (@Sendable (TrainerEvent) -> Void)?
 
     /// Optimizer steps taken.
     public internal(set) var step = 0
@@ -253,10 +254,9 @@ public final class Trainer {
         onEvent?(.stopped(step: step, signal: signal))
         if rank0 {  // even with --quiet: this is what the user must know to continue
             let how = options.command.map { "resume with: \($0) --resume auto" } ?? "resume with --resume auto"
-            fputs(
-                "tandem: stopped by \(signal == SIGINT ? "SIGINT" : "SIGTERM") at step \(step); checkpoint "
-                    + "\(keeper?.last ?? "?"); \(how)\n",
-                stderr)
+            let name = signal == SIGINT ? "SIGINT" : "SIGTERM"
+            let checkpoint = keeper?.last ?? "?"
+            write(toStandardError: "tandem: stopped by \(name) at step \(step); checkpoint \(checkpoint); \(how)\n")
         }
         return FitResult(steps: step, test: lastTest?.sums, stoppedBySignal: true, lastCheckpoint: keeper?.last)
     }

@@ -1,5 +1,5 @@
 /// What a running Trainer reports to its observers (custom logging, dashboards, early stopping).
-public enum TrainerEvent {
+public enum TrainerEvent: Sendable {
     /// A training log interval ended (rank 0 and every other rank alike, with global figures).
     case train(MetricsRecord)
     /// An evaluation on the test split ended.
