@@ -9,10 +9,6 @@ import PackageDescription
 // link time, old class layouts at run time).
 let stack: [Target.Dependency] = ["Tandem", "Tensor", "NN", "Optim", "Data", "Distributed", "Trainer"]
 
-// Targets converted to the Swift 6 language mode (complete concurrency checking); the package
-// default stays 5 until every target builds clean in 6 (issue 14).
-let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
-
 let package = Package(
     name: "Tandem",
     products: [
@@ -44,14 +40,12 @@ let package = Package(
         .target(
             name: "COneDNN",
             linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp")]),
-        .target(name: "Tensor", dependencies: ["CBLAS", "CKernels", "COneDNN"], swiftSettings: swift6),
-        .target(name: "NN", dependencies: ["Tensor"], swiftSettings: swift6),
-        .target(name: "Optim", dependencies: ["Tensor"], swiftSettings: swift6),
-        .target(name: "Data", dependencies: ["Tensor", "CZlib"], swiftSettings: swift6),
-        .target(name: "Distributed", dependencies: ["CMPI", "Tensor"], swiftSettings: swift6),
-        .target(
-            name: "Trainer", dependencies: ["Tensor", "NN", "Optim", "Data", "Distributed", "CZlib"],
-            swiftSettings: swift6),
+        .target(name: "Tensor", dependencies: ["CBLAS", "CKernels", "COneDNN"]),
+        .target(name: "NN", dependencies: ["Tensor"]),
+        .target(name: "Optim", dependencies: ["Tensor"]),
+        .target(name: "Data", dependencies: ["Tensor", "CZlib"]),
+        .target(name: "Distributed", dependencies: ["CMPI", "Tensor"]),
+        .target(name: "Trainer", dependencies: ["Tensor", "NN", "Optim", "Data", "Distributed", "CZlib"]),
         // One import for Swift users: re-exports every layer of the stack.
         .target(name: "Tandem", dependencies: ["Tensor", "NN", "Optim", "Data", "Distributed", "Trainer"]),
         // YAML configs and `--set` overrides (the CLI's reader; a library so tests and fuzzers reach it).
@@ -81,6 +75,6 @@ let package = Package(
         .executableTarget(
             name: "tandem-mpi-check", dependencies: ["Distributed", "CommChecks"], path: "Tests/MPICheck"),
     ],
-    swiftLanguageModes: [.v5],
+    swiftLanguageModes: [.v6],
     cxxLanguageStandard: .cxx17
 )

@@ -5,7 +5,8 @@ public final class Prefetcher {
     private let queue = DispatchQueue(label: "tandem.prefetch")
     private var pending: DispatchWorkItem?
     /// The in-flight batch lands here: the work item owns the box, not the prefetcher, so a
-    /// prefetcher released mid-flight is never touched by its thread.
+    /// prefetcher released mid-flight is never touched by its thread. Sendable because the work
+    /// item writes `batch` once and `take()` reads it only after `wait()` on that item.
     private final class Box: @unchecked Sendable { var batch: Batch? }
     private var box = Box()
 

@@ -7,7 +7,7 @@ import Tensor
 /// figure launch/bench puts next to a workload's.
 func sgemmProbe(_ args: [Int]) {
     guard args.count == 3, args.allSatisfy({ $0 > 0 && $0 <= 16384 }) else {
-        fputs("tandem-bench: sgemm needs M K N, each 1...16384\n", stderr)
+        write(toStandardError: "tandem-bench: sgemm needs M K N, each 1...16384\n")
         exit(2)
     }
     let (m, k, n) = (args[0], args[1], args[2])
@@ -22,7 +22,7 @@ func sgemmProbe(_ args: [Int]) {
 /// each size (a workload's whole gradient), one line per size on rank 0.
 func allreduceProbe(_ sizes: [Int]) throws {
     guard !sizes.isEmpty, sizes.allSatisfy({ $0 > 0 && $0 <= 1 << 28 }) else {
-        fputs("tandem-bench: allreduce-at needs float counts, each 1...2^28\n", stderr)
+        write(toStandardError: "tandem-bench: allreduce-at needs float counts, each 1...2^28\n")
         exit(2)
     }
     let comm = try MPICommunicator(timeout: 300)
@@ -52,7 +52,7 @@ func allreduceProbe(_ sizes: [Int]) throws {
 /// figures for a workload's whole step, not one friendly shape.
 func denseProbe(_ args: [Int]) {
     guard args.count >= 3, args.allSatisfy({ $0 > 0 && $0 <= 16384 }) else {
-        fputs("tandem-bench: dense needs BATCH and at least two widths, each 1...16384\n", stderr)
+        write(toStandardError: "tandem-bench: dense needs BATCH and at least two widths, each 1...16384\n")
         exit(2)
     }
     let batch = args[0]

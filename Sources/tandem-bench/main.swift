@@ -1,3 +1,4 @@
+import Distributed
 import Glibc
 import Tensor
 
@@ -12,17 +13,18 @@ case "sgemm": sgemmProbe(args.dropFirst().compactMap { Int($0) })
 case "dense": denseProbe(args.dropFirst().compactMap { Int($0) })
 case "allreduce-at":
     do { try allreduceProbe(args.dropFirst().compactMap { Int($0) }) } catch {
-        fputs("tandem-bench: \(error)\n", stderr)
+        write(toStandardError: "tandem-bench: \(error)\n")
         exit(1)
     }
 case "allreduce":
     do { try allreduceBench() } catch {
-        fputs("tandem-bench: \(error)\n", stderr)
+        write(toStandardError: "tandem-bench: \(error)\n")
         exit(1)
     }
 default:
-    fputs(
-        "tandem-bench: unknown benchmark '\(what)'; available: kernels, conv, sgemm M K N, dense B W0 W1..., "
-            + "allreduce and allreduce-at FLOATS... (under mpirun)\n", stderr)
+    write(
+        toStandardError:
+            "tandem-bench: unknown benchmark '\(what)'; available: kernels, conv, sgemm M K N, dense B W0 W1..., "
+            + "allreduce and allreduce-at FLOATS... (under mpirun)\n")
     exit(2)
 }

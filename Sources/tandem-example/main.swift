@@ -35,8 +35,9 @@ config.train.maxSteps = CommandLine.arguments.dropFirst().first.flatMap(Int.init
 
 let trainer = try Trainer(
     model: model, data: data, config: config, communicator: comm, options: RunOptions(quiet: true))
+let rank = comm.rank
 trainer.onEvent = { event in  // custom logging, on rank 0 only
-    guard comm.rank == 0 else { return }
+    guard rank == 0 else { return }
     switch event {
     case .train(let r):
         print("step \(r.step): loss \(String(format: "%.4f", r.loss)), \(Int(r.samplesPerSecond ?? 0)) samples/s")

@@ -28,7 +28,7 @@ enum Launch {
         if !text.hasPrefix("tandem") { text = "tandem: " + text }
         text = text.split(whereSeparator: \.isNewline).joined(separator: " ")
         if let comm, comm.size > 1, !shared { comm.abort(code: code, message: text) }
-        if (comm?.rank ?? launcherRank) == 0 { fputs(text + "\n", stderr) }
+        if (comm?.rank ?? launcherRank) == 0 { write(toStandardError: text + "\n") }
         if let comm { finish(comm) }
         exit(code)
     }

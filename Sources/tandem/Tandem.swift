@@ -1,4 +1,5 @@
 import ArgumentParser
+import Distributed
 import Foundation
 
 /// The `tandem` command: one subcommand per file.
@@ -27,7 +28,7 @@ struct TandemCommand: ParsableCommand {
         } catch {
             guard exitCode(for: error) != .success else { exit(withError: error) }
             let text = message(for: error).split(whereSeparator: \.isNewline).joined(separator: " ")
-            fputs("tandem: \(text) (see tandem --help)\n", stderr)
+            write(toStandardError: "tandem: \(text) (see tandem --help)\n")
             Foundation.exit(2)
         }
     }

@@ -81,7 +81,8 @@ struct Train: ParsableCommand {
         for name in (try? fm.contentsOfDirectory(atPath: ckpt)) ?? [] where name.hasPrefix("step-") {
             let folder = ckpt + "/" + name
             guard let files = try? fm.contentsOfDirectory(atPath: folder), Set(files).isSubset(of: ours) else {
-                fputs("tandem: warning: --fresh leaves \(folder): it holds files Tandem did not write\n", stderr)
+                write(
+                    toStandardError: "tandem: warning: --fresh leaves \(folder): it holds files Tandem did not write\n")
                 continue
             }
             try? fm.removeItem(atPath: folder)

@@ -1,3 +1,4 @@
+import Distributed
 import Foundation
 // Coverage-guided fuzzing of Tandem's readers with libFuzzer (docs/RELIABILITY.md):
 //   swift build -c release --scratch-path .build-fuzz --product tandem-fuzz \
@@ -12,7 +13,7 @@ enum Harness {
         let name = ProcessInfo.processInfo.environment["TANDEM_FUZZ_TARGET"] ?? ""
         guard let reader = FuzzTargets.Reader(rawValue: name) else {
             let names = FuzzTargets.Reader.allCases.map(\.rawValue).joined(separator: ", ")
-            fputs("tandem-fuzz: set TANDEM_FUZZ_TARGET to one of \(names)\n", stderr)
+            write(toStandardError: "tandem-fuzz: set TANDEM_FUZZ_TARGET to one of \(names)\n")
             exit(2)
         }
         return reader

@@ -12,7 +12,7 @@ do {
     case "collectives":
         let comm = try MPICommunicator(timeout: 60)
         let failures = try CommChecks.all(comm)
-        for f in failures { fputs("FAIL \(f)\n", stderr) }
+        for f in failures { write(toStandardError: "FAIL \(f)\n") }
         let anyFailed = try comm.allreduce([failures.isEmpty ? 0 : 1])[0] > 0
         if comm.rank == 0 {
             print(anyFailed ? "collectives: FAILED on \(comm.size) ranks" : "collectives: ok on \(comm.size) ranks")
@@ -34,10 +34,10 @@ do {
         print("schedule: mismatch not detected")
         exit(0)
     default:
-        fputs("tandem-mpi-check: unknown mode \(mode)\n", stderr)
+        write(toStandardError: "tandem-mpi-check: unknown mode \(mode)\n")
         exit(2)
     }
 } catch {
-    fputs("tandem-mpi-check: \(error)\n", stderr)
+    write(toStandardError: "tandem-mpi-check: \(error)\n")
     exit(1)
 }

@@ -4,7 +4,7 @@ import TestSupport
 import Testing
 
 @Suite struct OptimizerTests {
-    typealias Make = (NamedTensors) -> Optimizer
+    typealias Make = @Sendable (NamedTensors) -> Optimizer
 
     static let cases: [(String, Make)] = [
         ("sgd", { SGD($0, learningRate: 0.05) }),
