@@ -26,6 +26,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         .systemLibrary(
@@ -45,7 +46,12 @@ let package = Package(
         .target(name: "Optim", dependencies: ["Tensor"]),
         .target(name: "Data", dependencies: ["Tensor", "CZlib"]),
         .target(name: "Distributed", dependencies: ["CMPI", "Tensor"]),
-        .target(name: "Trainer", dependencies: ["Tensor", "NN", "Optim", "Data", "Distributed", "CZlib"]),
+        .target(
+            name: "Trainer",
+            dependencies: [
+                "Tensor", "NN", "Optim", "Data", "Distributed", "CZlib",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         // One import for Swift users: re-exports every layer of the stack.
         .target(name: "Tandem", dependencies: ["Tensor", "NN", "Optim", "Data", "Distributed", "Trainer"]),
         // YAML configs and `--set` overrides (the CLI's reader; a library so tests and fuzzers reach it).
@@ -54,6 +60,7 @@ let package = Package(
             name: "tandem",
             dependencies: stack + [
                 "TandemConfig", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]),
         // The README's custom-model example (a Swift program using the Trainer API).
         .executableTarget(name: "tandem-example", dependencies: stack),
@@ -64,7 +71,9 @@ let package = Package(
         .testTarget(name: "NNTests", dependencies: ["NN", "Optim", "TestSupport"]),
         .testTarget(name: "DataTests", dependencies: ["Data", "CZlib"]),
         .target(name: "CommChecks", dependencies: ["Distributed", "Tensor"], path: "Tests/CommChecks"),
-        .testTarget(name: "TrainerTests", dependencies: stack + ["TandemConfig", "TestSupport"]),
+        .testTarget(
+            name: "TrainerTests",
+            dependencies: stack + ["TandemConfig", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "CommChecks", "Tensor", "TestSupport"]),
         // Every reader of untrusted input behind one entry point: bounded mutation tests in the
         // suite, and the libFuzzer harness (built with -sanitize=fuzzer, see docs/RELIABILITY.md).

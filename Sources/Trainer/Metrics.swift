@@ -1,5 +1,5 @@
-import Distributed
 import Foundation
+import Logging
 
 /// Running sums a rank keeps between log lines, in Float64: summed across ranks with one small
 /// allreduce, so the logged figures weigh every sample once whatever the world size.
@@ -57,11 +57,13 @@ public struct MetricsRecord: Sendable {
 final class MetricsLog {
     let path: String
     private let handle: FileHandle
+    private let logger: Logger
 
     /// Opens the log; when resuming from `step`, lines after that step (written by the run that
     /// was interrupted) are dropped so the file reads as one uninterrupted run.
-    init(path: String, resumingAt step: Int?) throws {
+    init(path: String, resumingAt step: Int?, logger: Logger) throws {
         self.path = path
+        self.logger = logger
         // A fresh run starts an empty log; a resumed one keeps the lines up to its step.
         var kept = ""
         if let step,
@@ -92,9 +94,8 @@ final class MetricsLog {
         guard !failed else { return }
         do { try handle.write(contentsOf: Data((r.jsonLine + "\n").utf8)) } catch {
             failed = true
-            write(
-                toStandardError: "tandem: warning: \(path): cannot append metrics (\(Checkpoint.describe(error))); "
-                    + "metrics are no longer logged\n")
+            logger.warning(
+                "\(path): cannot append metrics (\(Checkpoint.describe(error))); metrics are no longer logged")
         }
     }
 

@@ -1,6 +1,7 @@
 import Data
 import Distributed
 import Foundation
+import Logging
 import NN
 import Optim
 
@@ -37,7 +38,7 @@ extension Trainer {
             try loadOnRank0("run directory") {
                 try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
                 try Checkpoint.makeDirectory(dir + "/checkpoints")
-                self.metricsLog = try MetricsLog(path: dir + "/metrics.jsonl", resumingAt: resumedAt)
+                self.metricsLog = try MetricsLog(path: dir + "/metrics.jsonl", resumingAt: resumedAt, logger: self.log)
                 let json = try JSONSerialization.data(
                     withJSONObject: self.config.configValue, options: [.prettyPrinted, .sortedKeys])
                 guard FileManager.default.createFile(atPath: dir + "/config.json", contents: json) else {
@@ -65,9 +66,8 @@ extension Trainer {
             if spec == "auto" {
                 guard let dir = checkpointDirectory else { throw TrainerError("--resume auto needs a run directory") }
                 // Warnings and the resume note print even with --quiet: they say what the run did.
-                path = Checkpoint.newestValid(in: dir) { warning in
-                    write(toStandardError: "tandem: warning: \(warning)\n")
-                }
+                let log = self.log
+                path = Checkpoint.newestValid(in: dir) { warning in log.warning("\(warning)") }
             }
             guard let path else { return }
             let ck = try Checkpoint.read(path)
@@ -92,7 +92,7 @@ extension Trainer {
             state = loaded
             keeper?.resumedFrom = path
             do {
-                var note = "tandem: resuming from \(path) (step \(m.step), epoch \(m.cursor.epoch + 1))"
+                var note = "resuming from \(path) (step \(m.step), epoch \(m.cursor.epoch + 1))"
                 if m.worldSize != communicator.size {
                     note +=
                         config.determinism.isExact
@@ -101,12 +101,12 @@ extension Trainer {
                         : "; saved with \(m.worldSize) ranks, now \(communicator.size): same samples, numerically "
                             + "close (not bit-identical) in fast mode"
                 }
-                write(toStandardError: note + "\n")
+                log.notice("\(note)")
             }
         }
         try state.withUnsafeMutableBytes { try communicator.at().broadcast($0, root: 0) }
         guard state[0] == 1 else {
-            if rank0 { write(toStandardError: "tandem: no valid checkpoint to resume from; starting at step 0\n") }
+            if rank0 { log.notice("no valid checkpoint to resume from; starting at step 0") }
             return nil
         }
         for t in optimizer.stateTensors { try communicator.at().broadcast(t.storage.buffer, root: 0) }

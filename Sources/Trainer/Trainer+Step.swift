@@ -1,6 +1,7 @@
 import Data
 import Distributed
 import Foundation
+import Logging
 import NN
 import Optim
 
@@ -103,11 +104,11 @@ extension Trainer: StepWork {
         if !bad, let sync { bad = !sync.localGradientsAreFinite(from: start, step: step, work: self) }
         let flags = try communicator.at().allgather(bad ? 1 : 0)
         let ranks = flags.enumerated().filter { $0.element != 0 }.map { String($0.offset) }
-        var message = "tandem: non-finite loss or gradient at step \(step + 1)"
+        var message = "non-finite loss or gradient at step \(step + 1)"
         message += ranks.isEmpty ? " (in the reduced gradients)" : " on rank \(ranks.joined(separator: ", "))"
         if config.train.onNonfinite == .skip {
             // Even with --quiet: a skipped step changes the run, the user must hear of it.
-            if rank0 { write(toStandardError: message + ": step skipped (on_nonfinite: skip)\n") }
+            if rank0 { log.warning("\(message): step skipped (on_nonfinite: skip)") }
             return
         }
         if let op = AnomalyDetection.firstNonFiniteOp {
@@ -116,7 +117,7 @@ extension Trainer: StepWork {
             message += "; run with --debug to find the op that produced it"
         }
         message += " (set train.on_nonfinite: skip to skip such steps)"
-        throw TrainerError(message)
+        throw TrainerError("tandem: " + message)
     }
 
     /// Rank 0 could not write a checkpoint: every rank stops at this step boundary with an error;

@@ -2,6 +2,7 @@ import Data
 import Distributed
 import Foundation
 import Glibc
+import Logging
 import NN
 import Optim
 
@@ -21,6 +22,10 @@ public struct RunOptions: Sendable {
     public var command: String?
     /// The config's file name, for config errors found when the run is set up.
     public var configFile = "config"
+    /// Where the trainer's warnings and notices go (resume, skipped steps, stops, disk trouble),
+    /// with the rank and step as metadata; the progress lines stay plain console output. Only the
+    /// `tandem` executable bootstraps the logging system: a library user's own handler applies.
+    public var logger = Logger(label: "tandem")
 
     public init(
         runDirectory: String? = nil, resume: String? = nil, initFrom: String? = nil, debug: Bool = false,
@@ -71,6 +76,14 @@ public final class Trainer {
     /// Training sums since the last log line, and the last test result (with its step).
     var pending = MetricSums()
     var lastTest: (sums: MetricSums, step: Int)?
+    /// `options.logger` with this rank and the current step as metadata.
+    var log: Logger {
+        var logger = options.logger
+        logger[metadataKey: "rank"] = "\(communicator.rank)"
+        logger[metadataKey: "step"] = "\(step)"
+        return logger
+    }
+
     /// Seconds from this process's start to the end of its first training step (start-up cost).
     var firstStepSeconds: Double?
 
@@ -255,8 +268,7 @@ public final class Trainer {
         if rank0 {  // even with --quiet: this is what the user must know to continue
             let how = options.command.map { "resume with: \($0) --resume auto" } ?? "resume with --resume auto"
             let name = signal == SIGINT ? "SIGINT" : "SIGTERM"
-            let checkpoint = keeper?.last ?? "?"
-            write(toStandardError: "tandem: stopped by \(name) at step \(step); checkpoint \(checkpoint); \(how)\n")
+            log.notice("stopped by \(name) at step \(step); checkpoint \(keeper?.last ?? "?"); \(how)")
         }
         return FitResult(steps: step, test: lastTest?.sums, stoppedBySignal: true, lastCheckpoint: keeper?.last)
     }

@@ -28,6 +28,9 @@ struct Train: ParsableCommand {
     var simulateRanks: Int?
     @Flag(help: "Start over: delete the run directory's checkpoints and metrics first.") var fresh = false
     @Flag(help: "No progress output.") var quiet = false
+    @Option(
+        help: "Lowest level of the trainer's messages printed on stderr: trace, debug, info, notice, warning, error.")
+    var logLevel: LogLevelOption = .notice
 
     func validate() throws {
         if let n = simulateRanks, n < 1 || n > 256 {
@@ -38,6 +41,7 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
+        logLevel.bootstrap()
         var comm: Communicator?
         do {
             let cfg = try ConfigLoading.load(config, overrides: overrides)
