@@ -53,15 +53,19 @@ public struct MetricsRecord: Sendable {
     private func json(_ x: Double) -> String { x.isFinite ? "\(x)" : "null" }
 }
 
-/// Appends metrics lines to RUN_DIR/metrics.jsonl (rank 0 only).
+/// Appends metrics lines to RUN_DIR/metrics.jsonl (rank 0 only), and their scalars to the
+/// TensorBoard event file when one is given.
 final class MetricsLog {
     let path: String
     private let handle: FileHandle
     private let logger: Logger
+    private var tensorBoard: TensorBoardLog?
 
     /// Opens the log; when resuming from `step`, lines after that step (written by the run that
     /// was interrupted) are dropped so the file reads as one uninterrupted run.
-    init(path: String, resumingAt step: Int?, logger: Logger) throws {
+    init(path: String, resumingAt step: Int?, logger: Logger, tensorBoard: (directory: String, config: String)? = nil)
+        throws
+    {
         self.path = path
         self.logger = logger
         // A fresh run starts an empty log; a resumed one keeps the lines up to its step.
@@ -84,6 +88,16 @@ final class MetricsLog {
         }
         handle = h
         handle.seekToEndOfFile()
+        if let tensorBoard {  // an extra view of the same figures: its failure does not stop training
+            let lines = kept.split(separator: "\n").map(String.init)
+            do {
+                self.tensorBoard = try TensorBoardLog(
+                    directory: tensorBoard.directory, lines: lines, config: tensorBoard.config)
+            } catch {
+                let why = Checkpoint.describe(error)
+                logger.warning("\(tensorBoard.directory): cannot write TensorBoard events (\(why)); TensorBoard is off")
+            }
+        }
     }
 
     /// The first write error (disk full, read-only file system): logging stops after one
@@ -92,7 +106,10 @@ final class MetricsLog {
 
     func append(_ r: MetricsRecord) {
         guard !failed else { return }
-        do { try handle.write(contentsOf: Data((r.jsonLine + "\n").utf8)) } catch {
+        do {
+            try handle.write(contentsOf: Data((r.jsonLine + "\n").utf8))
+            try tensorBoard?.append(r.jsonLine)
+        } catch {
             failed = true
             logger.warning(
                 "\(path): cannot append metrics (\(Checkpoint.describe(error))); metrics are no longer logged")

@@ -38,9 +38,11 @@ extension Trainer {
             try loadOnRank0("run directory") {
                 try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
                 try Checkpoint.makeDirectory(dir + "/checkpoints")
-                self.metricsLog = try MetricsLog(path: dir + "/metrics.jsonl", resumingAt: resumedAt, logger: self.log)
                 let json = try JSONSerialization.data(
                     withJSONObject: self.config.configValue, options: [.prettyPrinted, .sortedKeys])
+                self.metricsLog = try MetricsLog(
+                    path: dir + "/metrics.jsonl", resumingAt: resumedAt, logger: self.log,
+                    tensorBoard: (dir + "/tensorboard", String(decoding: json, as: UTF8.self)))
                 guard FileManager.default.createFile(atPath: dir + "/config.json", contents: json) else {
                     throw CheckpointError(path: dir + "/config.json", message: "cannot be written")
                 }

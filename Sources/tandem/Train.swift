@@ -76,7 +76,7 @@ struct Train: ParsableCommand {
     }
 
     /// --fresh: removes what Tandem writes there and nothing else: checkpoint folders holding only
-    /// Tandem's files, metrics.jsonl, config.json. Anything else (a user's file, a folder that
+    /// Tandem's files, metrics.jsonl, config.json, TensorBoard event files. Anything else (a user's file, a folder that
     /// only looks like a checkpoint) stays, and so does the folder.
     func clearTandemFiles(in dir: String) {
         let fm = FileManager.default
@@ -93,6 +93,11 @@ struct Train: ParsableCommand {
         }
         rmdir(ckpt)  // only if now empty
         for name in ["metrics.jsonl", "config.json"] { try? fm.removeItem(atPath: dir + "/" + name) }
+        let events = dir + "/tensorboard"
+        for name in (try? fm.contentsOfDirectory(atPath: events)) ?? [] where name.hasPrefix("events.out.tfevents.") {
+            try? fm.removeItem(atPath: events + "/" + name)
+        }
+        rmdir(events)  // only if now empty
     }
 
     /// A new run must not silently mix with an old one's checkpoints.
