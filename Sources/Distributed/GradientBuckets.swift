@@ -100,12 +100,9 @@ public final class GradientBuckets {
         }
     }
 
-    /// Every gradient of `parameters` in one flat buffer, last parameter first (backward's
-    /// order), without hooks or communication: exact mode reduces it itself.
-    public static func packFlat(_ parameters: [Tensor]) -> TensorStorage { pack(parameters.reversed()) }
-
-    /// Points the gradients of `parameters` into `storage` (laid out as `packFlat` lays them),
-    /// without copying: exact mode lets each virtual shard's backward write its own buffer.
+    /// Points the gradients of `parameters` into one flat `storage`, last parameter first
+    /// (backward's order), without copying, hooks or communication: exact mode lets each virtual
+    /// shard's backward write its own buffer and reduces them itself.
     public static func pointFlat(_ parameters: [Tensor], into storage: TensorStorage) {
         point(parameters.reversed(), into: storage, keeping: false)
     }
