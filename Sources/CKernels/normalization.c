@@ -11,48 +11,46 @@ static inline double combine(const double *acc) {
     return ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
 }
 
-// sum(x[0..<len]) and sum((x - mu)^2).
-static inline void row_moments(const float *restrict x, long len, float mu, double *sum, double *squares) {
-    double s[LANES] = {0}, q[LANES] = {0};
+// sum(x[0..<len]).
+static inline double row_sum(const float *restrict x, long len) {
+    double s[LANES] = {0};
+    long i = 0;
+    for (; i + LANES <= len; i += LANES)
+        for (int l = 0; l < LANES; l++) s[l] += x[i + l];
+    double total = combine(s);
+    for (; i < len; i++) total += x[i];
+    return total;
+}
+
+// sum((x[0..<len] - mu)^2).
+static inline double row_squares(const float *restrict x, long len, float mu) {
+    double q[LANES] = {0};
     long i = 0;
     for (; i + LANES <= len; i += LANES) {
         for (int l = 0; l < LANES; l++) {
             const double d = (double)x[i + l] - mu;
-            s[l] += x[i + l];
             q[l] += d * d;
         }
     }
-    double st = combine(s), qt = combine(q);
+    double total = combine(q);
     for (; i < len; i++) {
         const double d = (double)x[i] - mu;
-        st += x[i];
-        qt += d * d;
+        total += d * d;
     }
-    *sum = st;
-    *squares = qt;
+    return total;
 }
 
 TANDEM_CLONES
 void tandem_channel_sums(const float *restrict x, long n, long c, long s, double *restrict sums) {
-    for (long i = 0; i < n; i++) {
-        for (long ch = 0; ch < c; ch++) {
-            double sum, squares;
-            row_moments(x + (i * c + ch) * s, s, 0, &sum, &squares);
-            sums[ch] += sum;
-        }
-    }
+    for (long i = 0; i < n; i++)
+        for (long ch = 0; ch < c; ch++) sums[ch] += row_sum(x + (i * c + ch) * s, s);
 }
 
 TANDEM_CLONES
 void tandem_channel_squares(const float *restrict x, long n, long c, long s, const float *restrict mean,
                             double *restrict squares) {
-    for (long i = 0; i < n; i++) {
-        for (long ch = 0; ch < c; ch++) {
-            double sum, sq;
-            row_moments(x + (i * c + ch) * s, s, mean[ch], &sum, &sq);
-            squares[ch] += sq;
-        }
-    }
+    for (long i = 0; i < n; i++)
+        for (long ch = 0; ch < c; ch++) squares[ch] += row_squares(x + (i * c + ch) * s, s, mean[ch]);
 }
 
 TANDEM_CLONES
