@@ -62,23 +62,29 @@ extension Tensor {
         -> Tensor
     {
         let y = empty(outShape)
-        let (o, pixels) = (outShape[1], outShape[2] * outShape[3])
-        if let b {
-            for img in 0..<outShape[0] {
-                for oc in 0..<o { (y.data + (img * o + oc) * pixels).initialize(repeating: b.data[oc], count: pixels) }
-            }
-        }
+        if let b { broadcastBias(b, into: y) }
         plan.forward(x.data, wt.data, y.data, add: b != nil)
-        return record(y, "conv2d", b.map { [x, wt, $0] } ?? [x, wt]) { _, g in
+        return record(y, "conv2d", b.map { [x, wt, $0] } ?? [x, wt]) { out, g in
             let gw = wt.requiresGrad ? wt.gradData() : nil
             let gx = x.requiresGrad ? x.gradData() : nil
             if gw != nil || gx != nil { plan.backward(x.data, wt.data, g, gw: gw, gx: gx) }
-            if let b, b.requiresGrad {
-                let gb = b.gradData()
-                for img in 0..<outShape[0] {
-                    for oc in 0..<o { gb[oc] += Kernels.sum(g + (img * o + oc) * pixels, pixels) }
-                }
-            }
+            if let b, b.requiresGrad { addBiasGradient(g, shape: out.shape, into: b.gradData()) }
+        }
+    }
+
+    /// Every output channel of y [N, O, H, W] set to its bias (the convolution is then added).
+    static func broadcastBias(_ b: Tensor, into y: Tensor) {
+        let (o, pixels) = (y.shape[1], y.shape[2] * y.shape[3])
+        for img in 0..<y.shape[0] {
+            for oc in 0..<o { (y.data + (img * o + oc) * pixels).initialize(repeating: b.data[oc], count: pixels) }
+        }
+    }
+
+    /// The bias gradient: gb[oc] += the sum of channel oc of g [N, O, H, W], image by image.
+    static func addBiasGradient(_ g: UnsafePointer<Float>, shape: [Int], into gb: UnsafeMutablePointer<Float>) {
+        let (o, pixels) = (shape[1], shape[2] * shape[3])
+        for img in 0..<shape[0] {
+            for oc in 0..<o { gb[oc] += Kernels.sum(g + (img * o + oc) * pixels, pixels) }
         }
     }
 
@@ -93,17 +99,16 @@ extension Tensor {
         let patch = geo.patch
         let cols = TensorStorage(count: patch * pixels, zeroed: false)
         let y = empty(outShape)
+        if let b { broadcastBias(b, into: y) }
         for img in 0..<images {
             let yi = y.data + img * outSize
-            if let b { for oc in 0..<geo.o { (yi + oc * pixels).initialize(repeating: b.data[oc], count: pixels) } }
             geo.im2col(x.data + img * inSize, cols.base)
             BLAS.gemm(
                 m: geo.o, n: pixels, k: patch, a: wt.data, lda: patch, b: cols.base, ldb: pixels,
                 beta: b == nil ? 0 : 1, c: yi, ldc: pixels)
         }
-        return record(y, "conv2d", b.map { [x, wt, $0] } ?? [x, wt]) { _, g in
+        return record(y, "conv2d", b.map { [x, wt, $0] } ?? [x, wt]) { out, g in
             let gw = wt.requiresGrad ? wt.gradData() : nil
-            let gb = b.flatMap { $0.requiresGrad ? $0.gradData() : nil }
             let gx = x.requiresGrad ? x.gradData() : nil
             let scratch = gx != nil ? TensorStorage(count: patch * pixels, zeroed: false) : nil
             for img in 0..<images {
@@ -114,7 +119,6 @@ extension Tensor {
                         transB: true, m: geo.o, n: patch, k: pixels, a: gi, lda: pixels, b: cols.base, ldb: pixels,
                         beta: 1, c: gw, ldc: patch)
                 }
-                if let gb { for oc in 0..<geo.o { gb[oc] += Kernels.sum(gi + oc * pixels, pixels) } }
                 if let gx, let scratch {  // dcol = W^T dY_i, folded back onto the image
                     BLAS.gemm(
                         transA: true, m: patch, n: pixels, k: geo.o, a: wt.data, lda: patch, b: gi, ldb: pixels,
@@ -122,6 +126,7 @@ extension Tensor {
                     geo.col2imAdd(scratch.base, gx + img * inSize)
                 }
             }
+            if let b, b.requiresGrad { addBiasGradient(g, shape: out.shape, into: b.gradData()) }
         }
     }
 }
