@@ -59,22 +59,21 @@ extension Tensor {
         BLAS.batchedGemm(src, packed, src + d, packed.transposed, probs, square, alpha: scale)
         for b in 0..<blocks { tandem_softmax_block(probs + b * t * t, t, causal ? 1 : 0) }  // masked -> 0
         let keep = 1 / (1 - p)
-        /// The weights that multiply the values: the probabilities, through the dropout mask if any.
-        func weights() -> Tensor {
-            guard let mask = dropoutMask else { return probabilities }
-            let w = Tensor.empty([n, heads, t, t])
+        // The weights that multiply the values: the probabilities, through the dropout mask if any
+        // (kept for backward, as the probabilities are).
+        var w = probabilities
+        if let mask = dropoutMask {
+            w = Tensor.empty([n, heads, t, t])
             for k in 0..<blocks * t * t { w.data[k] = probs[k] * mask.data[k] * keep }
-            return w
         }
+        let weights = w
         let y = empty([n, t, d])
-        let forwardWeights = weights()
-        BLAS.batchedGemm(forwardWeights.data, square, src + 2 * d, packed, y.data, rows)
+        BLAS.batchedGemm(weights.data, square, src + 2 * d, packed, y.data, rows)
         return record(y, "attention", [qkv]) { _, g in
             let gq = qkv.gradData()
-            let w = weights()
             let dP = Tensor.empty([n, heads, t, t])
             // dV += W^T dO;  dW = dO V^T (then through the dropout mask)
-            BLAS.batchedGemm(w.data, square.transposed, g, rows, gq + 2 * d, packed, beta: 1)
+            BLAS.batchedGemm(weights.data, square.transposed, g, rows, gq + 2 * d, packed, beta: 1)
             BLAS.batchedGemm(g, rows, src + 2 * d, packed.transposed, dP.data, square)
             if let mask = dropoutMask { for k in 0..<blocks * t * t { dP.data[k] *= mask.data[k] * keep } }
             // Softmax backward in place: dS = P (dP - rowsum(dP P)); masked entries have P = 0.
