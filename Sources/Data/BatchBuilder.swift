@@ -75,6 +75,8 @@ public struct BatchBuilder {
                     for j in 0..<per { dst[j] = src[j] * inv + shift }
                 }
             }
+        case .mapped(let a):
+            for (r, id) in ids.enumerated() { a.load(id, into: xs + r * per, scale: inv, shift: shift) }
         }
         if augment && shape.count == 3 && (preprocessing.horizontalFlip || preprocessing.cropPadding > 0) {
             augmentImages(x, ids: ids, epoch: epoch, fill: shift)

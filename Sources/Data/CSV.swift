@@ -33,21 +33,27 @@ public enum CSVTable {
         let featureNames: [String]
     }
 
-    /// Loads `path` and returns (train, test): the test rows are `testPath`'s, or a seeded
-    /// `testFraction` of `path`'s rows. Missing values are filled from training rows only.
+    /// Loads `path` and returns (train, test, validation): the test rows are `testPath`'s, or a
+    /// seeded `testFraction` of `path`'s rows; validation rows only from `validationPath`. Missing
+    /// values are filled from training rows only.
     public static func load(
         path: String, target: String, task: Task, missing: MissingPolicy,
-        testPath: String? = nil, testFraction: Double = 0.2, seed: UInt64
+        testPath: String? = nil, testFraction: Double = 0.2, validationPath: String? = nil, seed: UInt64
     )
-        throws -> (train: Dataset, test: Dataset, schema: Schema)
+        throws -> (train: Dataset, test: Dataset, validation: Dataset?, schema: Schema)
     {
         var train = try parse(path, target: target)
+        func sameColumns(_ other: String) throws -> Table {
+            let t = try parse(other, target: target)
+            guard t.featureNames == train.featureNames else {
+                throw DataError("\(other): columns \(t.featureNames) differ from \(path)'s \(train.featureNames)")
+            }
+            return t
+        }
+        var validation = try validationPath.map(sameColumns)
         var test: Table
         if let testPath {
-            test = try parse(testPath, target: target)
-            guard test.featureNames == train.featureNames else {
-                throw DataError("\(testPath): columns \(test.featureNames) differ from \(path)'s \(train.featureNames)")
-            }
+            test = try sameColumns(testPath)
         } else {
             guard testFraction > 0 && testFraction < 1 else {
                 throw DataError("\(path): test_fraction must be in (0, 1)")
@@ -69,11 +75,13 @@ public enum CSVTable {
         let fills = try fillValues(train, policy: missing, file: path)
         try applyMissing(&train, fills, missing, file: path)
         try applyMissing(&test, fills, missing, file: testPath ?? path)
-        let classes = task == .classification ? try classIndex(train.targets + test.targets, file: path) : nil
+        if let v = validationPath { try applyMissing(&validation!, fills, missing, file: v) }
+        let allTargets = train.targets + test.targets + (validation?.targets ?? [])
+        let classes = task == .classification ? try classIndex(allTargets, file: path) : nil
         let schema = Schema(featureNames: train.featureNames, target: target, missing: missing, fills: fills)
         return (
             try dataset(train, task, classes, file: path), try dataset(test, task, classes, file: testPath ?? path),
-            schema
+            try validation.map { try dataset($0, task, classes, file: validationPath!) }, schema
         )
     }
 

@@ -9,6 +9,8 @@ public final class Dataset: Sendable {
         case bytes([UInt8])
         /// Float values (tables, sequences).
         case floats([Float])
+        /// Values of any numeric type left in their file (NumPy arrays), converted per batch.
+        case mapped(NumericArray)
     }
     /// What a sample is to be predicted as.
     public enum Targets: Sendable {
@@ -35,6 +37,11 @@ public final class Dataset: Sendable {
         switch features {
         case .bytes(let b): featureCount = b.count
         case .floats(let f): featureCount = f.count
+        case .mapped(let a):
+            guard a.rowValues == per else {
+                throw DataError("\(source): rows of \(a.rowValues) values do not match samples of shape \(sampleShape)")
+            }
+            featureCount = a.count * per
         }
         guard per > 0, featureCount % per == 0 else {
             throw DataError(
@@ -91,6 +98,7 @@ public final class Dataset: Sendable {
         switch features {
         case .bytes(let b): f = .bytes(Array(b[0..<n * per]))
         case .floats(let x): f = .floats(Array(x[0..<n * per]))
+        case .mapped(let a): f = .mapped(a.prefix(n))
         }
         let t: Targets
         switch targets {
@@ -122,6 +130,16 @@ public final class Dataset: Sendable {
                 s2 += Double(v) * Double(v)
             }
             n = f.count
+        case .mapped(let a):
+            var row = [Float](repeating: 0, count: a.rowValues)
+            for i in 0..<a.count {
+                row.withUnsafeMutableBufferPointer { a.load(i, into: $0.baseAddress!) }
+                for v in row {
+                    s += Double(v)
+                    s2 += Double(v) * Double(v)
+                }
+            }
+            n = a.count * a.rowValues
         }
         let mean = s / Double(max(n, 1))
         return (mean, max(s2 / Double(max(n, 1)) - mean * mean, 0).squareRoot())

@@ -20,8 +20,9 @@ public struct CheckpointManifest: Codable {
     public var pendingMetrics: [Double]
     /// Last test metrics, if any.
     public var lastTest: [String: Double]?
-    /// Best test accuracy so far (for keep_best).
-    public var bestAccuracy: Double?
+    /// The best validation figure for keep_best, and early stopping's state.
+    public var keepBest: MonitorState?
+    public var earlyStopping: MonitorState?
     /// Size and CRC-32 of each data file.
     public var files: [String: FileRecord]
     /// The resolved config, as `TrainingConfig.parse` reads it.
@@ -59,7 +60,8 @@ public struct CheckpointManifest: Codable {
         {
             p.append("pending_metrics \(pendingMetrics) are not finite sums with 0 <= correct <= count")
         }
-        if let b = bestAccuracy, !(0...1).contains(b) { p.append("best_accuracy \(b) is outside [0, 1]") }
+        p += keepBest?.problems("keep_best") ?? []
+        p += earlyStopping?.problems("early_stopping") ?? []
         for (name, f) in files.sorted(by: { $0.key < $1.key }) where f.bytes < 0 {
             p.append("files.\(name).bytes is negative")
         }
@@ -72,7 +74,8 @@ public struct CheckpointManifest: Codable {
         case worldSize = "world_size"
         case pendingMetrics = "pending_metrics"
         case lastTest = "last_test"
-        case bestAccuracy = "best_accuracy"
+        case keepBest = "keep_best"
+        case earlyStopping = "early_stopping"
         case files, config, input
     }
 }
@@ -87,6 +90,8 @@ public struct CheckpointSnapshot: @unchecked Sendable {
     public var optimizerMetadata: [String: String]
     /// Model entries that are integer counters (written as I64, as PyTorch does).
     public var modelCounters: Set<String> = []
+    /// The weights of the best validation result, which early stopping's restore_best puts back.
+    public var bestModel: NamedTensors? = nil
 }
 
 /// A checkpoint folder that could not be used, and why.
@@ -118,7 +123,12 @@ public enum Checkpoint {
         var manifest = snapshot.manifest
         let model = Safetensors.encode(snapshot.model, metadata: ["format": "pt"], int64: snapshot.modelCounters)
         let optimizer = Safetensors.encode(snapshot.optimizer, metadata: snapshot.optimizerMetadata)
-        for (name, bytes) in [("model.safetensors", model), ("optimizer.safetensors", optimizer)] {
+        var files = [("model.safetensors", model), ("optimizer.safetensors", optimizer)]
+        if let best = snapshot.bestModel {
+            files.append(
+                (bestModelFile, Safetensors.encode(best, metadata: ["format": "pt"], int64: snapshot.modelCounters)))
+        }
+        for (name, bytes) in files {
             try writeSynced(bytes, to: tmp + "/" + name)
             manifest.files[name] = .init(bytes: bytes.count, crc32: Checksum.crc32(of: bytes))
             if FaultInjection.checkpointDelay > 0 { Thread.sleep(forTimeInterval: FaultInjection.checkpointDelay) }
@@ -165,13 +175,18 @@ public enum Checkpoint {
         return manifest
     }
 
+    /// The file holding early stopping's best weights (only with restore_best).
+    public static let bestModelFile = "best_model.safetensors"
+
     /// Reads and verifies a checkpoint folder: manifest, version, every file's size and checksum.
     public static func read(_ path: String) throws -> (
-        manifest: CheckpointManifest, model: Safetensors.Contents, optimizer: Safetensors.Contents
+        manifest: CheckpointManifest, model: Safetensors.Contents, optimizer: Safetensors.Contents,
+        bestModel: Safetensors.Contents?
     ) {
         let folder = path.hasSuffix("/") ? String(path.dropLast()) : path
         let manifest = try self.manifest(in: folder)
-        for name in ["model.safetensors", "optimizer.safetensors"] {
+        let best = manifest.files[bestModelFile] != nil ? [bestModelFile] : []
+        for name in ["model.safetensors", "optimizer.safetensors"] + best {
             guard let record = manifest.files[name] else {
                 throw CheckpointError(path: folder, message: "trainer.json lists no checksum for \(name)")
             }
@@ -189,7 +204,8 @@ public enum Checkpoint {
         }
         let model = try Safetensors.read(folder + "/model.safetensors")
         let optimizer = try Safetensors.read(folder + "/optimizer.safetensors")
-        return (manifest, model, optimizer)
+        let bestModel = try best.first.map { try Safetensors.read(folder + "/" + $0) }
+        return (manifest, model, optimizer, bestModel)
     }
 
     /// A JSONDecoder error in one line: which field, and what was wrong with it.

@@ -9,9 +9,8 @@ final class CheckpointKeeper: @unchecked Sendable {
     let directory: String
     let config: CheckpointConfig
     private let writer = CheckpointWriter()
-    /// Best test accuracy so far, the step it was reached at, and the checkpoint that holds it.
-    var bestAccuracy: Double?
-    private(set) var bestStep: Int?
+    /// Best validation figure so far (of `config.monitor`), its step, and the checkpoint holding it.
+    var best: MonitorState?
     private var bestCheckpoint: String?
     /// The checkpoint a resumed run started from.
     var resumedFrom: String?
@@ -25,12 +24,10 @@ final class CheckpointKeeper: @unchecked Sendable {
     var last: String? { writer.lastWritten ?? resumedFrom }
     var firstFailure: String? { writer.firstFailure }
 
-    /// Records a test accuracy at `step`; the best so far (ties go to the later one) becomes the
-    /// one keep_best keeps when a checkpoint is taken at that step.
-    func recordTest(accuracy: Double, step: Int) {
-        guard bestAccuracy.map({ accuracy >= $0 }) ?? true else { return }
-        bestAccuracy = accuracy
-        bestStep = step
+    /// Records a validation result at `step`; the best so far becomes the one keep_best keeps
+    /// when a checkpoint is taken at that step.
+    func recordValidation(_ sums: MetricSums, step: Int) {
+        _ = MonitorState.record(&best, config.monitor.value(of: sums), step: step, monitor: config.monitor)
     }
 
     /// Queues a write; `isBest` marks it as the one keep_best keeps. `then` runs after success.

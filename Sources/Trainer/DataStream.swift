@@ -7,6 +7,7 @@ final class DataStream {
     let sampler: ShardedSampler
     let train: BatchBuilder
     let test: BatchBuilder
+    let validation: BatchBuilder?
     private let prefetcher = Prefetcher()
     private var orderCache: (epoch: Int, order: [Int])?
 
@@ -14,6 +15,7 @@ final class DataStream {
         self.sampler = sampler
         train = BatchBuilder(dataset: data.train, preprocessing: data.preprocessing, seed: seed)
         test = BatchBuilder(dataset: data.test, preprocessing: data.preprocessing, seed: seed)
+        validation = data.validation.map { BatchBuilder(dataset: $0, preprocessing: data.preprocessing, seed: seed) }
     }
 
     /// The epoch's sample order.

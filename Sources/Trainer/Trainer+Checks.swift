@@ -10,11 +10,10 @@ extension Trainer {
             Trainer.configError(options, path, message)
         }
         let train = data.train
-        let test = data.test
-        guard test.sampleShape == train.sampleShape else {
+        for other in [data.test] + (data.validation.map { [$0] } ?? []) where other.sampleShape != train.sampleShape {
             throw configError(
                 "data",
-                "test samples have shape \(test.sampleShape) (\(test.source)) but training samples have "
+                "samples of \(other.source) have shape \(other.sampleShape) but training samples have "
                     + "\(train.sampleShape) (\(train.source))"
             )
         }
@@ -28,7 +27,7 @@ extension Trainer {
             throw configError(
                 "loss", "cross_entropy needs class labels, but \(train.source) has regression targets (use mse)")
         case (.crossEntropy, .classes(_, let classes)):
-            let needed = max(classes, test.classCount ?? 0)
+            let needed = max(classes, data.test.classCount ?? 0)
             guard perSample.count == 1 else {
                 throw configError(
                     "model",
@@ -67,6 +66,25 @@ extension Trainer {
                     "\(loss) compares the model's output with \(width) target value(s) per sample, but the model "
                         + "outputs shape \(perSample) per sample; end with linear: {out: \(width)}"
                 )
+            }
+        }
+    }
+
+    /// keep_best and early stopping choose by validation results, never by the test split's.
+    func checkValidationSettings() throws {
+        var monitors: [(path: String, Monitor)] = []
+        if config.checkpoint.keepBest { monitors.append(("checkpoint.keep_best", config.checkpoint.monitor)) }
+        if let es = config.train.earlyStopping { monitors.append(("train.early_stopping", es.monitor)) }
+        for (path, monitor) in monitors {
+            guard data.validation != nil else {
+                throw Trainer.configError(
+                    options, path,
+                    "needs validation data (data.validation_split: 0.1, or the dataset's own validation data): "
+                        + "choosing by the test split would make its result optimistic")
+            }
+            if monitor == .validationAccuracy && data.train.classCount == nil {
+                throw Trainer.configError(
+                    options, path, "monitor validation_accuracy needs class labels; use validation_loss")
             }
         }
     }

@@ -60,8 +60,9 @@ extension Trainer {
 
     /// Restores model, optimizer and loop state; returns the step resumed at, or nil (nothing found).
     func resumeFrom(_ spec: String) throws -> Int? {
-        // found, step, epoch, offset, pending x3, best, optimizer steps: the same 9 on every rank.
-        let stateCount = 9
+        // found, step, epoch, offset, pending x3, optimizer steps, keep_best x3, early stopping x3,
+        // best weights present: the same 15 on every rank.
+        let stateCount = 15
         var state = [Double](repeating: 0, count: stateCount)
         try loadOnRank0("--resume \(spec)") {
             var path: String? = spec
@@ -78,13 +79,21 @@ extension Trainer {
             try optimizer.loadStateDict(
                 ck.optimizer.tensors, metadata: ck.optimizer.metadata, source: path + "/optimizer.safetensors")
             let m = ck.manifest
+            if let best = ck.bestModel {
+                // Checked and converted by the model's own load, then the trained weights go back.
+                let trained = model.stateDict.map { $0.tensor.detached() }
+                try model.load(best.tensors, source: path + "/" + Checkpoint.bestModelFile)
+                bestWeights = model.stateDict.map { $0.tensor.detached() }
+                for ((_, t), w) in zip(model.stateDict, trained) { t.assign(w) }
+            }
             if let problem = stream.sampler.problem(with: m.cursor) {
                 throw CheckpointError(
                     path: path + "/trainer.json", message: "damaged or hand-edited: cursor \(problem)")
             }
             let loaded =
                 [1, Double(m.step), Double(m.cursor.epoch), Double(m.cursor.offset)] + m.pendingMetrics
-                + [m.bestAccuracy ?? -1, Double(optimizer.stepCount)]
+                + [Double(optimizer.stepCount)] + MonitorState.encode(m.keepBest)
+                + MonitorState.encode(m.earlyStopping) + [ck.bestModel != nil ? 1 : 0]
             // Checkpoint.read checked the parts; this keeps the broadcast honest.
             guard loaded.count == stateCount else {
                 throw CheckpointError(
@@ -115,8 +124,14 @@ extension Trainer {
         step = Int(state[1])
         cursor = Cursor(epoch: Int(state[2]), offset: Int(state[3]))
         pending = MetricSums(Array(state[4...6]))
-        keeper?.bestAccuracy = state[7] >= 0 ? state[7] : nil
-        optimizer.stepCount = Int(state[8])
+        optimizer.stepCount = Int(state[7])
+        keeper?.best = MonitorState.decode(state[8...10])
+        earlyStop = MonitorState.decode(state[11...13])
+        if state[14] == 1 {
+            if bestWeights == nil { bestWeights = model.stateDict.map { $0.tensor.detached() } }
+            for t in bestWeights ?? [] { try communicator.at().broadcast(t.storage.buffer, root: 0) }
+        }
+        if let es = config.train.earlyStopping, let e = earlyStop { stoppedEarly = e.stale >= es.patience }
         return step
     }
 
@@ -165,15 +180,19 @@ extension Trainer {
                     data.test.classCount != nil ? ["accuracy": $0.accuracy] : [:]
                 ) { a, _ in a }
             },
-            bestAccuracy: keeper.bestAccuracy, files: [:], config: JSONAny(config.configValue), input: InputRecord(data)
+            keepBest: keeper.best, earlyStopping: earlyStop, files: [:], config: JSONAny(config.configValue),
+            input: InputRecord(data)
         )
         let opt = optimizer.stateDict()
+        let names = model.stateDict.map(\.name)
         let snapshot = CheckpointSnapshot(
             manifest: manifest, model: model.stateDict.map { ($0.name, $0.tensor.detached()) },
-            optimizer: opt.tensors, optimizerMetadata: opt.metadata, modelCounters: model.counterNames)
+            optimizer: opt.tensors, optimizerMetadata: opt.metadata, modelCounters: model.counterNames,
+            bestModel: bestWeights.map { Array(zip(names, $0)) })
         let step = self.step
         let onEvent = self.onEvent
-        keeper.save(snapshot, isBest: keeper.bestStep == step) { path in onEvent?(.checkpoint(path: path, step: step)) }
+        keeper.save(snapshot, isBest: keeper.best?.step == step) { path in onEvent?(.checkpoint(path: path, step: step))
+        }
     }
 
     /// Debug mode: all replicas must hold identical parameters and buffers (FNV-1a hash of their bytes).

@@ -50,7 +50,11 @@ public struct TrainerError: Error, CustomStringConvertible {
 public struct FitResult {
     public var steps: Int
     public var test: MetricSums?
+    /// The last validation result (runs with validation data).
+    public var validation: MetricSums? = nil
     public var stoppedBySignal: Bool
+    /// Early stopping ended the run before its last step.
+    public var stoppedEarly = false
     public var lastCheckpoint: String?
 }
 
@@ -76,6 +80,12 @@ public final class Trainer {
     /// Training sums since the last log line, and the last test result (with its step).
     var pending = MetricSums()
     var lastTest: (sums: MetricSums, step: Int)?
+    var lastValidation: MetricSums?
+    /// Early stopping's best value and patience count; the best weights (restore_best only, all
+    /// ranks); whether it has ended training.
+    var earlyStop: MonitorState?
+    var bestWeights: [Tensor]?
+    var stoppedEarly = false
     /// `options.logger` with this rank and the current step as metadata.
     var log: Logger {
         var logger = options.logger
@@ -167,6 +177,7 @@ public final class Trainer {
         schedule = config.optimizer.schedule.make(
             totalSteps: Trainer.totalSteps(config.train, batchesPerEpoch: sampler.stepsPerEpoch))
         try checkModelFitsData()
+        try checkValidationSettings()
     }
 
     /// A sampler's refusal in the config's terms, with sizes that would work.
@@ -212,7 +223,7 @@ public final class Trainer {
         // Throughput counts training steps only (as PyTorch's loop timing does), not evaluation.
         var intervalSeconds = 0.0
         var intervalSamples = 0.0
-        while step < end {
+        while step < end && !stoppedEarly {
             let epoch = cursor.epoch
             let t0 = ProcessInfo.processInfo.systemUptime
             let outcome = try trainStep()  // forward, backward, reduce, update; global sums agreed
@@ -231,16 +242,18 @@ public final class Trainer {
                 if options.debug { try checkReplicasAgree() }
             }
             let epochEnded = cursor.epoch > epoch
-            if epochEnded || step == end { try evaluateAndLog(epoch: epoch) }
-            if epochEnded || step == end || step % config.checkpoint.everySteps == 0 || outcome.stop != 0 {
-                saveCheckpoint()
-            }
+            let evaluated = epochEnded || step == end || config.train.evalEverySteps.map { step % $0 == 0 } == true
+            if evaluated { try evaluateDuringTraining(epoch: epoch) }  // may decide to stop early
+            if data.validation != nil && (step == end || stoppedEarly) { try finishWithTest(epoch: epoch) }
+            if evaluated || step % config.checkpoint.everySteps == 0 || outcome.stop != 0 { saveCheckpoint() }
             if outcome.stop != 0 { return try stop(signal: outcome.stop) }
         }
         try finishCheckpoints()
         progress.finish()
         if rank0 { farewell() }
-        return FitResult(steps: step, test: lastTest?.sums, stoppedBySignal: false, lastCheckpoint: keeper?.last)
+        return FitResult(
+            steps: step, test: lastTest?.sums, validation: lastValidation, stoppedBySignal: false,
+            stoppedEarly: stoppedEarly, lastCheckpoint: keeper?.last)
     }
 
     /// Backward hooks come off the model's parameters (a backward outside `fit()` must not start
@@ -288,6 +301,7 @@ public final class Trainer {
     func farewell() {
         var s = "tandem: done after \(step) steps in \(clock(ProcessInfo.processInfo.systemUptime - startTime))"
         if let t = firstStepSeconds { s += " (first step \(fmt(t, 2)) s after start)" }
+        if stoppedEarly { s += " (stopped early)" }
         if let t = lastTest?.sums {
             s += "; test loss \(fmt(t.meanLoss, 4))"
             if data.test.classCount != nil { s += ", accuracy \(fmt(t.accuracy, 4))" }

@@ -38,6 +38,13 @@ struct CheckpointModel {
 
     /// One split of the run's data (only that split where the dataset allows), with its limit.
     func dataset(_ split: Trainer.Split) throws -> Dataset {
+        if split == .validation {
+            // A validation share is cut from the training split: the whole data is read to cut it alike.
+            guard let v = try TrainingData.load(config).validation else {
+                throw TrainerError("tandem: \(path): the run had no validation data")
+            }
+            return v
+        }
         let d = try config.data.source.load(split, seed: config.seed)
         let limit = split == .train ? config.data.limit : config.data.testLimit
         return try limit.map { try d.prefix($0) } ?? d

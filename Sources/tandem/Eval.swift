@@ -12,7 +12,7 @@ struct Eval: ParsableCommand {
             """)
 
     @OptionGroup var source: CheckpointOptions
-    @Option(help: "The split to evaluate: test or train.") var split: Trainer.Split = .test
+    @Option(help: "The split to evaluate: test, validation or train.") var split: Trainer.Split = .test
 
     func run() throws {
         var comm: Communicator?

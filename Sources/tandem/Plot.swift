@@ -23,6 +23,7 @@ struct Plot: ParsableCommand {
             }
             var train: [Point] = []
             var test: [Point] = []
+            var validation: [Point] = []
             for (i, line) in text.split(separator: "\n").enumerated() {
                 guard let d = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
                     let step = d["step"] as? Int, let split = d["split"] as? String
@@ -30,7 +31,11 @@ struct Plot: ParsableCommand {
                     throw TrainerError("tandem: \(path):\(i + 1): not a metrics line")
                 }
                 let p = Point(step: Double(step), loss: d["loss"] as? Double, accuracy: d["accuracy"] as? Double)
-                if split == "test" { test.append(p) } else { train.append(p) }
+                switch split {
+                case "test": test.append(p)
+                case "validation": validation.append(p)
+                default: train.append(p)
+                }
             }
             guard !train.isEmpty || !test.isEmpty else { throw TrainerError("tandem: \(path): empty") }
             // The run's own name (config.json) and how it ended, as the title.
@@ -46,7 +51,9 @@ struct Plot: ParsableCommand {
                     "  (step \(Int(last.step)): test loss " + String(format: "%.4f", last.loss ?? .nan)
                     + (last.accuracy.map { String(format: ", accuracy %.4f", $0) } ?? "") + ")"
             }
-            let svg = SVGChart.render(title: name, train: train, test: test)
+            // With validation data the evaluated curve is the validation one (the test split runs once, at the end).
+            let evaluated = validation.isEmpty ? (test, "test") : (validation, "validation")
+            let svg = SVGChart.render(title: name, train: train, test: evaluated.0, testLabel: evaluated.1)
             let out = output ?? runDir + "/curves.svg"
             guard FileManager.default.createFile(atPath: out, contents: Data(svg.utf8)) else {
                 throw TrainerError("tandem: \(out): cannot write")
@@ -68,7 +75,7 @@ struct Point {
 enum SVGChart {
     static let trainColor = "#2563eb", testColor = "#dc2626"
 
-    static func render(title: String, train: [Point], test: [Point]) -> String {
+    static func render(title: String, train: [Point], test: [Point], testLabel: String = "test") -> String {
         let hasAccuracy = (train + test).contains { $0.accuracy != nil }
         let panelW = 460.0
         let panelH = 300.0
@@ -86,7 +93,7 @@ enum SVGChart {
               <line x1="\(Int(width) - 140)" y1="23" x2="\(Int(width) - 115)" y2="23" \
             stroke="\(testColor)" stroke-width="2"/>
               <circle cx="\(Int(width) - 127)" cy="23" r="3.5" fill="\(testColor)"/>
-              <text x="\(Int(width) - 110)" y="27">test</text>
+              <text x="\(Int(width) - 110)" y="27">\(testLabel)</text>
             </g>
 
             """

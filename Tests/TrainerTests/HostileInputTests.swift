@@ -33,7 +33,8 @@ import Testing
             ("empty pending", { $0["pending_metrics"] = [Double]() }, "pending_metrics has 0 values, not 3"),
             ("five pending", { $0["pending_metrics"] = [1.0, 2, 3, 4, 5] }, "pending_metrics has 5 values"),
             ("world size 0", { $0["world_size"] = 0 }, "world_size 0"),
-            ("best accuracy 7", { $0["best_accuracy"] = 7.0 }, "best_accuracy 7.0"),
+            ("keep_best NaN", { $0["keep_best"] = ["best": "nan", "step": 3, "stale": 0] }, "keep_best"),
+            ("stale -1", { $0["early_stopping"] = ["best": 0.5, "step": 3, "stale": -1] }, "early_stopping"),
             ("step as text", { $0["step"] = "ten" }, "step"),
         ]
         for (what, edit, fragment) in edits {

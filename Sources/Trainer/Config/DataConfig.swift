@@ -22,6 +22,8 @@ public struct DataConfig: Equatable, Sendable {
     public var cropPadding = 0
     /// Class labels as one-hot rows (for mse or bce_with_logits on classes).
     public var oneHot = false
+    /// A seeded, class-stratified share of the training split held out for validation.
+    public var validationSplit: Double?
     /// Background preparation of the next batch (measured: no gain on 2 cores; see ARCHITECTURE).
     public var prefetch = false
 
@@ -33,6 +35,14 @@ public struct DataConfig: Equatable, Sendable {
         data.normalization = try parseNormalization(d)
         data.limit = try d.optionalInt("limit", range: 1...Int.max)
         data.testLimit = try d.optionalInt("test_limit", range: 1...Int.max)
+        if d.has("validation_split") {
+            data.validationSplit = try d.double("validation_split", default: nil, "in (0, 1)") { $0 > 0 && $0 < 1 }
+        } else {
+            d.accept("validation_split")
+        }
+        if data.validationSplit != nil && data.source.hasOwnValidation {
+            throw d.error("validation_split", "cannot be combined with validation data of its own; use one of them")
+        }
         data.dropLast = try d.bool("drop_last", default: true)
         data.prefetch = try d.bool("prefetch", default: false)
         data.oneHot = try d.bool("one_hot", default: false)
@@ -87,6 +97,7 @@ public struct DataConfig: Equatable, Sendable {
         }
         if let limit { v["limit"] = limit }
         if let testLimit { v["test_limit"] = testLimit }
+        if let validationSplit { v["validation_split"] = validationSplit }
         if horizontalFlip || cropPadding > 0 {
             v["augment"] = ["horizontal_flip": horizontalFlip, "crop_padding": cropPadding]
         }

@@ -13,6 +13,20 @@ public enum DatasetSpec: Equatable, Sendable {
     case sine(samples: Int = 1024, testSamples: Int = 256, steps: Int = 20)
     /// A UTF-8 text file, character level: windows of `context` tokens and their next tokens.
     case text(TextSource)
+    /// NumPy arrays (`.npy` files or `.npz` members) for each split.
+    case numpy(NumPySource)
+
+    /// `data.dataset: npy`: x and y arrays of the training and test splits (and a validation split).
+    public struct NumPySource: Equatable, Sendable {
+        public var train: NumPyData.Split
+        public var test: NumPyData.Split
+        public var validation: NumPyData.Split?
+        public init(train: NumPyData.Split, test: NumPyData.Split, validation: NumPyData.Split? = nil) {
+            self.train = train
+            self.test = test
+            self.validation = validation
+        }
+    }
 
     /// `data.dataset: text` and its keys.
     public struct TextSource: Equatable, Sendable {
@@ -39,13 +53,15 @@ public enum DatasetSpec: Equatable, Sendable {
         /// A separate test file; otherwise `testFraction` of the rows, seeded.
         public var testPath: String?
         public var testFraction: Double = 0.2
+        /// A separate validation file, read with the training file's columns and classes.
+        public var validationPath: String?
         public init(path: String, target: String) {
             self.path = path
             self.target = target
         }
     }
 
-    public static let names = ["fashion-mnist", "mnist", "csv", "linear-regression", "sine", "text"]
+    public static let names = ["fashion-mnist", "mnist", "csv", "linear-regression", "sine", "text", "npy"]
 
     public var name: String {
         switch self {
@@ -55,6 +71,16 @@ public enum DatasetSpec: Equatable, Sendable {
         case .linearRegression: return "linear-regression"
         case .sine: return "sine"
         case .text: return "text"
+        case .numpy: return "npy"
+        }
+    }
+
+    /// Whether the dataset names validation data itself (CSV validation_path, npy validation).
+    var hasOwnValidation: Bool {
+        switch self {
+        case .csv(let c): return c.validationPath != nil
+        case .numpy(let n): return n.validation != nil
+        default: return false
         }
     }
 
@@ -64,31 +90,42 @@ public enum DatasetSpec: Equatable, Sendable {
         return nil
     }
 
-    /// Both splits, what new inputs are read with (a CSV's schema, a text's vocabulary); errors
-    /// name the file.
-    func load(seed: UInt64) throws -> (
-        train: Dataset, test: Dataset, schema: CSVTable.Schema?, vocabulary: [Unicode.Scalar]?
-    ) {
+    /// The splits, what new inputs are read with (a CSV's schema, a text's vocabulary); errors
+    /// name the file. `validation` only where the dataset names its own validation data.
+    func load(seed: UInt64) throws -> Splits {
         switch self {
         case .csv(let c):
             let t = try CSVTable.load(
                 path: c.path, target: c.target, task: c.task, missing: c.missing,
-                testPath: c.testPath, testFraction: c.testFraction, seed: seed)
-            return (t.train, t.test, t.schema, nil)
+                testPath: c.testPath, testFraction: c.testFraction, validationPath: c.validationPath, seed: seed)
+            return Splits(train: t.train, test: t.test, validation: t.validation, schema: t.schema)
         case .text(let t):
             let corpus = try TextCorpus.read(t.path)
             func split(_ test: Bool) throws -> Dataset {
                 try corpus.windows(test: test, context: t.context, stride: t.stride, testFraction: t.testFraction)
             }
-            return (try split(false), try split(true), nil, corpus.vocabulary)
+            return Splits(train: try split(false), test: try split(true), vocabulary: corpus.vocabulary)
+        case .numpy(let n):
+            let d = try NumPyData.load([n.train, n.test, n.validation])
+            return Splits(train: d[0]!, test: d[1]!, validation: d[2])
         default:
-            return (try load(.train, seed: seed), try load(.test, seed: seed), nil, nil)
+            return Splits(train: try load(.train, seed: seed), test: try load(.test, seed: seed))
         }
     }
 
-    /// One split; for the MNIST family and the synthetic sets only that split is read or made
-    /// (a CSV's test rows may be a share of the same file, so it is read whole).
+    /// What `load(seed:)` gives.
+    struct Splits {
+        var train: Dataset
+        var test: Dataset
+        var validation: Dataset? = nil
+        var schema: CSVTable.Schema? = nil
+        var vocabulary: [Unicode.Scalar]? = nil
+    }
+
+    /// The training or test split; for the MNIST family and the synthetic sets only that split is
+    /// read or made (a CSV's test rows may be a share of the same file, so it is read whole).
     public func load(_ split: Trainer.Split, seed: UInt64) throws -> Dataset {
+        precondition(split != .validation, "DatasetSpec.load: the validation split comes from TrainingData.load")
         let train = split == .train
         switch self {
         case .fashionMNIST(let path), .mnist(let path):
@@ -108,6 +145,8 @@ public enum DatasetSpec: Equatable, Sendable {
         case .sine(let samples, let testSamples, let steps):
             return try Synthetic.sineSequences(
                 count: train ? samples : testSamples, steps: steps, seed: seed, split: train ? 0 : 1)
+        case .numpy(let n):
+            return try NumPyData.load([nil, train ? n.train : n.test])[1]!
         case .csv, .text:
             let both = try load(seed: seed)
             return train ? both.train : both.test
@@ -139,7 +178,30 @@ public enum DatasetSpec: Equatable, Sendable {
                         choices: CSVTable.MissingPolicy.allCases.map(\.rawValue))) ?? .error
             c.testPath = try d.optionalString("test_path")
             c.testFraction = try d.double("test_fraction", default: 0.2, "in (0, 1)") { $0 > 0 && $0 < 1 }
+            c.validationPath = try d.optionalString("validation_path")
             return .csv(c)
+        case "npy":
+            func split(_ key: String) throws -> NumPyData.Split {
+                let s = try d.section(key)
+                let npz = try s.optionalString("npz")
+                // A .npy file each, or array names in one .npz (default x and y).
+                func ref(_ k: String) throws -> NumPyData.ArrayRef {
+                    guard let npz else { return NumPyData.ArrayRef(path: try s.string(k)) }
+                    return NumPyData.ArrayRef(path: npz, name: try s.string(k, default: k))
+                }
+                let out = NumPyData.Split(x: try ref("x"), y: try ref("y"))
+                try s.finish()
+                return out
+            }
+            guard d.has("train"), d.has("test") else {
+                d.accept("train")
+                d.accept("test")
+                throw d.error(d.has("train") ? "test" : "train", "is required for dataset npy ({x: X.npy, y: Y.npy})")
+            }
+            return .numpy(
+                NumPySource(
+                    train: try split("train"), test: try split("test"),
+                    validation: d.has("validation") ? try split("validation") : nil))
         case "text":
             guard d.has("path") else {
                 d.accept("path")
@@ -173,6 +235,7 @@ public enum DatasetSpec: Equatable, Sendable {
             v["missing"] = c.missing.rawValue
             if let t = c.testPath { v["test_path"] = t }
             v["test_fraction"] = c.testFraction
+            if let p = c.validationPath { v["validation_path"] = p }
         case .linearRegression(let samples, let testSamples):
             v["samples"] = samples
             v["test_samples"] = testSamples
@@ -185,6 +248,16 @@ public enum DatasetSpec: Equatable, Sendable {
             v["context"] = t.context
             v["stride"] = t.stride
             v["test_fraction"] = t.testFraction
+        case .numpy(let n):
+            func value(_ s: NumPyData.Split) -> [String: Any] {
+                if let npz = s.x.name.map({ _ in s.x.path }) {
+                    return ["npz": npz, "x": s.x.name!, "y": s.y.name ?? "y"]
+                }
+                return ["x": s.x.path, "y": s.y.path]
+            }
+            v["train"] = value(n.train)
+            v["test"] = value(n.test)
+            if let val = n.validation { v["validation"] = value(val) }
         }
         return v
     }

@@ -108,6 +108,9 @@ public struct TrainConfig: Equatable, Sendable {
     public var gradAccumulation = 1
     public var logEverySteps = 50
     public var evalBatchSize = 256
+    /// Also evaluate the validation split every this many steps (besides every epoch end).
+    public var evalEverySteps: Int?
+    public var earlyStopping: EarlyStopping?
     public var onNonfinite: NonFinitePolicy = .abort
 
     public init(epochs: Int, batchSize: Int) {
@@ -123,6 +126,12 @@ public struct TrainConfig: Equatable, Sendable {
         train.gradAccumulation = try t.int("grad_accumulation", default: 1, range: 1...1024)
         train.logEverySteps = try t.int("log_every_steps", default: 50, range: 1...Int.max)
         train.evalBatchSize = try t.int("eval_batch_size", default: 256, range: 1...1 << 20)
+        train.evalEverySteps = try t.optionalInt("eval_every_steps", range: 1...Int.max)
+        if t.has("early_stopping") {
+            train.earlyStopping = try EarlyStopping.parse(try t.section("early_stopping"))
+        } else {
+            t.accept("early_stopping")
+        }
         let policy = try t.string("on_nonfinite", default: "abort", choices: NonFinitePolicy.allCases.map(\.rawValue))
         train.onNonfinite = NonFinitePolicy(rawValue: policy) ?? .abort
         try t.finish()
@@ -136,6 +145,8 @@ public struct TrainConfig: Equatable, Sendable {
             "on_nonfinite": onNonfinite.rawValue,
         ]
         if let maxSteps { v["max_steps"] = maxSteps }
+        if let evalEverySteps { v["eval_every_steps"] = evalEverySteps }
+        if let earlyStopping { v["early_stopping"] = earlyStopping.configValue }
         return v
     }
 }
@@ -144,8 +155,9 @@ public struct TrainConfig: Equatable, Sendable {
 public struct CheckpointConfig: Equatable, Sendable {
     public var everySteps = 500
     public var keepLast = 3
-    /// Also keep the checkpoint with the best test accuracy.
+    /// Also keep the checkpoint with the best validation figure (`monitor`).
     public var keepBest = false
+    public var monitor = Monitor.validationLoss
     public init() {}
 
     static func parse(_ c: ConfigReader) throws -> CheckpointConfig {
@@ -153,11 +165,14 @@ public struct CheckpointConfig: Equatable, Sendable {
         ckpt.everySteps = try c.int("every_steps", default: 500, range: 1...Int.max)
         ckpt.keepLast = try c.int("keep_last", default: 3, range: 1...10_000)
         ckpt.keepBest = try c.bool("keep_best", default: false)
+        ckpt.monitor = try Monitor.parse(c)
         try c.finish()
         return ckpt
     }
 
-    var configValue: [String: Any] { ["every_steps": everySteps, "keep_last": keepLast, "keep_best": keepBest] }
+    var configValue: [String: Any] {
+        ["every_steps": everySteps, "keep_last": keepLast, "keep_best": keepBest, "monitor": monitor.rawValue]
+    }
 }
 
 /// `distributed:` in a config.

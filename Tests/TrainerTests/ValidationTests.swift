@@ -1,0 +1,100 @@
+import Foundation
+import Tandem
+import TestSupport
+import Testing
+
+/// The validation split, keep_best by a validation figure, and early stopping (Keras semantics).
+@Suite struct ValidationTests {
+    /// A seeded share of each class, disjoint from training, the same for the same seed.
+    @Test func validationSplitIsSeededAndStratified() throws {
+        let d = try blobs(count: 200, seed: 1)
+        let (train, held) = d.validationSplit(fraction: 0.1, seed: 7)
+        #expect(Set(train).isDisjoint(with: held) && train.count + held.count == 200)
+        #expect((0..<3).map { c in held.filter { $0 % 3 == c }.count } == [7, 7, 7])  // round(0.1 * 67 or 66)
+        #expect(d.validationSplit(fraction: 0.1, seed: 7).validation == held)
+        #expect(d.validationSplit(fraction: 0.1, seed: 8).validation != held)
+        let sub = try d.subset(held, source: "v")
+        let labels = sub.targets
+        guard case .classes(let l, 3) = labels else {
+            Issue.record("class labels expected")
+            return
+        }
+        #expect(l.map(Int.init) == held.map { $0 % 3 })
+    }
+
+    /// `data.validation_split` on a config-loaded dataset: the training split shrinks by the share.
+    @Test func configuredSplitHoldsOutTrainingSamples() throws {
+        var cfg = config(steps: 1)
+        cfg.data = DataConfig(.linearRegression(samples: 100, testSamples: 10))
+        cfg.data.validationSplit = 0.2
+        let data = try TrainingData.load(cfg)
+        #expect(data.train.count == 80 && data.validation?.count == 20 && data.test.count == 10)
+        #expect(try TrainingConfig.parse(cfg.configValue, file: "x") == cfg)
+    }
+
+    /// keep_best keeps the checkpoint with the lowest validation loss besides the newest.
+    @Test func keepBestChoosesByValidationLoss() throws {
+        let dir = tempDir()
+        var cfg = config(steps: 42)
+        cfg.checkpoint.keepLast = 1
+        cfg.checkpoint.keepBest = true
+        cfg.train.evalEverySteps = 6
+        let run = try train(cfg, ranks: 1, runDir: dir, validation: try blobs(count: 60, seed: 5))
+        let evaluations = run.events.filter { $0.split == "validation" }
+        #expect(evaluations.count >= 7)
+        #expect(run.events.filter { $0.split == "test" }.map(\.step) == [42])  // the test split once, at the end
+        let best = try #require(evaluations.min { $0.loss < $1.loss })
+        let left = Set(
+            Checkpoint.candidates(in: dir + "/checkpoints").map { URL(fileURLWithPath: $0).lastPathComponent })
+        #expect(left == [Checkpoint.folderName(step: best.step), Checkpoint.folderName(step: 42)])
+    }
+
+    /// Choosing by the test split is refused, as is accuracy for regression targets.
+    @Test func monitorsNeedValidationData() throws {
+        var cfg = config(steps: 5)
+        cfg.checkpoint.keepBest = true
+        #expect { _ = try train(cfg, ranks: 1) } throws: { "\($0)".contains("needs validation data") }
+        cfg.checkpoint.keepBest = false
+        cfg.train.earlyStopping = EarlyStopping()
+        #expect { _ = try train(cfg, ranks: 1) } throws: { "\($0)".contains("train.early_stopping") }
+    }
+
+    func earlyStoppingConfig() -> TrainingConfig {
+        var cfg = config(steps: 60)
+        cfg.train.evalEverySteps = 3  // also at epoch ends: every 6 steps
+        var es = EarlyStopping()
+        // Nothing improves by 100: the first evaluation (step 3) stays the best, patience 3 ends at 12.
+        es.minDelta = 100
+        es.patience = 3
+        es.restoreBest = true
+        cfg.train.earlyStopping = es
+        cfg.checkpoint.everySteps = 3
+        return cfg
+    }
+
+    /// Every rank stops at the same step, the weights are those of the best evaluation, and
+    /// a run stopped by a signal and resumed stops at the same step with the same bits.
+    @Test func earlyStoppingStopsEveryRankAndResumesExactly() throws {
+        let cfg = earlyStoppingConfig()
+        let validation = try blobs(count: 60, seed: 5)
+        let run = try train(cfg, ranks: 2, validation: validation)
+        #expect(run.results.map(\.steps) == [12, 12] && run.results.allSatisfy(\.stoppedEarly))
+        #expect(run.replicas[0] == run.replicas[1])
+        var four = cfg
+        four.train.earlyStopping = nil
+        four.train.maxSteps = 3
+        let atBest = try train(four, ranks: 2, validation: validation)
+        #expect(run.weights == atBest.weights, "restore_best puts the weights of step 3 back")
+        // Stopped after step 7 (the evaluation at 6 done), resumed: the same stop, the same bits.
+        let dir = tempDir()
+        _ = try train(cfg, ranks: 2, runDir: dir, stopAt: 7, validation: validation)
+        let resumed = try train(cfg, ranks: 1, runDir: dir, resume: "auto", validation: validation)
+        #expect(resumed.results.map(\.steps) == [12] && resumed.results[0].stoppedEarly)
+        #expect(resumed.weights == run.weights)
+        let last = try Checkpoint.manifest(in: dir + "/checkpoints/" + Checkpoint.folderName(step: 12))
+        #expect(last.earlyStopping == MonitorState(best: try #require(last.earlyStopping?.best), step: 3, stale: 3))
+        // Resuming the finished run trains no further.
+        let again = try train(cfg, ranks: 1, runDir: dir, resume: "auto", validation: validation)
+        #expect(again.results.map(\.steps) == [12] && again.weights == run.weights)
+    }
+}
