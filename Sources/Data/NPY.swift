@@ -76,9 +76,11 @@ public enum NPY {
         // 1.0 and 2.0 headers are latin-1, 3.0 UTF-8; the keys Tandem reads are ASCII either way.
         var parser = HeaderParser(text: String(decoding: text, as: UTF8.self), name: name)
         let dict = try parser.dictionary()
-        guard case .string(let descr)? = dict["descr"] else {
-            throw DataError("\(name): the header has no 'descr' string (structured dtypes are not supported)")
+        if case .other? = dict["descr"] {
+            throw DataError(
+                "\(name): structured dtypes (records of named fields) are not supported; save one array each")
         }
+        guard case .string(let descr)? = dict["descr"] else { throw DataError("\(name): the header has no 'descr'") }
         guard let dtype = DType(descr: descr) else {
             throw DataError(
                 "\(name): dtype '\(descr.prefix(40))' is not supported (Tandem reads float32/64, int8-64, uint8-64 "
@@ -134,6 +136,8 @@ struct HeaderParser {
         case string(String)
         case bool(Bool)
         case tuple([Int])
+        /// A list or anything else Tandem does not read (a structured dtype's fields).
+        case other
     }
     let chars: [Character]
     let name: String
@@ -203,7 +207,7 @@ struct HeaderParser {
             if ")]}".contains(c) { depth -= 1 }
             i += 1
         }
-        return .string("")
+        return .other
     }
 
     mutating func tuple() throws -> [Int] {

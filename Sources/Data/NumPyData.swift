@@ -50,6 +50,7 @@ public enum NumPyData {
                 labels.append(nil)
                 continue
             }
+            guard x.count > 0 else { throw DataError("\(s.x): the array has no samples (its first extent is 0)") }
             guard y.count == x.count else {
                 throw DataError("\(s.y): \(y.count) targets for the \(x.count) samples of \(s.x)")
             }

@@ -244,6 +244,7 @@ public final class Trainer {
             let epochEnded = cursor.epoch > epoch
             let evaluated = epochEnded || step == end || config.train.evalEverySteps.map { step % $0 == 0 } == true
             if evaluated { try evaluateDuringTraining(epoch: epoch) }  // may decide to stop early
+            if stoppedEarly && pending.count > 0 { logTrain(epoch: epoch, samplesPerSecond: rate) }
             if data.validation != nil && (step == end || stoppedEarly) { try finishWithTest(epoch: epoch) }
             if evaluated || step % config.checkpoint.everySteps == 0 || outcome.stop != 0 { saveCheckpoint() }
             if outcome.stop != 0 { return try stop(signal: outcome.stop) }

@@ -6,17 +6,20 @@ struct Predict: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Predict a class or value for each image or row of an input file; writes CSV.",
         discussion: """
-            The input is an IDX image file (gzip or not, like the MNIST family's) for image models,
-            or a CSV with the training features' columns by name, in any order (the target column, if
-            present, is ignored; missing values are filled as training filled them).
+            The input is a NumPy .npy array (samples along the first extent, each shaped like the
+            training samples; any numeric dtype, values as stored), an IDX image file (gzip or not,
+            like the MNIST family's) for image models, or a CSV with the training features' columns
+            by name, in any order (the target column, if present, is ignored; missing values are
+            filled as training filled them).
             Examples:
               tandem predict --checkpoint runs/fashion-mlp/checkpoints/step-00004685 \\
                   --input /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz --output predictions.csv
               tandem predict --checkpoint runs/csv-example/checkpoints/step-00000100 --input data.csv
+              tandem predict --checkpoint runs/my-npy-run/checkpoints/step-00000100 --input x_new.npy
             """)
 
     @OptionGroup var source: CheckpointOptions
-    @Option(help: "IDX images or CSV rows.") var input: String
+    @Option(help: "A .npy array, IDX images or CSV rows.") var input: String
     @Option(help: "Where to write the CSV (default: standard output).") var output: String?
 
     func run() throws {
@@ -63,6 +66,16 @@ struct Predict: ParsableCommand {
         let shape = m.input.sampleShape
         if let schema = m.input.csvSchema {
             return try CSVTable.predictionRows(path: input, schema: schema)
+        }
+        if input.hasSuffix(".npy") {
+            let x = try NumPyData.open(NumPyData.ArrayRef(path: input))
+            let rows = x.shape.count == 1 ? [1] : Array(x.shape.dropFirst())
+            guard rows.reduce(1, *) == shape.reduce(1, *) else {
+                throw DataError("\(input): samples of shape \(rows), the model takes \(shape)")
+            }
+            return try Dataset(
+                features: .mapped(x), targets: .classes([Int32](repeating: 0, count: x.count), classes: 1),
+                sampleShape: shape, source: input)
         }
         let idx = try IDX.read(input)
         guard Array(idx.shape.dropFirst()) == Array(shape.dropFirst()) || Array(idx.shape.dropFirst()) == shape else {
