@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "Distributed", targets: ["Distributed"]),
         .library(name: "Trainer", targets: ["Trainer"]),
         .library(name: "Tandem", targets: ["Tandem"]),
+        .library(name: "ONNX", targets: ["ONNX"]),
         .executable(name: "tandem", targets: ["tandem"]),
         .executable(name: "tandem-bench", targets: ["tandem-bench"]),
         .executable(name: "tandem-example", targets: ["tandem-example"]),
@@ -27,6 +28,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        // ONNX's protocol buffers (Sources/ONNX/Generated, made once by launch/generate-onnx and committed).
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         // `swift package generate-documentation --target Tandem` (the DocC catalog; see README).
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
@@ -56,12 +59,15 @@ let package = Package(
             ]),
         // One import for Swift users: re-exports every layer of the stack.
         .target(name: "Tandem", dependencies: ["Tensor", "NN", "Optim", "Data", "Distributed", "Trainer"]),
+        // ONNX export of trained models (`tandem export`).
+        .target(
+            name: "ONNX", dependencies: ["NN", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         // YAML configs and `--set` overrides (the CLI's reader; a library so tests and fuzzers reach it).
         .target(name: "TandemConfig", dependencies: ["Trainer", "Yams"]),
         .executableTarget(
             name: "tandem",
             dependencies: stack + [
-                "TandemConfig", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "TandemConfig", "ONNX", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         // The README's custom-model example (a Swift program using the Trainer API).

@@ -14,7 +14,7 @@ struct TandemCommand: ParsableCommand {
               mpirun -np 4 tandem train --config configs/fashion-mlp.yaml
             """,
         version: "tandem 0.1.0",
-        subcommands: [Train.self, Eval.self, Predict.self, Generate.self, Inspect.self, Plot.self]
+        subcommands: [Train.self, Eval.self, Predict.self, Generate.self, Inspect.self, Plot.self, Export.self]
     )
 
     /// Argument mistakes are one `tandem:` line and exit 2, like config mistakes (ArgumentParser

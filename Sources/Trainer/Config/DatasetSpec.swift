@@ -75,6 +75,14 @@ public enum DatasetSpec: Equatable, Sendable {
         }
     }
 
+    /// Whether samples are bytes scaled by 1/255 before normalization (the MNIST family's pixels).
+    public var storesBytes: Bool {
+        switch self {
+        case .fashionMNIST, .mnist: return true
+        default: return false
+        }
+    }
+
     /// Whether the dataset names validation data itself (CSV validation_path, npy validation).
     var hasOwnValidation: Bool {
         switch self {
