@@ -14,6 +14,7 @@ public enum FuzzTargets {
         case csv, yaml
         case trainerJSON = "trainer-json"
         case text
+        case npy, npz
     }
 
     /// A folder for the files a reader needs on disk (one per process).
@@ -38,6 +39,8 @@ public enum FuzzTargets {
         case .yaml: return yaml(bytes)
         case .trainerJSON: return trainerJSON(bytes)
         case .text: return text(bytes)
+        case .npy: return npy(bytes)
+        case .npz: return npz(bytes)
         }
     }
 
@@ -55,6 +58,31 @@ public enum FuzzTargets {
         else { return false }
         check(train.count >= 1 && train.sampleShape == [context], "windows")
         return true
+    }
+
+    /// A .npy file: the header, then every value converted (the view must match its shape).
+    static func npy(_ bytes: [UInt8]) -> Bool {
+        let path = scratch + "/x.npy"
+        guard FileManager.default.createFile(atPath: path, contents: Data(bytes)),
+            let a = try? NumPyData.open(NumPyData.ArrayRef(path: path))
+        else { return false }
+        check(a.count == a.shape[0] && a.allValues().count == a.count * a.rowValues, "npy shape \(a.shape)")
+        return true
+    }
+
+    /// A .npz archive: the directory, then each member (stored or deflated) as an array.
+    static func npz(_ bytes: [UInt8]) -> Bool {
+        let path = scratch + "/x.npz"
+        guard FileManager.default.createFile(atPath: path, contents: Data(bytes)), let z = try? NPZ(path: path) else {
+            return false
+        }
+        var accepted = false
+        for name in z.names {
+            guard let a = try? z.array(name) else { continue }
+            check(a.allValues().count == a.count * a.rowValues, "npz member \(name) shape \(a.shape)")
+            accepted = true
+        }
+        return accepted
     }
 
     static func safetensors(_ bytes: [UInt8]) -> Bool {

@@ -35,7 +35,36 @@ extension FuzzTargets {
             ]
         case .trainerJSON:
             return [Array(trainerJSON.utf8)]
+        case .npy:
+            return [NPY.encode(shape: [3, 2], float32: [1, -2, 3.5, 4, 0, 6]), NPY.encode(shape: [1], float32: [7])]
+        case .npz:
+            let x = NPY.encode(shape: [2, 2], float32: [1, 2, 3, 4])
+            let y = NPY.encode(shape: [2], float32: [0, 1])
+            return [storedZip([("x.npy", x), ("y.npy", y)])]
         }
+    }
+
+    /// A zip archive of stored (uncompressed) members, as np.savez writes it.
+    static func storedZip(_ members: [(String, [UInt8])]) -> [UInt8] {
+        func le(_ v: Int, _ n: Int) -> [UInt8] { (0..<n).map { UInt8(truncatingIfNeeded: v >> (8 * $0)) } }
+        var out: [UInt8] = []
+        var directory: [UInt8] = []
+        for (name, data) in members {
+            let crc = data.withUnsafeBytes {
+                Int(crc32(0, $0.baseAddress?.assumingMemoryBound(to: Bytef.self), uInt($0.count)))
+            }
+            let common =
+                le(20, 2) + le(0, 2) + le(0, 2) + le(0, 2) + le(0, 2) + le(crc, 4) + le(data.count, 4)
+                + le(data.count, 4) + le(name.utf8.count, 2) + le(0, 2)
+            directory +=
+                le(0x0201_4B50, 4) + le(20, 2) + common + le(0, 2) + le(0, 2) + le(0, 2) + le(0, 4)
+                + le(out.count, 4) + Array(name.utf8)
+            out += le(0x0403_4B50, 4) + common + Array(name.utf8) + data
+        }
+        let end =
+            le(0x0605_4B50, 4) + le(0, 2) + le(0, 2) + le(members.count, 2) + le(members.count, 2)
+            + le(directory.count, 4) + le(out.count, 4) + le(0, 2)
+        return out + directory + end
     }
 
     /// trainer.json as a real run wrote it (fashion-mlp, step 6).
