@@ -11,6 +11,7 @@ public struct Preprocessing: Sendable {
     /// Random translation by up to this many pixels, filling with zeros (training only).
     public var cropPadding: Int
 
+    /// Normalization and augmentation settings (the defaults change nothing).
     public init(
         mean: Float = 0, std: Float = 1, oneHot: Bool = false, horizontalFlip: Bool = false, cropPadding: Int = 0
     ) {
@@ -39,10 +40,14 @@ public struct Batch {
 /// Gathers samples by index, converts to Float32 with scaling and normalisation in one pass,
 /// and augments images with draws keyed by (seed, epoch, sample index).
 public struct BatchBuilder {
+    /// The samples batches are gathered from.
     public let dataset: Dataset
+    /// Scaling, normalization and augmentation applied per batch.
     public let preprocessing: Preprocessing
+    /// The run's seed: augmentation draws derive from it.
     public let seed: UInt64
 
+    /// A builder of batches from `dataset`.
     public init(dataset: Dataset, preprocessing: Preprocessing, seed: UInt64) {
         self.dataset = dataset
         self.preprocessing = preprocessing

@@ -12,11 +12,16 @@ public enum CSVTable {
     /// What a model trained on a CSV expects of new rows: its feature columns by name, how
     /// missing values were handled and the training split's fill value for each column.
     public struct Schema: Sendable, Equatable {
+        /// The feature columns, in the model's input order.
         public let featureNames: [String]
+        /// The target column's name.
         public let target: String
+        /// How missing values were handled in training.
         public let missing: MissingPolicy
+        /// Per feature column, the value missing entries are filled with (from the training split).
         public let fills: [Float]
 
+        /// A schema from its parts.
         public init(featureNames: [String], target: String, missing: MissingPolicy, fills: [Float]) {
             self.featureNames = featureNames
             self.target = target

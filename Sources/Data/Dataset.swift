@@ -22,7 +22,9 @@ public final class Dataset: Sendable {
         case tokens([Int32], classes: Int, length: Int)
     }
 
+    /// The inputs of every sample, sample after sample.
     public let features: Features
+    /// What each sample is to be predicted as.
     public let targets: Targets
     /// Shape of one sample, e.g. [1, 28, 28], [features] or [time, features].
     public let sampleShape: [Int]
@@ -31,6 +33,7 @@ public final class Dataset: Sendable {
     /// Where it came from, for messages.
     public let source: String
 
+    /// A dataset, checked: features divide into samples of `sampleShape`, targets match the sample count, labels lie in range.
     public init(features: Features, targets: Targets, sampleShape: [Int], source: String) throws {
         let per = sampleShape.reduce(1, *)
         let featureCount: Int

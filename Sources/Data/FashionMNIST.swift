@@ -43,9 +43,11 @@ public enum MNISTFamily {
 
 /// An IDX file of the MNIST family is not where it was looked for.
 public struct MissingDatasetFile: Error, CustomStringConvertible {
+    /// The file that was not found.
     public let path: String
     /// The folder was Debian's default, so installing the package would provide it.
     public let isDebianDefault: Bool
+    /// The message as one line.
     public var description: String {
         "\(path): no such file" + (isDebianDefault ? "; install it with `apt-get install dataset-fashion-mnist`" : "")
     }

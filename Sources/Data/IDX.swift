@@ -5,7 +5,9 @@ import CZlib
 public enum IDX {
     /// Extents and raw bytes of an unsigned-byte IDX file.
     public struct Contents {
+        /// Extents from the header.
         public let shape: [Int]
+        /// The data, row-major.
         public let bytes: [UInt8]
     }
 

@@ -5,14 +5,18 @@ public enum NPY {
     /// Element type of an array: the kind (`f`, `i`, `u`, `b`), its size, and whether it is stored
     /// big-endian.
     public struct DType: Equatable, Sendable, CustomStringConvertible {
+        /// The dtype's kind letter.
         public enum Kind: Character, Sendable {
             case float = "f"
             case signed = "i"
             case unsigned = "u"
             case bool = "b"
         }
+        /// Floating point, signed, unsigned or bool.
         public let kind: Kind
+        /// Number of ranks.
         public let size: Int
+        /// Whether the file stores the bytes most significant first.
         public let bigEndian: Bool
 
         /// A `descr` string such as `<f4`, `>i8`, `|u1`; nil for what Tandem does not read.
@@ -33,15 +37,21 @@ public enum NPY {
             bigEndian = chars[0] == ">"
         }
 
+        /// Whether values are integers (labels) rather than floating point (targets).
         public var isInteger: Bool { kind != .float }
+        /// The dtype as NumPy writes it (`<f4`).
         public var description: String { "\(bigEndian ? ">" : "<")\(kind.rawValue)\(size)" }
     }
 
     /// What a header says: element type, layout, shape, and where the values start.
     public struct Header: Equatable, Sendable {
+        /// The element type.
         public var dtype: DType
+        /// Whether the values are stored column-major.
         public var fortranOrder: Bool
+        /// The array's extents.
         public var shape: [Int]
+        /// Where the values start in the file.
         public var dataOffset: Int
         /// Number of elements (checked against overflow when read).
         public var elementCount: Int { shape.reduce(1, *) }

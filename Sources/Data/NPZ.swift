@@ -14,6 +14,7 @@ public struct NPZ {
         var localHeader: Int
     }
 
+    /// The archive's bytes.
     public let file: FileBytes
     let members: [String: Member]
 

@@ -4,19 +4,26 @@
 public enum NumPyData {
     /// Where an array is: a `.npy` file, or the array `name` of a `.npz` archive at `path`.
     public struct ArrayRef: Equatable, Sendable, CustomStringConvertible {
+        /// The .npy or .npz file.
         public var path: String
+        /// The array's name inside a .npz; nil for a .npy.
         public var name: String?
+        /// A reference to a .npy file, or to array `name` of a .npz.
         public init(path: String, name: String? = nil) {
             self.path = path
             self.name = name
         }
+        /// The file, and the array's name in brackets for a .npz member.
         public var description: String { name.map { "\(path)[\($0)]" } ?? path }
     }
 
     /// The inputs and targets of one split.
     public struct Split: Equatable, Sendable {
+        /// The inputs.
         public var x: ArrayRef
+        /// The labels or targets.
         public var y: ArrayRef
+        /// A split from its two arrays.
         public init(x: ArrayRef, y: ArrayRef) {
             self.x = x
             self.y = y

@@ -2,7 +2,9 @@
 /// only when a batch asks for them: the values stay in the file (see `FileBytes`). A row is one
 /// sample: the values after the first extent. Subsets and prefixes are views over the same file.
 public final class NumericArray: Sendable {
+    /// The bytes the values are read from.
     public let file: FileBytes
+    /// The stored element type.
     public let dtype: NPY.DType
     /// Extents of the whole array in the file; the first is the number of rows there.
     public let shape: [Int]

@@ -10,6 +10,7 @@ public final class Prefetcher {
     private final class Box: @unchecked Sendable { var batch: Batch? }
     private var box = Box()
 
+    /// An idle prefetcher.
     public init() {}
 
     /// Starts preparing a batch; `take()` returns it.

@@ -20,8 +20,11 @@ public enum Permutation {
 public struct Cursor: Codable, Equatable, Sendable {
     /// Largest epoch number accepted from a file (far beyond any run, far from overflow).
     public static let maxEpoch = 1 << 40
+    /// The epoch, from 0.
     public var epoch: Int
+    /// Samples of the epoch's order already used.
     public var offset: Int
+    /// A position (the start by default).
     public init(epoch: Int = 0, offset: Int = 0) {
         self.epoch = epoch
         self.offset = offset
@@ -36,6 +39,7 @@ public enum SamplerError: Error, Equatable, CustomStringConvertible {
     /// With drop_last, an epoch needs at least one whole batch.
     case batchLargerThanData(batch: Int, samples: Int)
 
+    /// The message as one line.
     public var description: String {
         switch self {
         case .emptyBatch: return "a batch must hold at least one sample"
@@ -51,6 +55,8 @@ public struct ShardedSampler {
     public let count: Int, batchSize: Int, rank: Int, worldSize: Int
     public let seed: UInt64, shuffle: Bool, dropLast: Bool
 
+    /// A sampler for `count` samples; throws when the batch cannot be shared among the ranks or is
+    /// larger than the data (with drop_last).
     public init(
         count: Int, batchSize: Int, rank: Int, worldSize: Int, seed: UInt64,
         shuffle: Bool = true, dropLast: Bool = true

@@ -7,12 +7,14 @@ public struct TextCorpus: Sendable {
     public let vocabulary: [Unicode.Scalar]
     /// The file as token ids.
     public let tokens: [Int32]
+    /// The file, for messages.
     public let source: String
 
     /// Largest file read: 256 MiB (enwik8 is 100 MB). Tokenizing holds about 10 bytes per
     /// character, so this bounds the reader near 2.5 GB.
     public static let maxBytes = 1 << 28
 
+    /// A corpus from a vocabulary and the token ids of a text.
     public init(vocabulary: [Unicode.Scalar], tokens: [Int32], source: String) {
         self.vocabulary = vocabulary
         self.tokens = tokens

@@ -2,17 +2,24 @@
 /// (sequence number, operation, size). A mismatch, the classic cause of a distributed hang,
 /// becomes an error naming each rank's call and call site.
 public final class CheckedCommunicator: Communicator {
+    /// The communicator that does the work.
     public let inner: Communicator
     private var sequence = 0
     private var site = "unknown site"
     static let recordBytes = 200
 
+    /// Wraps `inner`.
     public init(_ inner: Communicator) { self.inner = inner }
+    /// This process's rank, 0..<size.
     public var rank: Int { inner.rank }
+    /// Number of ranks.
     public var size: Int { inner.size }
+    /// What carries the messages, for the start line (mpi, local, simulated).
     public var kind: String { inner.kind + "+checked" }
 
+    /// Records the caller's file and line for the schedule check's messages.
     public func noteCallSite(_ file: StaticString, _ line: UInt) { site = "\(file):\(line)" }
+    /// Shuts the communicator down (MPI_Finalize for MPI).
     public func finalize() { inner.finalize() }
 
     /// Exchanges "#seq signature" with every rank and fails on any difference.
@@ -37,30 +44,37 @@ public final class CheckedCommunicator: Communicator {
         }
     }
 
+    /// Waits until every rank has called it.
     public func barrier() throws {
         try verify("barrier")
         try inner.barrier()
     }
+    /// Overwrites `buffer` on every rank with root's bytes.
     public func broadcast(_ buffer: UnsafeMutableRawBufferPointer, root: Int) throws {
         try verify("broadcast \(buffer.count) bytes from \(root)")
         try inner.broadcast(buffer, root: root)
     }
+    /// Replaces `buffer` on every rank by the elementwise sum over ranks.
     public func allreduce(_ buffer: UnsafeMutableBufferPointer<Float>) throws {
         try verify("allreduce float32 x \(buffer.count)")
         try inner.allreduce(buffer)
     }
+    /// Replaces `buffer` on every rank by the elementwise sum over ranks (Float64).
     public func allreduce(_ buffer: UnsafeMutableBufferPointer<Double>) throws {
         try verify("allreduce float64 x \(buffer.count)")
         try inner.allreduce(buffer)
     }
+    /// Starts summing `buffer` over ranks; the request completes it.
     public func startAllreduce(_ buffer: UnsafeMutableBufferPointer<Float>) throws -> CommRequest {
         try verify("allreduce float32 x \(buffer.count) (non-blocking)")
         return try inner.startAllreduce(buffer)
     }
+    /// Every rank's `send` bytes, in rank order, into `recv` on every rank.
     public func allgather(_ send: UnsafeRawBufferPointer, into recv: UnsafeMutableRawBufferPointer) throws {
         try verify("allgather \(send.count) bytes")
         try inner.allgather(send, into: recv)
     }
+    /// Sends each rank its own slice of `send` and receives every rank's slice for this one.
     public func alltoallv(
         _ send: UnsafePointer<Float>, sendCounts: [Int], sendOffsets: [Int],
         _ recv: UnsafeMutablePointer<Float>, recvCounts: [Int], recvOffsets: [Int]
@@ -70,9 +84,11 @@ public final class CheckedCommunicator: Communicator {
             send, sendCounts: sendCounts, sendOffsets: sendOffsets, recv, recvCounts: recvCounts,
             recvOffsets: recvOffsets)
     }
+    /// Every rank's `counts[rank]` values, in rank order, into `recv` on every rank.
     public func allgatherv(_ send: UnsafePointer<Float>, _ recv: UnsafeMutablePointer<Float>, counts: [Int]) throws {
         try verify("allgatherv float32 x \(counts.reduce(0, +))")
         try inner.allgatherv(send, recv, counts: counts)
     }
+    /// Ends every rank of the job with `code`, printing `message` once.
     public func abort(code: Int32, message: String) -> Never { inner.abort(code: code, message: message) }
 }

@@ -1,13 +1,18 @@
 /// A failed or stalled collective: which call, on which rank, and why.
 public struct CommError: Error, CustomStringConvertible {
+    /// This process's rank, 0..<size.
     public let rank: Int
+    /// The collective that failed.
     public let call: String
+    /// What the library or the watchdog said.
     public let message: String
+    /// An error of `call` on `rank`.
     public init(rank: Int, call: String, message: String) {
         self.rank = rank
         self.call = call
         self.message = message
     }
+    /// The message as one line.
     public var description: String { "rank \(rank): \(call) failed: \(message)" }
 }
 
@@ -57,7 +62,9 @@ public protocol Communicator: AnyObject {
 }
 
 extension Communicator {
+    /// Records the caller's file and line for the schedule check's messages.
     public func noteCallSite(_ file: StaticString, _ line: UInt) {}
+    /// Shuts the communicator down (MPI_Finalize for MPI).
     public func finalize() {}
 
     /// This communicator, with the caller's file and line noted for the debug-mode schedule check:

@@ -16,6 +16,7 @@ public final class ExactReducer {
     private var received: [Float]
     private let slices: [Int]
 
+    /// A reducer for gradients of `length` values cut into `virtualShards` shards.
     public init(length: Int, virtualShards: Int, communicator: Communicator) {
         let n = communicator.size
         precondition(

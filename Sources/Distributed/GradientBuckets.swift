@@ -26,10 +26,13 @@ public final class GradientBuckets {
 
     /// One bucket: a flat buffer and the parameters whose gradients live in it.
     public struct Bucket {
+        /// The bucket's contiguous gradient memory.
         public let storage: TensorStorage
+        /// Indices of the parameters whose gradients live in it.
         public let parameters: [Int]
     }
 
+    /// The buckets, in the order backward fills them.
     public let buckets: [Bucket]
     let communicator: Communicator
     private let parameters: [Tensor]
@@ -45,6 +48,7 @@ public final class GradientBuckets {
     /// Packs `parameters` into buckets of about `bucketBytes` and points their gradients into them.
     public let schedule: Schedule
 
+    /// Buckets of about `bucketMB` MiB over `parameters`, in reverse order (as backward produces gradients).
     public init(
         parameters all: [Tensor], bucketBytes: Int, schedule: Schedule = .overlapped, communicator: Communicator
     ) {

@@ -5,8 +5,11 @@ import Foundation
 /// call's return code is checked and turned into a `CommError` carrying MPI_Error_string, the
 /// call and the rank. Blocking collectives run under the watchdog.
 public final class MPICommunicator: Communicator {
+    /// This process's rank, 0..<size.
     public let rank: Int
+    /// Number of ranks.
     public let size: Int
+    /// What carries the messages, for the start line (mpi, local, simulated).
     public var kind: String { "mpi" }
     let comm: MPI_Comm
     /// The watchdog every collective runs under.
@@ -76,16 +79,19 @@ public final class MPICommunicator: Communicator {
         }
     }
 
+    /// Waits until every rank has called it.
     public func barrier() throws {
         try watchdog.watch("barrier") { try check(MPI_Barrier(comm), "MPI_Barrier") }
     }
 
+    /// Overwrites `buffer` on every rank with root's bytes.
     public func broadcast(_ buffer: UnsafeMutableRawBufferPointer, root: Int) throws {
         try watchdog.watch("broadcast \(buffer.count) bytes from rank \(root)") {
             try check(MPI_Bcast(buffer.baseAddress, Int32(buffer.count), cmpi_byte(), Int32(root), comm), "MPI_Bcast")
         }
     }
 
+    /// Replaces `buffer` on every rank by the elementwise sum over ranks.
     public func allreduce(_ buffer: UnsafeMutableBufferPointer<Float>) throws {
         try watchdog.watch("allreduce float32 x \(buffer.count)") {
             try check(
@@ -94,6 +100,7 @@ public final class MPICommunicator: Communicator {
         }
     }
 
+    /// Replaces `buffer` on every rank by the elementwise sum over ranks (Float64).
     public func allreduce(_ buffer: UnsafeMutableBufferPointer<Double>) throws {
         try watchdog.watch("allreduce float64 x \(buffer.count)") {
             try check(
@@ -103,6 +110,7 @@ public final class MPICommunicator: Communicator {
         }
     }
 
+    /// Starts summing `buffer` over ranks; the request completes it.
     public func startAllreduce(_ buffer: UnsafeMutableBufferPointer<Float>) throws -> CommRequest {
         var req = cmpi_request_null()
         try check(
@@ -112,6 +120,7 @@ public final class MPICommunicator: Communicator {
         return MPIRequest(req, owner: self, what: "allreduce float32 x \(buffer.count) (non-blocking)")
     }
 
+    /// Every rank's `send` bytes, in rank order, into `recv` on every rank.
     public func allgather(_ send: UnsafeRawBufferPointer, into recv: UnsafeMutableRawBufferPointer) throws {
         precondition(recv.count == send.count * size, "allgather: receive buffer must hold size * send bytes")
         try watchdog.watch("allgather \(send.count) bytes") {
@@ -122,6 +131,7 @@ public final class MPICommunicator: Communicator {
         }
     }
 
+    /// Sends each rank its own slice of `send` and receives every rank's slice for this one.
     public func alltoallv(
         _ send: UnsafePointer<Float>, sendCounts: [Int], sendOffsets: [Int],
         _ recv: UnsafeMutablePointer<Float>, recvCounts: [Int], recvOffsets: [Int]
@@ -135,6 +145,7 @@ public final class MPICommunicator: Communicator {
         }
     }
 
+    /// Every rank's `counts[rank]` values, in rank order, into `recv` on every rank.
     public func allgatherv(_ send: UnsafePointer<Float>, _ recv: UnsafeMutablePointer<Float>, counts: [Int]) throws {
         let c = counts.map(Int32.init)
         let d = prefixSums(counts).map(Int32.init)
@@ -148,6 +159,7 @@ public final class MPICommunicator: Communicator {
         }
     }
 
+    /// Ends every rank of the job with `code`, printing `message` once.
     public func abort(code: Int32, message: String) -> Never {
         printLine(toStandardError: message)
         MPI_Abort(comm, code)

@@ -6,6 +6,7 @@ import Synchronization
 ///
 /// Sendable because its counters change only under `cond`, and each rank writes only its own slot.
 public final class SimulatedWorld: @unchecked Sendable {
+    /// Number of ranks.
     public let size: Int
     /// Seconds a rank waits at a collective before it reports a stall.
     public let timeout: Double
@@ -18,6 +19,7 @@ public final class SimulatedWorld: @unchecked Sendable {
     /// What the user calls the timeout, for messages.
     let timeoutSetting: String
 
+    /// A world of `size` simulated ranks; a collective waiting longer than `timeout` seconds fails.
     public init(size: Int, timeout: Double = 300, timeoutSetting: String = "the collective timeout") {
         precondition(size >= 1, "SimulatedWorld: size must be at least 1")
         self.size = size
@@ -89,8 +91,11 @@ public final class SimulatedWorld: @unchecked Sendable {
 
 /// One simulated rank.
 public final class SimulatedCommunicator: Communicator {
+    /// This process's rank, 0..<size.
     public let rank: Int
+    /// Number of ranks.
     public var size: Int { world.size }
+    /// What carries the messages, for the start line (mpi, local, simulated).
     public var kind: String { "simulated" }
     let world: SimulatedWorld
     private var seq = 0
@@ -114,8 +119,10 @@ public final class SimulatedCommunicator: Communicator {
         finish()
     }
 
+    /// Waits until every rank has called it.
     public func barrier() throws { try exchange("barrier", nil, read: { _ in }) }
 
+    /// Overwrites `buffer` on every rank with root's bytes.
     public func broadcast(_ buffer: UnsafeMutableRawBufferPointer, root: Int) throws {
         var copy = [UInt8](repeating: 0, count: buffer.count)
         try exchange(
@@ -145,18 +152,22 @@ public final class SimulatedCommunicator: Communicator {
             }, finish: { for i in 0..<buffer.count { buffer[i] = total[i] } })
     }
 
+    /// Replaces `buffer` on every rank by the elementwise sum over ranks.
     public func allreduce(_ buffer: UnsafeMutableBufferPointer<Float>) throws {
         try sum(buffer, "allreduce float32 x \(buffer.count)")
     }
+    /// Replaces `buffer` on every rank by the elementwise sum over ranks (Float64).
     public func allreduce(_ buffer: UnsafeMutableBufferPointer<Double>) throws {
         try sum(buffer, "allreduce float64 x \(buffer.count)")
     }
 
+    /// Starts summing `buffer` over ranks; the request completes it.
     public func startAllreduce(_ buffer: UnsafeMutableBufferPointer<Float>) throws -> CommRequest {
         try allreduce(buffer)
         return CompletedRequest()
     }
 
+    /// Every rank's `send` bytes, in rank order, into `recv` on every rank.
     public func allgather(_ send: UnsafeRawBufferPointer, into recv: UnsafeMutableRawBufferPointer) throws {
         try exchange(
             "allgather \(send.count) bytes", UnsafeMutableRawPointer(mutating: send.baseAddress),
@@ -167,6 +178,7 @@ public final class SimulatedCommunicator: Communicator {
             })
     }
 
+    /// Sends each rank its own slice of `send` and receives every rank's slice for this one.
     public func alltoallv(
         _ send: UnsafePointer<Float>, sendCounts: [Int], sendOffsets: [Int],
         _ recv: UnsafeMutablePointer<Float>, recvCounts: [Int], recvOffsets: [Int]
@@ -187,6 +199,7 @@ public final class SimulatedCommunicator: Communicator {
             })
     }
 
+    /// Every rank's `counts[rank]` values, in rank order, into `recv` on every rank.
     public func allgatherv(_ send: UnsafePointer<Float>, _ recv: UnsafeMutablePointer<Float>, counts: [Int]) throws {
         var gathered = [Float](repeating: 0, count: counts.reduce(0, +))
         try exchange(
@@ -200,5 +213,6 @@ public final class SimulatedCommunicator: Communicator {
             }, finish: { recv.update(from: gathered, count: gathered.count) })
     }
 
+    /// Ends every rank of the job with `code`, printing `message` once.
     public func abort(code: Int32, message: String) -> Never { exitWithMessage(code, message) }
 }

@@ -21,6 +21,7 @@ public final class Watchdog: @unchecked Sendable {
     /// Collectives started so far.
     public private(set) var sequence = 0
 
+    /// A watchdog that ends the job when a collective runs longer than `timeout` seconds.
     public init(
         timeout: Double, setting: String = "the collective timeout", rank: Int,
         onTimeout: @escaping @Sendable (String) -> Void

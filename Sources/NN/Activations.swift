@@ -2,10 +2,14 @@
 public final class Activation: Module {
     /// Which function.
     public enum Kind: String, CaseIterable, Sendable { case relu, sigmoid, tanh, gelu, elu, softmax }
+    /// The function applied.
     public let kind: Kind
+    /// Training mode (dropout active, batch statistics) or evaluation mode.
     public var isTraining = true
+    /// The activation `kind` as a layer.
     public init(_ kind: Kind) { self.kind = kind }
 
+    /// Applies the layer to `x` (a batch: the first extent counts samples).
     public func callAsFunction(_ x: Tensor) -> Tensor {
         switch kind {
         case .relu: return x.relu()
@@ -16,25 +20,26 @@ public final class Activation: Module {
         case .softmax: return x.softmax(alongAxis: -1)
         }
     }
+    /// The output shape for an input of shape `input`; a `ShapeError` when the input does not fit.
     public func outputShape(for input: [Int]) throws -> [Int] { input }
 }
 
 // PyTorch's class names on purpose: `Sequential(Linear(...), ReLU())` reads as in PyTorch.
+// swift-format-ignore: AlwaysUseLowerCamelCase
 /// ReLU layer.
-// swift-format-ignore: AlwaysUseLowerCamelCase
 public func ReLU() -> Activation { Activation(.relu) }
+// swift-format-ignore: AlwaysUseLowerCamelCase
 /// Sigmoid layer.
-// swift-format-ignore: AlwaysUseLowerCamelCase
 public func Sigmoid() -> Activation { Activation(.sigmoid) }
+// swift-format-ignore: AlwaysUseLowerCamelCase
 /// Tanh layer.
-// swift-format-ignore: AlwaysUseLowerCamelCase
 public func Tanh() -> Activation { Activation(.tanh) }
+// swift-format-ignore: AlwaysUseLowerCamelCase
 /// GELU layer (exact erf form).
-// swift-format-ignore: AlwaysUseLowerCamelCase
 public func GELU() -> Activation { Activation(.gelu) }
+// swift-format-ignore: AlwaysUseLowerCamelCase
 /// ELU layer (alpha 1).
-// swift-format-ignore: AlwaysUseLowerCamelCase
 public func ELU() -> Activation { Activation(.elu) }
-/// Softmax over the last axis.
 // swift-format-ignore: AlwaysUseLowerCamelCase
+/// Softmax over the last axis.
 public func Softmax() -> Activation { Activation(.softmax) }

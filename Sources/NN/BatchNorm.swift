@@ -7,14 +7,21 @@
 /// trainer sets `defersStatistics`: a training pass then only records its statistics, and the
 /// trainer combines them across ranks and applies them with `applyStatistics(_:)`.
 public final class BatchNorm: Module {
+    /// Per-channel scale (gamma).
     public let weight: Tensor
+    /// Per-channel shift (beta).
     public let bias: Tensor
+    /// Running mean, used in evaluation.
     public let runningMean: Tensor
+    /// Running (unbiased) variance, used in evaluation.
     public let runningVar: Tensor
     /// Training passes counted (an integer, held as a Float32 scalar; saved as I64).
     public let numBatchesTracked: Tensor
+    /// Weight of a new batch in the running statistics.
     public let momentum: Float
+    /// Added to the variance before the square root.
     public let eps: Float
+    /// Training mode (dropout active, batch statistics) or evaluation mode.
     public var isTraining = true
     /// Record batch statistics in `pendingStatistics` instead of updating the running ones.
     public var defersStatistics = false
@@ -26,6 +33,7 @@ public final class BatchNorm: Module {
     /// communication); nil: this rank's batch only.
     public var synchronizer: BatchStatisticsSynchronizer?
 
+    /// Number of channels normalized.
     public var channels: Int { weight.count }
 
     /// weight ones, bias zeros, running mean zeros and running variance ones, as PyTorch.
@@ -42,8 +50,10 @@ public final class BatchNorm: Module {
         self.eps = eps
     }
 
+    /// This layer's own trainable tensors, named as PyTorch names them.
     public var localParameters: NamedTensors { [(name: "weight", tensor: weight), (name: "bias", tensor: bias)] }
 
+    /// This layer's own non-trainable state (saved in checkpoints, not optimized).
     public var localBuffers: NamedTensors {
         [
             (name: "running_mean", tensor: runningMean), (name: "running_var", tensor: runningVar),
@@ -51,8 +61,10 @@ public final class BatchNorm: Module {
         ]
     }
 
+    /// Buffers that are integer counters (written as I64, as PyTorch does).
     public var localCounterNames: Set<String> { ["num_batches_tracked"] }
 
+    /// Applies the layer to `x` (a batch: the first extent counts samples).
     public func callAsFunction(_ x: Tensor) -> Tensor {
         guard isTraining else {
             return x.batchNormalized(
@@ -91,6 +103,7 @@ public final class BatchNorm: Module {
         }
     }
 
+    /// The output shape for an input of shape `input`; a `ShapeError` when the input does not fit.
     public func outputShape(for input: [Int]) throws -> [Int] {
         guard (2...4).contains(input.count), input[1] == channels else {
             throw ShapeError(

@@ -1,8 +1,11 @@
 /// 2-D convolution over NCHW with weight [out, in, kh, kw], as PyTorch's `nn.Conv2d`.
 public final class Conv2d: Module {
+    /// Filters [out, in, kernel, kernel].
     public let weight: Tensor
+    /// Per-output-channel bias, if any.
     public let bias: Tensor?
     public let stride: Int, padding: Int
+    /// Training mode (dropout active, batch statistics) or evaluation mode.
     public var isTraining = true
 
     /// PyTorch's default initialisation: bound 1/sqrt(in * kh * kw) for weight and bias.
@@ -20,14 +23,17 @@ public final class Conv2d: Module {
         self.padding = padding
     }
 
+    /// This layer's own trainable tensors, named as PyTorch names them.
     public var localParameters: NamedTensors {
         [(name: "weight", tensor: weight)] + (bias.map { [(name: "bias", tensor: $0)] } ?? [])
     }
 
+    /// Applies the layer to `x` (a batch: the first extent counts samples).
     public func callAsFunction(_ x: Tensor) -> Tensor {
         Tensor.conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding)
     }
 
+    /// The output shape for an input of shape `input`; a `ShapeError` when the input does not fit.
     public func outputShape(for input: [Int]) throws -> [Int] {
         try Shapes.conv2d(input, weight: weight.shape, stride: stride, padding: padding)
     }

@@ -1,18 +1,23 @@
 /// Inverted dropout, active in training mode only; its mask comes from the counter-based
 /// generator keyed by (seed, step, layer, sample index), never from hidden state.
 public final class Dropout: StochasticModule {
+    /// Probability of zeroing a value in training.
     public let p: Float
     /// This layer's position, so two dropout layers draw different masks.
     public let layer: UInt32
+    /// Training mode (dropout active, batch statistics) or evaluation mode.
     public var isTraining = true
+    /// Seed, step and sample ids that key this layer's random draws.
     public var randomContext = RandomContext()
 
+    /// Dropout with probability `p`; `layer` keys its draws.
     public init(p: Float = 0.5, layer: UInt32 = 0) {
         precondition(p >= 0 && p < 1, "Dropout: p must be in [0, 1), got \(p)")
         self.p = p
         self.layer = layer
     }
 
+    /// Applies the layer to `x` (a batch: the first extent counts samples).
     public func callAsFunction(_ x: Tensor) -> Tensor {
         guard isTraining && p > 0 else { return x }
         return x.dropout(mask: mask(for: x.shape), p: p)
@@ -43,5 +48,6 @@ public final class Dropout: StochasticModule {
         return m
     }
 
+    /// The output shape for an input of shape `input`; a `ShapeError` when the input does not fit.
     public func outputShape(for input: [Int]) throws -> [Int] { input }
 }

@@ -1,7 +1,10 @@
 /// y = x W^T + b with weight [out, in] and bias [out], as PyTorch's `nn.Linear`.
 public final class Linear: Module {
+    /// Weights [out, in], as PyTorch stores them.
     public let weight: Tensor
+    /// Bias [out], if any.
     public let bias: Tensor?
+    /// Training mode (dropout active, batch statistics) or evaluation mode.
     public var isTraining = true
 
     /// PyTorch's default initialisation: Kaiming-uniform (a = sqrt(5)) weight, i.e. bound
@@ -14,12 +17,15 @@ public final class Linear: Module {
         self.bias = bias ? key.uniform([outFeatures], bound: bound, param: 1) : nil
     }
 
+    /// This layer's own trainable tensors, named as PyTorch names them.
     public var localParameters: NamedTensors {
         [(name: "weight", tensor: weight)] + (bias.map { [(name: "bias", tensor: $0)] } ?? [])
     }
 
+    /// Applies the layer to `x` (a batch: the first extent counts samples).
     public func callAsFunction(_ x: Tensor) -> Tensor { Tensor.linear(x, weight: weight, bias: bias) }
 
+    /// The output shape for an input of shape `input`; a `ShapeError` when the input does not fit.
     public func outputShape(for input: [Int]) throws -> [Int] {
         guard let last = input.last, input.count >= 2, last == weight.shape[1] else {
             throw ShapeError(

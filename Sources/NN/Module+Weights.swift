@@ -1,7 +1,9 @@
 /// A model's weights that do not fit: every missing, unexpected and mis-shaped name at once.
 public struct WeightsMismatch: Error, CustomStringConvertible {
+    /// The file the weights came from.
     public let source: String
     public let missing: [String], unexpected: [String], misshaped: [String]
+    /// The message as one line.
     public var description: String {
         var parts: [String] = []
         if !missing.isEmpty { parts.append("missing " + WeightsMismatch.list(missing)) }

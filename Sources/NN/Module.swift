@@ -22,9 +22,13 @@ public protocol Module: AnyObject {
 }
 
 extension Module {
+    /// This layer's own trainable tensors, named as PyTorch names them.
     public var localParameters: NamedTensors { [] }
+    /// This layer's own non-trainable state (saved in checkpoints, not optimized).
     public var localBuffers: NamedTensors { [] }
+    /// Buffers that are integer counters (written as I64, as PyTorch does).
     public var localCounterNames: Set<String> { [] }
+    /// Sub-layers with the names PyTorch gives them.
     public var children: [(name: String, module: Module)] { [] }
 
     /// Every parameter with its dotted PyTorch name, in registration order.
@@ -82,10 +86,13 @@ public protocol StochasticModule: Module {
 /// What keys a training step's random draws: the run's seed, the step, and the dataset index of
 /// each row of the local batch.
 public struct RandomContext: Sendable {
+    /// The run's seed.
     public var seed: UInt64
+    /// The optimizer step (fresh masks every step).
     public var step: Int
     /// Dataset index of each row of the batch; nil means rows 0..<N.
     public var sampleIDs: [Int]?
+    /// A context for `step`; `sampleIDs` key each row's draws.
     public init(seed: UInt64 = 0, step: Int = 0, sampleIDs: [Int]? = nil) {
         self.seed = seed
         self.step = step
@@ -102,8 +109,11 @@ extension Module {
 
 /// Where a layer's initial parameters come from: the seed and the layer's position.
 public struct InitKey: Sendable {
+    /// The run's seed.
     public var seed: UInt64
+    /// The layer's number in the model (keys its draws).
     public var layer: UInt32
+    /// A key for layer `layer` of a model seeded `seed`.
     public init(seed: UInt64 = 0, layer: UInt32 = 0) {
         self.seed = seed
         self.layer = layer

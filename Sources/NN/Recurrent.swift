@@ -5,6 +5,7 @@ public final class RNN: Module {
     public let weightIH: Tensor, weightHH: Tensor, biasIH: Tensor, biasHH: Tensor
     /// Return every step's hidden state [B, T, H] rather than the last one [B, H].
     public let returnSequence: Bool
+    /// Training mode (dropout active, batch statistics) or evaluation mode.
     public var isTraining = true
 
     /// Elman RNN with tanh; PyTorch's initialisation: everything uniform in +-1/sqrt(hidden).
@@ -14,10 +15,12 @@ public final class RNN: Module {
         self.returnSequence = returnSequence
     }
 
+    /// This layer's own trainable tensors, named as PyTorch names them.
     public var localParameters: NamedTensors {
         Recurrence.named(weightIH, weightHH, biasIH, biasHH)
     }
 
+    /// Applies the layer to `x` (a batch: the first extent counts samples).
     public func callAsFunction(_ x: Tensor) -> Tensor {
         let h0 = Tensor(zeros: [x.shape[0], weightHH.shape[0]])
         let hs = RNN.sequence(x, h0: h0, weightIH: weightIH, weightHH: weightHH, biasIH: biasIH, biasHH: biasHH)
@@ -39,6 +42,7 @@ public final class RNN: Module {
         return out
     }
 
+    /// The output shape for an input of shape `input`; a `ShapeError` when the input does not fit.
     public func outputShape(for input: [Int]) throws -> [Int] {
         try Recurrence.outputShape(
             input, inputSize: weightIH.shape[1], hidden: weightHH.shape[0],
@@ -51,6 +55,7 @@ public final class LSTM: Module {
     public let weightIH: Tensor, weightHH: Tensor, biasIH: Tensor, biasHH: Tensor
     /// Return every step's hidden state [B, T, H] rather than the last one [B, H].
     public let returnSequence: Bool
+    /// Training mode (dropout active, batch statistics) or evaluation mode.
     public var isTraining = true
 
     /// PyTorch's initialisation: everything uniform in +-1/sqrt(hidden).
@@ -60,10 +65,12 @@ public final class LSTM: Module {
         self.returnSequence = returnSequence
     }
 
+    /// This layer's own trainable tensors, named as PyTorch names them.
     public var localParameters: NamedTensors {
         Recurrence.named(weightIH, weightHH, biasIH, biasHH)
     }
 
+    /// Applies the layer to `x` (a batch: the first extent counts samples).
     public func callAsFunction(_ x: Tensor) -> Tensor {
         let hidden = weightHH.shape[1]
         var h = Tensor(zeros: [x.shape[0], hidden])
@@ -101,6 +108,7 @@ public final class LSTM: Module {
         return (o * cNext.tanh(), cNext)
     }
 
+    /// The output shape for an input of shape `input`; a `ShapeError` when the input does not fit.
     public func outputShape(for input: [Int]) throws -> [Int] {
         try Recurrence.outputShape(
             input, inputSize: weightIH.shape[1], hidden: weightHH.shape[1],

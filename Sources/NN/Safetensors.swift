@@ -2,14 +2,19 @@ import Foundation
 
 /// A problem with a safetensors file: names the file and, where there is one, the tensor.
 public struct SafetensorsError: Error, CustomStringConvertible, Equatable {
+    /// The file.
     public let file: String
+    /// The tensor involved, if one.
     public let tensor: String?
+    /// What is wrong.
     public let message: String
+    /// An error about `file` (and `tensor`).
     public init(file: String, tensor: String?, message: String) {
         self.file = file
         self.tensor = tensor
         self.message = message
     }
+    /// The message as one line.
     public var description: String {
         "\(file): " + (tensor.map { "tensor '\($0.count > 80 ? $0.prefix(80) + "..." : $0)': " } ?? "") + message
     }
@@ -22,7 +27,9 @@ public struct SafetensorsError: Error, CustomStringConvertible, Equatable {
 public enum Safetensors {
     /// Tensors in file order (by data offset) and the metadata map.
     public struct Contents {
+        /// The tensors in file order.
         public var tensors: NamedTensors
+        /// The header's `__metadata__`.
         public var metadata: [String: String]
         /// The tensor with this name.
         public subscript(name: String) -> Tensor? { tensors.first { $0.name == name }?.tensor }

@@ -13,10 +13,15 @@ public enum ONNXExport {
     /// How raw input became the network's input in training: x * scale + shift (bytes scaled
     /// by 1/255 and normalized), or token ids taken as they are.
     public struct Input: Sendable {
+        /// The shape of one sample (the graph adds the batch axis).
         public var sampleShape: [Int]
+        /// Raw values are multiplied by this.
         public var scale: Float
+        /// Then this is added.
         public var shift: Float
+        /// The input is int64 token ids (no scaling).
         public var tokenIDs: Bool
+        /// An input description.
         public init(sampleShape: [Int], scale: Float = 1, shift: Float = 0, tokenIDs: Bool = false) {
             self.sampleShape = sampleShape
             self.scale = scale
@@ -27,7 +32,9 @@ public enum ONNXExport {
 
     /// A layer the exporter does not know (a custom Swift `Module`).
     public struct Unsupported: Error, CustomStringConvertible {
+        /// The layer's type name.
         public let layer: String
+        /// The message as one line.
         public var description: String {
             "cannot export \(layer) to ONNX (supported: Tandem's own layers; see docs/MODELS.md)"
         }

@@ -6,6 +6,7 @@ public final class Adam: Optimizer {
     /// AdamW: decay the weights directly instead of adding to the gradient.
     public let decoupled: Bool
 
+    /// Adam (or AdamW with `decoupled`) over `parameters`, with PyTorch's defaults.
     public init(
         _ parameters: NamedTensors, learningRate: Float = 1e-3,
         beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8, weightDecay: Float = 0,

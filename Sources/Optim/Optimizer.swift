@@ -3,7 +3,9 @@ import Foundation
 
 /// A problem with saved optimizer state (restoring a checkpoint).
 public struct OptimizerStateError: Error, CustomStringConvertible {
+    /// What is wrong with the state.
     public let message: String
+    /// The message as one line.
     public var description: String { message }
 }
 

@@ -2,6 +2,7 @@
 public final class RMSprop: Optimizer {
     public let alpha: Float, epsilon: Float, weightDecay: Float, momentum: Float, centered: Bool
 
+    /// RMSprop over `parameters`, with PyTorch's defaults.
     public init(
         _ parameters: NamedTensors, learningRate: Float = 1e-2, alpha: Float = 0.99,
         epsilon: Float = 1e-8, weightDecay: Float = 0, momentum: Float = 0, centered: Bool = false

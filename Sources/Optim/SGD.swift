@@ -2,6 +2,7 @@
 public final class SGD: Optimizer {
     public let momentum: Float, dampening: Float, nesterov: Bool, weightDecay: Float
 
+    /// SGD with optional momentum, dampening and Nesterov, as PyTorch's.
     public init(
         _ parameters: NamedTensors, learningRate: Float, momentum: Float = 0,
         dampening: Float = 0, nesterov: Bool = false, weightDecay: Float = 0

@@ -18,9 +18,12 @@ public enum MatmulAlgorithm: String, Sendable, CaseIterable {
 /// Matrices laid out in memory by strides: `dims` are (batch..., rows, columns), `strides` the
 /// step in elements along each. A transposed matrix is the same memory with the last two swapped.
 public struct StridedMatrices: Hashable, Sendable {
+    /// Extents of the batched matrices.
     public var dims: [Int]
+    /// Element strides of each extent.
     public var strides: [Int]
 
+    /// A layout from extents and strides.
     public init(dims: [Int], strides: [Int]) {
         precondition(dims.count == strides.count && dims.count >= 2, "StridedMatrices: \(dims) vs \(strides)")
         self.dims = dims

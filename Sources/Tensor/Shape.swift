@@ -4,10 +4,12 @@ public struct ShapeError: Error, CustomStringConvertible, Equatable {
     public let op: String
     /// What is wrong, with the shapes.
     public let message: String
+    /// An error of `op`.
     public init(_ op: String, _ message: String) {
         self.op = op
         self.message = message
     }
+    /// The message as one line.
     public var description: String { "\(op): \(message)" }
 }
 

@@ -134,6 +134,7 @@ public enum AnomalyDetection {
         return first
     }
 
+    /// Clears the recorded op name (between tests).
     public static func reset() {
         lock.lock()
         first = nil

@@ -10,6 +10,7 @@ public struct ChannelStatistics: Sendable {
     /// Values per channel (batch x spatial positions).
     public var count: Int
 
+    /// Statistics of `count` values per channel.
     public init(mean: [Float], variance: [Float], count: Int) {
         self.mean = mean
         self.variance = variance

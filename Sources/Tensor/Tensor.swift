@@ -92,6 +92,7 @@ public final class Tensor {
 }
 
 extension Tensor: CustomStringConvertible {
+    /// The shape and the first values.
     public var description: String {
         let shown = scalars.prefix(8).map { String($0) }.joined(separator: ", ")
         return "Tensor(shape: \(shape), [\(shown)\(count > 8 ? ", ..." : "")], op: \(op))"

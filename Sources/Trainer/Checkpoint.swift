@@ -5,16 +5,22 @@ import NN
 
 /// What trainer.json records: enough, with the two safetensors files, to continue a run exactly.
 public struct CheckpointManifest: Codable {
+    /// The `format` every Tandem checkpoint carries.
     public static let formatName = "tandem-checkpoint"
+    /// The version this Tandem writes and reads.
     public static let currentVersion = 1
 
+    /// Always `tandem-checkpoint`.
     public var format: String = formatName
+    /// The layout's version.
     public var version: Int = currentVersion
     /// Optimizer steps taken.
     public var step: Int
     /// Sampler position: epoch and samples of that epoch already used.
     public var cursor: Cursor
+    /// The run's seed.
     public var seed: UInt64
+    /// Ranks of the run that wrote it.
     public var worldSize: Int
     /// Training metrics gathered since the last log line (so a resumed run logs the same lines).
     public var pendingMetrics: [Double]
@@ -22,6 +28,7 @@ public struct CheckpointManifest: Codable {
     public var lastTest: [String: Double]?
     /// The best validation figure for keep_best, and early stopping's state.
     public var keepBest: MonitorState?
+    /// Early stopping's best value, its step and the evaluations since (nil without early stopping).
     public var earlyStopping: MonitorState?
     /// Size and CRC-32 of each data file.
     public var files: [String: FileRecord]
@@ -30,8 +37,11 @@ public struct CheckpointManifest: Codable {
     /// How samples became input (absent in checkpoints of earlier versions).
     public var input: InputRecord?
 
+    /// A data file's size and checksum.
     public struct FileRecord: Codable, Equatable {
+        /// Size in bytes.
         public var bytes: Int
+        /// CRC-32 in hex.
         public var crc32: String
     }
 
@@ -84,9 +94,13 @@ public struct CheckpointManifest: Codable {
 /// Sendable because its tensors are copies made for the writer: once submitted, only the
 /// writer's queue reads them.
 public struct CheckpointSnapshot: @unchecked Sendable {
+    /// trainer.json's contents.
     public var manifest: CheckpointManifest
+    /// Parameters and buffers.
     public var model: NamedTensors
+    /// Optimizer state tensors.
     public var optimizer: NamedTensors
+    /// Optimizer name and step count.
     public var optimizerMetadata: [String: String]
     /// Model entries that are integer counters (written as I64, as PyTorch does).
     public var modelCounters: Set<String> = []
@@ -96,8 +110,11 @@ public struct CheckpointSnapshot: @unchecked Sendable {
 
 /// A checkpoint folder that could not be used, and why.
 public struct CheckpointError: Error, CustomStringConvertible {
+    /// The folder or file.
     public let path: String
+    /// What is wrong with it.
     public let message: String
+    /// The message as one line.
     public var description: String { "\(path): \(message)" }
 }
 
@@ -106,6 +123,7 @@ public struct CheckpointError: Error, CustomStringConvertible {
 /// parent folder fsynced. A folder without a valid trainer.json or with a wrong checksum is not
 /// a checkpoint.
 public enum Checkpoint {
+    /// The folder name of the checkpoint at `step` (`step-00001234`).
     public static func folderName(step: Int) -> String { String(format: "step-%08d", step) }
 
     /// Writes a snapshot under `directory` and returns the final folder.

@@ -7,11 +7,16 @@ import NN
 /// block's loss has its own slot in one allreduce, and the slots are added in block order: the
 /// result does not depend on the number of ranks. Used by the trainer and by `tandem eval`.
 public struct Evaluator {
+    /// The model evaluated (in evaluation mode while it runs).
     public let model: Module
+    /// The loss reported.
     public let loss: LossSpec
+    /// The ranks sharing the work.
     public let communicator: Communicator
+    /// Samples per block (fixed, so results do not depend on the rank count).
     public let blockSize: Int
 
+    /// An evaluator of `model` with `loss` over `communicator`'s ranks.
     public init(model: Module, loss: LossSpec, communicator: Communicator, blockSize: Int) {
         self.model = model
         self.loss = loss

@@ -5,22 +5,32 @@ import Data
 /// targets, and for CSV data the feature columns with their fill values. With it a checkpoint
 /// alone is enough to predict: no training data is read.
 public struct InputRecord: Codable, Equatable, Sendable {
+    /// Subtracted from inputs (after bytes are scaled to [0, 1]).
     public var mean: Float
+    /// Inputs are divided by this.
     public var std: Float
+    /// Whether labels were one-hot targets.
     public var oneHot: Bool
+    /// The shape of one sample.
     public var sampleShape: [Int]
     /// Class count for class labels; nil for numeric targets.
     public var classes: Int?
     /// Values per sample for numeric targets.
     public var targetWidth: Int?
+    /// For CSV data: the columns and fill values.
     public var csv: CSVColumns?
     /// For text data: the vocabulary, one character per token id, in order.
     public var vocabulary: String?
 
+    /// The CSV columns a model was trained on.
     public struct CSVColumns: Codable, Equatable, Sendable {
+        /// Feature columns in input order.
         public var features: [String]
+        /// The target column.
         public var target: String
+        /// The missing-value policy.
         public var missing: String
+        /// Fill value per feature column.
         public var fills: [Float]
     }
 

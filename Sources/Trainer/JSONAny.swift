@@ -2,8 +2,11 @@ import Foundation
 
 /// Arbitrary JSON carried through Codable (the config inside trainer.json).
 public struct JSONAny: Codable {
+    /// The plain value (dictionaries, arrays, numbers, strings, booleans, NSNull).
     public let value: Any
+    /// Wraps a plain value.
     public init(_ v: Any) { value = v }
+    /// Decodes any JSON value.
     public init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()
         if c.decodeNil() {
@@ -23,6 +26,7 @@ public struct JSONAny: Codable {
             value = try c.decode([String: JSONAny].self).mapValues(\.value)
         }
     }
+    /// Encodes the value as JSON.
     public func encode(to encoder: Encoder) throws { try JSONValue(value).encode(to: encoder) }
 }
 

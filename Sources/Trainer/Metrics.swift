@@ -5,36 +5,52 @@ import Logging
 /// allreduce, so the logged figures weigh every sample once whatever the world size.
 public struct MetricSums: Equatable {
     public var loss = 0.0, correct = 0.0, count = 0.0
+    /// Empty sums.
     public init() {}
+    /// Loss, correct, count, in that order (for allreduce).
     public var values: [Double] { [loss, correct, count] }
+    /// Sums from `values`' layout (loss, correct, count).
     public init(_ v: [Double]) {
         loss = v[0]
         correct = v[1]
         count = v[2]
     }
+    /// Adds `b`'s sums.
     public static func += (a: inout MetricSums, b: MetricSums) {
         a.loss += b.loss
         a.correct += b.correct
         a.count += b.count
     }
+    /// Loss per sample (NaN with no samples).
     public var meanLoss: Double { count > 0 ? loss / count : .nan }
+    /// Share of samples predicted right (NaN with no samples).
     public var accuracy: Double { count > 0 ? correct / count : .nan }
 }
 
 /// One line of metrics.jsonl.
 public struct MetricsRecord: Sendable {
+    /// The optimizer step.
     public var step: Int
+    /// The epoch, from 0.
     public var epoch: Int
+    /// train, validation or test.
     public var split: String
+    /// Mean loss.
     public var loss: Double
+    /// Accuracy, for class labels.
     public var accuracy: Double?
+    /// Training throughput of the interval.
     public var samplesPerSecond: Double?
+    /// The learning rate at the step.
     public var lr: Double?
+    /// Seconds since the run started.
     public var time: Double
+    /// Samples the figures cover.
     public var samples: Int
     /// Train lines with more than one rank: mean milliseconds per step spent waiting for gradient
     /// reductions after backward, and the share of buckets whose reduction finished during backward.
     public var commWaitMs: Double? = nil
+    /// Share of buckets reduced during backward.
     public var overlapped: Double? = nil
 
     /// The JSON line (keys in a fixed order).

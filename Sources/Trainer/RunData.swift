@@ -3,16 +3,20 @@ import Foundation
 
 /// The training, validation and test sets of a run, with how their samples become network input.
 public struct TrainingData: Sendable {
+    /// The training split (without the validation share).
     public var train: Dataset
+    /// The test split.
     public var test: Dataset
     /// Held-out data evaluated during training (what keep_best and early stopping watch).
     public var validation: Dataset?
+    /// How samples become network input.
     public var preprocessing: Preprocessing
     /// For CSV data: the feature columns and fill values new rows must be read with.
     public var csvSchema: CSVTable.Schema?
     /// For text data: the characters, in token order.
     public var vocabulary: [Unicode.Scalar]?
 
+    /// Data from its splits.
     public init(
         train: Dataset, test: Dataset, validation: Dataset? = nil, preprocessing: Preprocessing = Preprocessing()
     ) {

@@ -6,11 +6,14 @@ import NN
 /// so the same seed gives the same text. A sample stops at a newline (which is not returned) or
 /// after `maxLength` characters.
 public struct TextGenerator {
+    /// The character-level model.
     public let model: Module
+    /// Characters in token order.
     public let vocabulary: [Unicode.Scalar]
     /// Positions the model sees at most (data.context); longer text keeps its last ones.
     public let context: Int
 
+    /// A generator over `model` with windows of `context` tokens.
     public init(model: Module, vocabulary: [Unicode.Scalar], context: Int) {
         self.model = model
         self.vocabulary = vocabulary

@@ -27,6 +27,7 @@ public struct RunOptions: Sendable {
     /// `tandem` executable bootstraps the logging system: a library user's own handler applies.
     public var logger = Logger(label: "tandem")
 
+    /// Options for a run writing to `runDirectory` (nil: nothing written).
     public init(
         runDirectory: String? = nil, resume: String? = nil, initFrom: String? = nil, debug: Bool = false,
         quiet: Bool = false
@@ -41,20 +42,27 @@ public struct RunOptions: Sendable {
 
 /// A training run that cannot go on: one line for the user.
 public struct TrainerError: Error, CustomStringConvertible {
+    /// The line for the user.
     public let message: String
+    /// An error with its one-line message.
     public init(_ message: String) { self.message = message }
+    /// The message as one line.
     public var description: String { message }
 }
 
 /// What `fit()` ends with.
 public struct FitResult {
+    /// Optimizer steps taken in all.
     public var steps: Int
+    /// The last test result.
     public var test: MetricSums?
     /// The last validation result (runs with validation data).
     public var validation: MetricSums? = nil
+    /// SIGTERM or SIGINT ended the run (after a checkpoint).
     public var stoppedBySignal: Bool
     /// Early stopping ended the run before its last step.
     public var stoppedEarly = false
+    /// The newest checkpoint folder (rank 0).
     public var lastCheckpoint: String?
 }
 
@@ -63,11 +71,17 @@ public struct FitResult {
 /// log and the checkpoints. The step itself is in Trainer+Step.swift, evaluation in
 /// Trainer+Evaluate.swift, checkpoints and resume in Trainer+State.swift.
 public final class Trainer {
+    /// The run's settings.
     public let config: TrainingConfig
+    /// The replica this rank trains.
     public let model: Module
+    /// The splits and preprocessing.
     public let data: TrainingData
+    /// The optimizer over the model's trainable parameters.
     public let optimizer: Optimizer
+    /// The ranks of the run.
     public let communicator: Communicator
+    /// Run folder, resume and debug settings.
     public let options: RunOptions
     /// Observers of metrics, checkpoints and stops: called on the training thread, except
     /// `.checkpoint`, which comes from the checkpoint writer's thread (hence `@Sendable`).

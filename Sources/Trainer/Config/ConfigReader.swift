@@ -2,14 +2,19 @@ import Foundation
 
 /// A config mistake: one line naming the file, the key path and the problem.
 public struct ConfigError: Error, CustomStringConvertible, Equatable {
+    /// The config file.
     public let file: String
+    /// The key path (`optimizer.lr`, `model[3].dropout.p`).
     public let path: String
+    /// What is wrong with the value.
     public let message: String
+    /// An error at `path` of `file`.
     public init(file: String, path: String, message: String) {
         self.file = file
         self.path = path
         self.message = message
     }
+    /// The message as one line.
     public var description: String { "\(file): \(path.isEmpty ? "" : path + ": ")\(message)" }
 }
 
@@ -22,6 +27,7 @@ public final class ConfigReader {
     let values: [String: Any]
     private var known: [String] = []
 
+    /// A reader over one mapping at key path `path` of `file`.
     public init(_ values: [String: Any], file: String, path: String = "") {
         self.values = values
         self.file = file
@@ -29,6 +35,7 @@ public final class ConfigReader {
     }
 
     func keyPath(_ key: String) -> String { path.isEmpty ? key : path + "." + key }
+    /// A `ConfigError` for `key` of this section.
     public func error(_ key: String, _ message: String) -> ConfigError {
         ConfigError(file: file, path: keyPath(key), message: message)
     }
@@ -48,6 +55,7 @@ public final class ConfigReader {
         return error(key, "is required")
     }
 
+    /// Whether `key` is present and not null.
     public func has(_ key: String) -> Bool { values[key] != nil && !(values[key] is NSNull) }
 
     /// A string, or `default`; when `choices` is given the value must be one of them.
@@ -63,6 +71,7 @@ public final class ConfigReader {
         return s
     }
 
+    /// A string, or nil when absent.
     public func optionalString(_ key: String) throws -> String? {
         has(key)
             ? try string(key)
@@ -83,6 +92,7 @@ public final class ConfigReader {
         return n
     }
 
+    /// An integer in `range`, or nil when absent.
     public func optionalInt(_ key: String, range: ClosedRange<Int> = Int.min...Int.max) throws -> Int? {
         has(key)
             ? try int(key, range: range)
@@ -121,6 +131,7 @@ public final class ConfigReader {
         return Float(x)
     }
 
+    /// A boolean, or `d` when absent.
     public func bool(_ key: String, default d: Bool) throws -> Bool {
         guard let v = raw(key) else { return d }
         if let n = v as? NSNumber, String(cString: n.objCType) == "c" { return n.boolValue }

@@ -10,15 +10,21 @@ public struct DataConfig: Equatable, Sendable {
         case auto
     }
 
+    /// The dataset and its own keys.
     public var source: DatasetSpec
+    /// Shuffle the training order each epoch.
     public var shuffle = true
+    /// How inputs are normalized.
     public var normalization: Normalization = .none
     /// Use only the first N training (test) samples.
     public var limit: Int?
+    /// Use only the first N test samples.
     public var testLimit: Int?
+    /// Drop each epoch's incomplete last batch.
     public var dropLast = true
     /// Random horizontal flips and translations of training images.
     public var horizontalFlip = false
+    /// Largest translation of training images, in pixels.
     public var cropPadding = 0
     /// Class labels as one-hot rows (for mse or bce_with_logits on classes).
     public var oneHot = false
@@ -27,6 +33,7 @@ public struct DataConfig: Equatable, Sendable {
     /// Background preparation of the next batch (measured: no gain on 2 cores; see ARCHITECTURE).
     public var prefetch = false
 
+    /// Settings for `source` with every default.
     public init(_ source: DatasetSpec) { self.source = source }
 
     static func parse(_ d: ConfigReader) throws -> DataConfig {

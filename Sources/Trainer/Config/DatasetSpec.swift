@@ -18,9 +18,13 @@ public enum DatasetSpec: Equatable, Sendable {
 
     /// `data.dataset: npy`: x and y arrays of the training and test splits (and a validation split).
     public struct NumPySource: Equatable, Sendable {
+        /// The training arrays.
         public var train: NumPyData.Split
+        /// The test arrays.
         public var test: NumPyData.Split
+        /// Validation arrays, if given.
         public var validation: NumPyData.Split?
+        /// The arrays of each split.
         public init(train: NumPyData.Split, test: NumPyData.Split, validation: NumPyData.Split? = nil) {
             self.train = train
             self.test = test
@@ -30,12 +34,15 @@ public enum DatasetSpec: Equatable, Sendable {
 
     /// `data.dataset: text` and its keys.
     public struct TextSource: Equatable, Sendable {
+        /// The text file.
         public var path: String
+        /// Tokens per sample.
         public var context: Int
         /// Distance between window starts (default: the context, windows side by side).
         public var stride: Int
         /// The file's tail held out as the test split.
         public var testFraction: Double = 0.1
+        /// A text source; `stride` defaults to `context`.
         public init(path: String, context: Int, stride: Int? = nil, testFraction: Double = 0.1) {
             self.path = path
             self.context = context
@@ -46,23 +53,31 @@ public enum DatasetSpec: Equatable, Sendable {
 
     /// A CSV file with a header row and a target column.
     public struct CSVSource: Equatable, Sendable {
+        /// The CSV file.
         public var path: String
+        /// The target column.
         public var target: String
+        /// Classification or regression.
         public var task: CSVTable.Task = .classification
+        /// What missing feature values become.
         public var missing: CSVTable.MissingPolicy = .error
         /// A separate test file; otherwise `testFraction` of the rows, seeded.
         public var testPath: String?
+        /// The seeded share of rows held out for testing (without `testPath`).
         public var testFraction: Double = 0.2
         /// A separate validation file, read with the training file's columns and classes.
         public var validationPath: String?
+        /// A CSV source with every default.
         public init(path: String, target: String) {
             self.path = path
             self.target = target
         }
     }
 
+    /// The `data.dataset` values.
     public static let names = ["fashion-mnist", "mnist", "csv", "linear-regression", "sine", "text", "npy"]
 
+    /// The `data.dataset` value.
     public var name: String {
         switch self {
         case .fashionMNIST: return "fashion-mnist"

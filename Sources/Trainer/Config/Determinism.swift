@@ -5,6 +5,7 @@ public enum Determinism: Equatable, Sendable {
     case fast
     case exact(virtualShards: Int = 4)
 
+    /// Whether results are bit-identical across rank counts.
     public var isExact: Bool {
         if case .exact = self { return true }
         return false

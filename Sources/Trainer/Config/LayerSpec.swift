@@ -8,6 +8,7 @@ public enum LayerSpec: Equatable, Sendable {
     public enum Width: Equatable, Sendable, ExpressibleByIntegerLiteral {
         case fixed(Int)
         case vocabulary
+        /// A fixed width.
         public init(integerLiteral value: Int) { self = .fixed(value) }
 
         /// The number, given the data's vocabulary size (nil: no vocabulary to take it from).

@@ -23,11 +23,15 @@ public enum Monitor: String, CaseIterable, Sendable {
 /// `train.early_stopping`: stop when the monitored validation figure has not improved by more
 /// than `minDelta` for `patience` evaluations in a row (Keras' EarlyStopping).
 public struct EarlyStopping: Equatable, Sendable {
+    /// The figure watched.
     public var monitor = Monitor.validationLoss
+    /// Evaluations without improvement before stopping.
     public var patience = 3
+    /// The smallest change that counts as an improvement.
     public var minDelta = 0.0
     /// Put the weights of the best evaluation back into the model when stopping (and at the end).
     public var restoreBest = false
+    /// Keras' defaults: validation_loss, patience 3, min_delta 0, no restore.
     public init() {}
 
     static func parse(_ r: ConfigReader) throws -> EarlyStopping {
@@ -48,10 +52,14 @@ public struct EarlyStopping: Equatable, Sendable {
 /// The best value a monitor has seen, the step it was seen at, and the evaluations since then
 /// that did not improve on it. Saved in checkpoints so a resumed run decides the same way.
 public struct MonitorState: Codable, Equatable, Sendable {
+    /// The best value seen.
     public var best: Double
+    /// The step it was seen at.
     public var step: Int
+    /// Evaluations since, without improvement.
     public var stale: Int
 
+    /// A state from its parts.
     public init(best: Double, step: Int, stale: Int) {
         self.best = best
         self.step = step

@@ -5,6 +5,7 @@ import Optim
 /// weight decay and gradient clipping. Parsing, encoding and building the `Optimizer` live here,
 /// so adding an algorithm touches this file only.
 public struct OptimizerSpec: Equatable, Sendable {
+    /// The optimizer and the settings only it has.
     public enum Algorithm: Equatable, Sendable {
         case sgd(momentum: Float = 0, dampening: Float = 0, nesterov: Bool = false)
         case adam(beta1: Float = 0.9, beta2: Float = 0.999, eps: Float = 1e-8)
@@ -25,13 +26,18 @@ public struct OptimizerSpec: Equatable, Sendable {
         static let names = ["sgd", "adam", "adamw", "rmsprop"]
     }
 
+    /// The algorithm and its own settings.
     public var algorithm: Algorithm
+    /// The base learning rate.
     public var lr: Float
     /// nil: the algorithm's default (0.01 for adamw, 0 otherwise).
     public var weightDecay: Float?
+    /// How the rate changes over steps.
     public var schedule: ScheduleSpec = .constant
+    /// Clip the global gradient norm to this.
     public var clipGradNorm: Float?
 
+    /// An optimizer setting.
     public init(
         _ algorithm: Algorithm, lr: Float, weightDecay: Float? = nil, schedule: ScheduleSpec = .constant,
         clipGradNorm: Float? = nil
@@ -43,6 +49,7 @@ public struct OptimizerSpec: Equatable, Sendable {
         self.clipGradNorm = clipGradNorm
     }
 
+    /// The algorithm's config name.
     public var name: String { algorithm.name }
 
     /// The weight decay in effect.

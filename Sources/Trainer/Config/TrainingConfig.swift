@@ -4,17 +4,28 @@ import Foundation
 /// It is saved in every checkpoint's trainer.json so eval, predict and resume rebuild the same run.
 /// Each section is its own type with its parse and encode next to it (this folder).
 public struct TrainingConfig: Equatable, Sendable {
+    /// The run's name (its default folder is runs/<name>).
     public var name: String
+    /// Every random draw derives from it.
     public var seed: UInt64
+    /// The dataset and its preprocessing.
     public var data: DataConfig
+    /// The layers, in PyTorch nn.Sequential order.
     public var model: [LayerSpec]
+    /// The loss function.
     public var loss: LossSpec
+    /// The optimizer, learning rate and schedule.
     public var optimizer: OptimizerSpec
+    /// Epochs, batch size and the loop's settings.
     public var train: TrainConfig
+    /// When checkpoints are written and kept.
     public var checkpoint: CheckpointConfig
+    /// Fast, or exact (bit-identical across rank counts).
     public var determinism: Determinism
+    /// Bucket size, timeout and reduction schedule.
     public var distributed: DistributedConfig
 
+    /// A config from its sections.
     public init(
         name: String, seed: UInt64 = 1, data: DataConfig, model: [LayerSpec], loss: LossSpec,
         optimizer: OptimizerSpec, train: TrainConfig, checkpoint: CheckpointConfig = CheckpointConfig(),
@@ -101,18 +112,26 @@ public struct TrainingConfig: Equatable, Sendable {
 
 /// `train:` in a config.
 public struct TrainConfig: Equatable, Sendable {
+    /// Passes over the training split.
     public var epochs: Int
     /// Global batch size (all ranks together).
     public var batchSize: Int
+    /// Stop after this many optimizer steps.
     public var maxSteps: Int?
+    /// Global batches per optimizer step.
     public var gradAccumulation = 1
+    /// Steps between train lines in metrics.jsonl.
     public var logEverySteps = 50
+    /// Samples per evaluation block.
     public var evalBatchSize = 256
     /// Also evaluate the validation split every this many steps (besides every epoch end).
     public var evalEverySteps: Int?
+    /// Stop when the validation figure stops improving.
     public var earlyStopping: EarlyStopping?
+    /// What a non-finite loss or gradient does.
     public var onNonfinite: NonFinitePolicy = .abort
 
+    /// Settings with every default but these two.
     public init(epochs: Int, batchSize: Int) {
         self.epochs = epochs
         self.batchSize = batchSize
@@ -153,11 +172,15 @@ public struct TrainConfig: Equatable, Sendable {
 
 /// `checkpoint:` in a config.
 public struct CheckpointConfig: Equatable, Sendable {
+    /// Steps between checkpoints (also at epoch ends).
     public var everySteps = 500
+    /// Newest checkpoints kept.
     public var keepLast = 3
     /// Also keep the checkpoint with the best validation figure (`monitor`).
     public var keepBest = false
+    /// What keep_best chooses by.
     public var monitor = Monitor.validationLoss
+    /// Every default.
     public init() {}
 
     static func parse(_ c: ConfigReader) throws -> CheckpointConfig {
@@ -183,6 +206,7 @@ public struct DistributedConfig: Equatable, Sendable {
     public var timeoutS = 300.0
     /// When fast mode reduces the gradient buckets.
     public var reduce = Reduce.auto
+    /// Every default.
     public init() {}
 
     /// `distributed.reduce`: during backward (overlap), after it, or chosen from where the ranks run.
