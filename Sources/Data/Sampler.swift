@@ -34,8 +34,8 @@ public struct Cursor: Codable, Equatable, Sendable {
 /// Why a sampler cannot be made, with the numbers (callers phrase it in their own terms).
 public enum SamplerError: Error, Equatable, CustomStringConvertible {
     case emptyBatch
-    /// Ranks take equal shares of every global batch.
-    case batchNotDivisible(batch: Int, ranks: Int)
+    /// Every rank needs at least one sample of each full global batch.
+    case batchSmallerThanRanks(batch: Int, ranks: Int)
     /// With drop_last, an epoch needs at least one whole batch.
     case batchLargerThanData(batch: Int, samples: Int)
 
@@ -43,14 +43,16 @@ public enum SamplerError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .emptyBatch: return "a batch must hold at least one sample"
-        case .batchNotDivisible(let b, let n): return "a batch of \(b) does not split evenly among \(n) ranks"
+        case .batchSmallerThanRanks(let b, let n): return "a batch of \(b) cannot give each of \(n) ranks a sample"
         case .batchLargerThanData(let b, let n): return "a batch of \(b) is larger than the \(n) samples"
         }
     }
 }
 
 /// Splits each global batch among ranks. Global step s covers positions [s*B, (s+1)*B) of the
-/// epoch's order; rank r of N takes its contiguous share of those positions.
+/// epoch's order; rank r of N takes its contiguous share of those positions. Shares differ by at
+/// most one sample (B need not divide by N), so a run continues on any number of ranks; the
+/// trainer weighs gradients and metrics by the real counts.
 public struct ShardedSampler {
     public let count: Int, batchSize: Int, rank: Int, worldSize: Int
     public let seed: UInt64, shuffle: Bool, dropLast: Bool
@@ -62,8 +64,8 @@ public struct ShardedSampler {
         shuffle: Bool = true, dropLast: Bool = true
     ) throws {
         guard batchSize > 0 else { throw SamplerError.emptyBatch }
-        guard batchSize % worldSize == 0 else {
-            throw SamplerError.batchNotDivisible(batch: batchSize, ranks: worldSize)
+        guard batchSize >= worldSize else {
+            throw SamplerError.batchSmallerThanRanks(batch: batchSize, ranks: worldSize)
         }
         guard count >= (dropLast ? batchSize : 1) else {
             throw SamplerError.batchLargerThanData(batch: batchSize, samples: count)
@@ -104,7 +106,7 @@ public struct ShardedSampler {
         let global = min(batchSize, count - cursor.offset)
         precondition(
             global > 0 && (!dropLast || global == batchSize), "sampler: cursor \(cursor) is past the epoch's last step")
-        let share = Partition.share(global, part: rank, parts: worldSize)  // uneven for a tail, never padded
+        let share = Partition.share(global, part: rank, parts: worldSize)  // near-equal, never padded
         let ids = Array(order[(cursor.offset + share.lowerBound)..<(cursor.offset + share.upperBound)])
         var next = Cursor(epoch: cursor.epoch, offset: cursor.offset + global)
         if next.offset + (dropLast ? batchSize : 1) > count { next = Cursor(epoch: cursor.epoch + 1, offset: 0) }

@@ -198,13 +198,8 @@ public final class Trainer {
     static func batchSizeProblem(_ e: SamplerError) -> String {
         switch e {
         case .emptyBatch: return "must be positive"
-        case .batchNotDivisible(let b, let n):
-            let ranks = (1...b).filter { b % $0 == 0 && $0 <= 64 }.map(String.init).joined(separator: ", ")
-            let lower = b / n * n
-            let upper = lower + n
-            return
-                "\(b) is not divisible by \(n) ranks: use a batch size of "
-                + "\(lower > 0 ? "\(lower) or " : "")\(upper), or \(ranks) ranks"
+        case .batchSmallerThanRanks(let b, let n):
+            return "\(b) cannot give each of \(n) ranks a sample: use a batch size of at least \(n), or at most \(b) ranks"
         case .batchLargerThanData(let b, let n):
             return "\(b) is larger than the \(n) training samples (with drop_last)"
         }

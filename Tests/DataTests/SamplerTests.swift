@@ -64,12 +64,21 @@ import Testing
         let resumed = try sequence(from: Cursor(epoch: 0, offset: 60), ranks: 3, steps: 9)
         #expect(firstPart + resumed == uninterrupted)
         #expect(try sequence(from: Cursor(epoch: 0, offset: 60), ranks: 4, steps: 9) == resumed)
+        // Any rank count: 12 does not divide by 5 or 7; shares differ by at most one sample.
+        for ranks in [5, 7] {
+            #expect(try sequence(from: Cursor(epoch: 0, offset: 60), ranks: ranks, steps: 9) == resumed)
+            let sizes = try (0..<ranks).map {
+                try ShardedSampler(count: n, batchSize: batch, rank: $0, worldSize: ranks, seed: 3)
+                    .step(at: Cursor(), order: Array(0..<n)).ids.count
+            }
+            #expect(sizes.reduce(0, +) == batch && sizes.max()! - sizes.min()! == 1, "\(sizes)")
+        }
     }
 
     /// The sampler says what is wrong with numbers; the trainer phrases it with config keys.
-    @Test func indivisibleOrOversizedBatchesAreRefusedWithTheirNumbers() {
-        #expect(throws: SamplerError.batchNotDivisible(batch: 64, ranks: 3)) {
-            try ShardedSampler(count: 100, batchSize: 64, rank: 0, worldSize: 3, seed: 1)
+    @Test func tooSmallOrOversizedBatchesAreRefusedWithTheirNumbers() {
+        #expect(throws: SamplerError.batchSmallerThanRanks(batch: 3, ranks: 4)) {
+            try ShardedSampler(count: 100, batchSize: 3, rank: 0, worldSize: 4, seed: 1)
         }
         #expect(throws: SamplerError.batchLargerThanData(batch: 64, samples: 50)) {
             try ShardedSampler(count: 50, batchSize: 64, rank: 0, worldSize: 1, seed: 1)

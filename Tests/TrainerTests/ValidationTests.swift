@@ -98,3 +98,27 @@ import Testing
         #expect(again.results.map(\.steps) == [12] && again.weights == run.weights)
     }
 }
+
+/// Fast mode on any number of ranks: shares of a global batch differ by at most one sample.
+@Suite(.serialized) struct AnyRankCountTests {
+    /// Batch 31 on 3 ranks, resumed on 2, resumed on 4, finished: the run an uninterrupted
+    /// single rank makes, within float rounding (sums are added in other orders).
+    @Test func runResumesOnAnyRankCount() throws {
+        var cfg = config(steps: 30)
+        cfg.train.batchSize = 31
+        let single = try train(cfg, ranks: 1)
+        let dir = tempDir()
+        _ = try train(cfg, ranks: 3, runDir: dir, stopAt: 8)
+        _ = try train(cfg, ranks: 2, runDir: dir, resume: "auto", stopAt: 18)
+        let end = try train(cfg, ranks: 4, runDir: dir, resume: "auto")
+        #expect(end.results.allSatisfy { $0.steps == 30 })
+        #expect(end.replicas.allSatisfy { $0 == end.replicas[0] })
+        try expectSameShapes(end.weights, single.weights)
+        let difference = zip(end.weights.joined(), single.weights.joined()).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(difference < 1e-5, "largest difference \(difference)")
+        let losses = { (r: [MetricsRecord]) in r.filter { $0.split == "test" }.map(\.loss) }
+        #expect(zip(losses(end.events), losses(single.events).suffix(losses(end.events).count)).allSatisfy {
+            abs($0 - $1) < 1e-5
+        })
+    }
+}
