@@ -199,7 +199,8 @@ public final class Trainer {
         switch e {
         case .emptyBatch: return "must be positive"
         case .batchSmallerThanRanks(let b, let n):
-            return "\(b) cannot give each of \(n) ranks a sample: use a batch size of at least \(n), or at most \(b) ranks"
+            return
+                "\(b) cannot give each of \(n) ranks a sample: use a batch size of at least \(n), or at most \(b) ranks"
         case .batchLargerThanData(let b, let n):
             return "\(b) is larger than the \(n) training samples (with drop_last)"
         }

@@ -117,8 +117,9 @@ import Testing
         let difference = zip(end.weights.joined(), single.weights.joined()).map { abs($0 - $1) }.max() ?? .infinity
         #expect(difference < 1e-5, "largest difference \(difference)")
         let losses = { (r: [MetricsRecord]) in r.filter { $0.split == "test" }.map(\.loss) }
-        #expect(zip(losses(end.events), losses(single.events).suffix(losses(end.events).count)).allSatisfy {
-            abs($0 - $1) < 1e-5
-        })
+        #expect(
+            zip(losses(end.events), losses(single.events).suffix(losses(end.events).count)).allSatisfy {
+                abs($0 - $1) < 1e-5
+            })
     }
 }
