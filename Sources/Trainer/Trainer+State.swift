@@ -17,6 +17,7 @@ extension Trainer {
         var resumedAt: Int? = nil
         if let resume = options.resume {
             resumedAt = try resumeFrom(resume)
+            resumed = resumedAt != nil
         } else if let initFrom = options.initFrom {
             try loadOnRank0("--init-from") { try self.model.loadWeights(from: initFrom) }
         }

@@ -60,6 +60,7 @@ extension Trainer: StepWork {
     /// signals, non-finite values, checkpoint failures and metric sums, then the update.
     func trainStep() throws -> StepOutcome {
         guard let sync else { preconditionFailure("trainStep before prepare") }
+        FaultInjection.delay(step: step, resumed: resumed)
         optimizer.learningRate = schedule.learningRate(base: config.optimizer.lr, step: step)
         let start = cursor
         forwardSlots.removeAll(keepingCapacity: true)

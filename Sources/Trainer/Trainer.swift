@@ -100,6 +100,8 @@ public final class Trainer {
     var earlyStop: MonitorState?
     var bestWeights: [Tensor]?
     var stoppedEarly = false
+    /// Whether this run continued from a checkpoint.
+    var resumed = false
     /// `options.logger` with this rank and the current step as metadata.
     var log: Logger {
         var logger = options.logger

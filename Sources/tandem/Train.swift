@@ -41,6 +41,9 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
+        // From the first moment: a SIGTERM while the data loads (a scheduler's stop) must not
+        // kill the process; the first step sees it and stops with a checkpoint.
+        StopSignal.install()
         logLevel.bootstrap()
         var comm: Communicator?
         do {
