@@ -59,6 +59,16 @@ public final class CheckedCommunicator: Communicator {
         try verify("allreduce float32 x \(buffer.count)")
         try inner.allreduce(buffer)
     }
+    /// Sums bfloat16 bit patterns over ranks (the inner communicator's reduction).
+    public func allreduceBFloat16(_ buffer: UnsafeMutableBufferPointer<UInt16>) throws {
+        try verify("allreduce bfloat16 x \(buffer.count)")
+        try inner.allreduceBFloat16(buffer)
+    }
+    /// Starts summing bfloat16 bit patterns over ranks (the inner communicator's reduction).
+    public func startAllreduceBFloat16(_ buffer: UnsafeMutableBufferPointer<UInt16>) throws -> CommRequest {
+        try verify("allreduce bfloat16 x \(buffer.count) (non-blocking)")
+        return try inner.startAllreduceBFloat16(buffer)
+    }
     /// Replaces `buffer` on every rank by the elementwise sum over ranks (Float64).
     public func allreduce(_ buffer: UnsafeMutableBufferPointer<Double>) throws {
         try verify("allreduce float64 x \(buffer.count)")

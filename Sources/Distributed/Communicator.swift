@@ -44,6 +44,11 @@ public protocol Communicator: AnyObject {
     func allreduce(_ buffer: UnsafeMutableBufferPointer<Double>) throws
     /// Starts a non-blocking in-place Float32 sum; the buffer must stay untouched until done.
     func startAllreduce(_ buffer: UnsafeMutableBufferPointer<Float>) throws -> CommRequest
+    /// Sums bfloat16 values (`BFloat16` bit patterns) across ranks, in place, each addition
+    /// rounded to bfloat16 (compressed gradients). By default through `allgather`, in rank order.
+    func allreduceBFloat16(_ buffer: UnsafeMutableBufferPointer<UInt16>) throws
+    /// Starts a non-blocking `allreduceBFloat16` (by default: does it now, returns it completed).
+    func startAllreduceBFloat16(_ buffer: UnsafeMutableBufferPointer<UInt16>) throws -> CommRequest
     /// Gathers every rank's `send` bytes into `recv` (size * send.count bytes), in rank order.
     func allgather(_ send: UnsafeRawBufferPointer, into recv: UnsafeMutableRawBufferPointer) throws
     /// Sends `sendCounts[k]` floats from `send + sendOffsets[k]` to rank k and receives
@@ -96,6 +101,28 @@ extension Communicator {
         try alltoallv(
             send, sendCounts: sendCounts, sendOffsets: prefixSums(sendCounts),
             recv, recvCounts: recvCounts, recvOffsets: prefixSums(recvCounts))
+    }
+
+    /// Gathers every rank's values and adds them in rank order, rounding each sum to bfloat16:
+    /// the same result on every rank (communicators without a bfloat16 reduction).
+    public func allreduceBFloat16(_ buffer: UnsafeMutableBufferPointer<UInt16>) throws {
+        guard size > 1, let base = buffer.baseAddress else { return }
+        let n = buffer.count
+        var all = [UInt16](repeating: 0, count: n * size)
+        try all.withUnsafeMutableBytes { try allgather(UnsafeRawBufferPointer(buffer), into: $0) }
+        all.withUnsafeBufferPointer { a in
+            for i in 0..<n {
+                var s = a[i]
+                for r in 1..<size { s = BFloat16.sum(s, a[r * n + i]) }
+                base[i] = s
+            }
+        }
+    }
+
+    /// Runs `allreduceBFloat16` now and returns a completed request.
+    public func startAllreduceBFloat16(_ buffer: UnsafeMutableBufferPointer<UInt16>) throws -> CommRequest {
+        try allreduceBFloat16(buffer)
+        return CompletedRequest()
     }
 
     /// Every rank's value of `x`, gathered.

@@ -24,6 +24,15 @@ public final class GradientBuckets {
         case afterBackward
     }
 
+    /// What travels on the wire.
+    public enum Compression: String, Sendable, CaseIterable {
+        /// The float32 gradients as they are.
+        case none
+        /// Each bucket rounded to bfloat16 (half the bytes) and summed in bfloat16, as PyTorch
+        /// DDP's bf16 compression hook; the sums are widened back into the float32 buckets.
+        case bf16
+    }
+
     /// One bucket: a flat buffer and the parameters whose gradients live in it.
     public struct Bucket {
         /// The bucket's contiguous gradient memory.
@@ -47,13 +56,19 @@ public final class GradientBuckets {
 
     /// Packs `parameters` into buckets of about `bucketBytes` and points their gradients into them.
     public let schedule: Schedule
+    /// What travels on the wire.
+    public let compression: Compression
+    /// bfloat16 copies of the buckets while they are reduced (compression only).
+    private var wire: [UnsafeMutableBufferPointer<UInt16>] = []
 
     /// Buckets of about `bucketMB` MiB over `parameters`, in reverse order (as backward produces gradients).
     public init(
-        parameters all: [Tensor], bucketBytes: Int, schedule: Schedule = .overlapped, communicator: Communicator
+        parameters all: [Tensor], bucketBytes: Int, schedule: Schedule = .overlapped, compression: Compression = .none,
+        communicator: Communicator
     ) {
         self.communicator = communicator
         self.schedule = schedule
+        self.compression = compression
         let parameters = all.filter(\.requiresGrad)
         self.parameters = parameters
         var groups: [[Int]] = [[]]
@@ -75,10 +90,32 @@ public final class GradientBuckets {
         for (b, bucket) in buckets.enumerated() {
             for i in bucket.parameters { bucketOf[ObjectIdentifier(parameters[i])] = b }
         }
+        if compression == .bf16 {
+            wire = buckets.map { .allocate(capacity: $0.storage.count) }
+        }
         for p in parameters { p.onGradReady = { [weak self] t in self?.gradientReady(t) } }
     }
 
-    deinit { detach() }
+    deinit {
+        detach()
+        for w in wire { w.deallocate() }
+    }
+
+    /// Starts bucket `b`'s reduction: the float32 values, or their bfloat16 rounding.
+    private func start(_ b: Int) throws -> CommRequest {
+        let storage = buckets[b].storage
+        guard compression == .bf16 else { return try communicator.startAllreduce(storage.buffer) }
+        BFloat16.encode(storage.base, into: wire[b].baseAddress!, count: storage.count)
+        return try communicator.startAllreduceBFloat16(wire[b])
+    }
+
+    /// Reduces bucket `b` with a blocking call.
+    private func reduce(_ b: Int) throws {
+        let storage = buckets[b].storage
+        guard compression == .bf16 else { return try communicator.allreduce(storage.buffer) }
+        BFloat16.encode(storage.base, into: wire[b].baseAddress!, count: storage.count)
+        try communicator.allreduceBFloat16(wire[b])
+    }
 
     /// Removes the backward hooks; the gradients stay where they are (views into the buckets).
     public func detach() {
@@ -136,7 +173,7 @@ public final class GradientBuckets {
         // Progress for what is in flight, then launch every completed bucket that is next in order.
         for r in requests[..<launched] { _ = try? r?.test() }
         while launched < buckets.count && pending[launched] <= 0 {
-            requests[launched] = try? communicator.startAllreduce(buckets[launched].storage.buffer)
+            requests[launched] = try? start(launched)
             launched += 1
         }
     }
@@ -151,10 +188,10 @@ public final class GradientBuckets {
         completedDuringBackward = done
         let t0 = ProcessInfo.processInfo.systemUptime
         if schedule == .afterBackward {
-            for b in buckets { try communicator.allreduce(b.storage.buffer) }
+            for b in buckets.indices { try reduce(b) }
         } else {
             while launched < buckets.count {
-                requests[launched] = try communicator.startAllreduce(buckets[launched].storage.buffer)
+                requests[launched] = try start(launched)
                 launched += 1
             }
             for (b, r) in requests.enumerated() {
@@ -167,6 +204,9 @@ public final class GradientBuckets {
             }
         }
         waitSeconds = ProcessInfo.processInfo.systemUptime - t0
+        for (b, w) in wire.enumerated() {
+            BFloat16.decode(w.baseAddress!, into: buckets[b].storage.base, count: buckets[b].storage.count)
+        }
         for i in requests.indices { requests[i] = nil }
         launched = 0
         var finite = true

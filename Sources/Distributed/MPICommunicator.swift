@@ -120,6 +120,26 @@ public final class MPICommunicator: Communicator {
         return MPIRequest(req, owner: self, what: "allreduce float32 x \(buffer.count) (non-blocking)")
     }
 
+    /// Sums bfloat16 bit patterns over ranks with CMPI's bfloat16 operation (one MPI_Allreduce).
+    public func allreduceBFloat16(_ buffer: UnsafeMutableBufferPointer<UInt16>) throws {
+        try watchdog.watch("allreduce bfloat16 x \(buffer.count)") {
+            try check(
+                MPI_Allreduce(
+                    cmpi_in_place(), buffer.baseAddress, Int32(buffer.count), cmpi_uint16(), cmpi_bf16_sum(), comm),
+                "MPI_Allreduce")
+        }
+    }
+
+    /// Starts summing bfloat16 bit patterns over ranks; the request completes it.
+    public func startAllreduceBFloat16(_ buffer: UnsafeMutableBufferPointer<UInt16>) throws -> CommRequest {
+        var req = cmpi_request_null()
+        try check(
+            MPI_Iallreduce(
+                cmpi_in_place(), buffer.baseAddress, Int32(buffer.count), cmpi_uint16(), cmpi_bf16_sum(), comm, &req),
+            "MPI_Iallreduce")
+        return MPIRequest(req, owner: self, what: "allreduce bfloat16 x \(buffer.count) (non-blocking)")
+    }
+
     /// Every rank's `send` bytes, in rank order, into `recv` on every rank.
     public func allgather(_ send: UnsafeRawBufferPointer, into recv: UnsafeMutableRawBufferPointer) throws {
         precondition(recv.count == send.count * size, "allgather: receive buffer must hold size * send bytes")

@@ -29,7 +29,8 @@ extension Trainer {
         case .fast:
             sync = BucketedSync(
                 parameters: model.parameters, bucketMB: config.distributed.bucketMB, schedule: try reduceSchedule(),
-                gradAccumulation: config.train.gradAccumulation, communicator: communicator)
+                gradAccumulation: config.train.gradAccumulation, compression: config.distributed.compression.wire,
+                communicator: communicator)
         case .exact(let v): sync = ExactSync(parameters: model.parameters, virtualShards: v, communicator: communicator)
         }
         runningStatistics = RunningStatistics(model: model)

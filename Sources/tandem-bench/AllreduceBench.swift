@@ -3,8 +3,9 @@ import Distributed
 import Glibc
 
 /// Under `mpirun -np 2`: Tandem's allreduce (watchdog, error checks) against raw MPI_Allreduce on
-/// the same buffers, and exact mode's reduce-scatter + allgather against plain allreduce.
-func allreduceBench() throws {
+/// the same buffers, and exact mode's reduce-scatter + allgather against plain allreduce; sizes
+/// from 4 KiB to `maxKiB` by factors of 4.
+func allreduceBench(maxKiB: Int) throws {
     let comm = try MPICommunicator(timeout: 300)
     defer { comm.finalize() }
     if comm.rank == 0 {
@@ -14,7 +15,7 @@ func allreduceBench() throws {
                 + "exact/raw")
     }
     var kib = 4
-    while kib <= 64 * 1024 {
+    while kib <= maxKiB {
         let count = kib * 1024 / 4
         let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: count)
         buffer.initialize(repeating: 0)

@@ -17,7 +17,7 @@ case "allreduce-at":
         exit(1)
     }
 case "allreduce":
-    do { try allreduceBench() } catch {
+    do { try allreduceBench(maxKiB: args.dropFirst().compactMap { Int($0) }.first ?? 64 * 1024) } catch {
         write(toStandardError: "tandem-bench: \(error)\n")
         exit(1)
     }

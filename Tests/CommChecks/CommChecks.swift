@@ -64,7 +64,57 @@ public enum CommChecks {
         expect(whole == (0..<n).flatMap { [Float](repeating: Float($0), count: $0 + 2) }, "allgatherv gave \(whole)")
 
         failures += try buckets(c)
+        failures += try bfloat16(c)
         failures += try exact(c)
+        return failures
+    }
+
+    /// bfloat16 sums (blocking and not): small integers are exact in bfloat16, so every rank gets
+    /// exactly the rounded sum whatever order the library adds in; compressed buckets stay within
+    /// bfloat16's precision of the float32 reduction.
+    static func bfloat16(_ c: Communicator) throws -> [String] {
+        var failures: [String] = []
+        let n = 1000
+        let want = (0..<n).map { i in BFloat16.encode(Float((1...c.size).reduce(0, +) * (i % 7))) }
+        for nonBlocking in [false, true] {
+            var mine = (0..<n).map { BFloat16.encode(Float((c.rank + 1) * ($0 % 7))) }
+            try mine.withUnsafeMutableBufferPointer {
+                if nonBlocking { try c.startAllreduceBFloat16($0).wait() } else { try c.allreduceBFloat16($0) }
+            }
+            if mine != want {
+                failures.append("rank \(c.rank): bfloat16 allreduce (non-blocking: \(nonBlocking)) wrong")
+            }
+        }
+        let shapes = [[30, 20], [30], [10, 30]]
+        func params() -> [Tensor] {
+            shapes.enumerated().map {
+                Tensor.randomNormal($0.element, seed: 2, stream: UInt32($0.offset), requiresGrad: true)
+            }
+        }
+        func backward(_ ps: [Tensor]) {
+            var loss = ps[0].sum()
+            for (i, p) in ps.enumerated() { loss = loss + (p * Float(c.rank + i + 1)).sum() + (p * p * p).sum() }
+            loss.backward()
+        }
+        let reference = params()
+        backward(reference)
+        for p in reference { try c.allreduce(p.grad!.storage.buffer) }
+        for schedule in GradientBuckets.Schedule.allCases {
+            let ps = params()
+            let buckets = GradientBuckets(
+                parameters: ps, bucketBytes: 1024, schedule: schedule, compression: .bf16, communicator: c)
+            buckets.zero()
+            backward(ps)
+            _ = try buckets.finish(scale: 1)
+            for (a, b) in zip(ps, reference) {
+                let scale = b.grad!.scalars.map(abs).max() ?? 1
+                let worst = zip(a.grad!.scalars, b.grad!.scalars).map { abs($0 - $1) }.max() ?? 0
+                if worst > scale * 0.02 {
+                    failures.append(
+                        "rank \(c.rank): \(schedule) bf16 buckets differ by \(worst) (values up to \(scale))")
+                }
+            }
+        }
         return failures
     }
 

@@ -86,3 +86,18 @@ import Testing
         try MPICommunicator.checkThreadLevel(provided: 3)
     }
 }
+
+/// bfloat16 as gradient compression rounds it.
+@Suite struct BFloat16Tests {
+    @Test func roundsToNearestEvenAndKeepsSpecialValues() {
+        #expect(BFloat16.encode(1) == 0x3F80 && BFloat16.decode(0x3F80) == 1)
+        #expect(BFloat16.encode(1 + 0x1p-8) == 0x3F80)  // halfway: to the even neighbour (1.0)
+        #expect(BFloat16.encode(1 + 3 * 0x1p-8) == 0x3F82)  // halfway: to the even neighbour (1 + 2^-6)
+        #expect(BFloat16.encode(1 + 0x1p-8 + 0x1p-20) == 0x3F81)  // above halfway: up
+        #expect(BFloat16.encode(-2.5) == 0xC020)
+        #expect(BFloat16.decode(BFloat16.encode(.infinity)) == .infinity)
+        #expect(BFloat16.decode(BFloat16.encode(.nan)).isNaN)
+        #expect(BFloat16.decode(BFloat16.encode(Float.greatestFiniteMagnitude)) == .infinity)  // rounds up past the top
+        #expect(BFloat16.sum(BFloat16.encode(256), BFloat16.encode(1)) == BFloat16.encode(256))  // 257 is not bf16
+    }
+}

@@ -123,3 +123,28 @@ import Testing
             })
     }
 }
+
+/// bfloat16 gradients on the wire (fast mode): training goes the same way, within bfloat16's
+/// precision; exact mode refuses it.
+@Suite struct CompressionTests {
+    @Test func bf16GradientsTrainLikeFloat32() throws {
+        var cfg = config(steps: 30)
+        let plain = try train(cfg, ranks: 2)
+        cfg.distributed.compression = .bf16
+        let compressed = try train(cfg, ranks: 2)
+        #expect(compressed.replicas[0] == compressed.replicas[1])
+        #expect(compressed.weights != plain.weights)  // the rounding shows
+        let difference = zip(compressed.weights.joined(), plain.weights.joined()).map { abs($0 - $1) }.max() ?? 1
+        #expect(difference < 0.02, "largest weight difference \(difference)")
+        let loss = { (r: [MetricsRecord]) in r.last { $0.split == "test" }?.loss ?? .nan }
+        #expect(abs(loss(compressed.events) - loss(plain.events)) < 0.02)
+        #expect(try TrainingConfig.parse(cfg.configValue, file: "x") == cfg)
+        var exact = config(steps: 3, exact: true).configValue
+        var dist = exact["distributed"] as? [String: Any] ?? [:]
+        dist["compression"] = "bf16"
+        exact["distributed"] = dist
+        #expect { _ = try TrainingConfig.parse(exact, file: "x.yaml") } throws: {
+            "\($0)".contains("distributed.compression: bf16 rounds gradients, which exact mode never does")
+        }
+    }
+}

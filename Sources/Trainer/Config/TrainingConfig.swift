@@ -1,3 +1,4 @@
+import Distributed
 import Foundation
 
 /// Everything a run needs, resolved: what `configs/*.yaml` holds after defaults and overrides.
@@ -69,6 +70,12 @@ public struct TrainingConfig: Equatable, Sendable {
             )
         }
         let distributed = try DistributedConfig.parse(try r.section("distributed"))
+        if determinism.isExact && distributed.compression != .none {
+            throw r.error(
+                "distributed.compression",
+                "\(distributed.compression.rawValue) rounds gradients, which exact mode never does; use fast mode or none"
+            )
+        }
         try r.finish()
         return TrainingConfig(
             name: name, seed: UInt64(seed), data: data, model: model, loss: loss, optimizer: optimizer,
@@ -206,8 +213,22 @@ public struct DistributedConfig: Equatable, Sendable {
     public var timeoutS = 300.0
     /// When fast mode reduces the gradient buckets.
     public var reduce = Reduce.auto
+    /// What fast mode's gradients travel as.
+    public var compression = Compression.none
     /// Every default.
     public init() {}
+
+    /// `distributed.compression`: float32 gradients, or bfloat16 on the wire (fast mode only).
+    public enum Compression: String, Sendable, CaseIterable {
+        /// The float32 gradients as they are.
+        case none
+        /// Half the bytes: each bucket rounded to bfloat16 and summed in bfloat16 (PyTorch DDP's
+        /// bf16 hook); gradients lose precision (8 mantissa bits), so never in exact mode.
+        case bf16
+
+        /// The buckets' own vocabulary for it.
+        var wire: GradientBuckets.Compression { self == .bf16 ? .bf16 : .none }
+    }
 
     /// `distributed.reduce`: during backward (overlap), after it, or chosen from where the ranks run.
     public enum Reduce: String, Sendable, CaseIterable {
@@ -226,9 +247,16 @@ public struct DistributedConfig: Equatable, Sendable {
         }
         let reduce = try d.string("reduce", default: "auto", choices: Reduce.allCases.map(\.rawValue))
         dist.reduce = Reduce(rawValue: reduce) ?? .auto
+        let compression = try d.string("compression", default: "none", choices: Compression.allCases.map(\.rawValue))
+        dist.compression = Compression(rawValue: compression) ?? .none
         try d.finish()
         return dist
     }
 
-    var configValue: [String: Any] { ["bucket_mb": bucketMB, "timeout_s": timeoutS, "reduce": reduce.rawValue] }
+    var configValue: [String: Any] {
+        [
+            "bucket_mb": bucketMB, "timeout_s": timeoutS, "reduce": reduce.rawValue,
+            "compression": compression.rawValue,
+        ]
+    }
 }

@@ -14,12 +14,12 @@ final class BucketedSync: GradientSync {
 
     init(
         parameters: [Tensor], bucketMB: Double, schedule: GradientBuckets.Schedule, gradAccumulation: Int,
-        communicator: Communicator
+        compression: GradientBuckets.Compression = .none, communicator: Communicator
     ) {
         passSlots = gradAccumulation
         buckets = GradientBuckets(
             parameters: parameters, bucketBytes: max(1, Int(bucketMB * 1_048_576)), schedule: schedule,
-            communicator: communicator)
+            compression: compression, communicator: communicator)
         reportsStatistics = communicator.size > 1
     }
 
