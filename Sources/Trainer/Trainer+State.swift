@@ -28,7 +28,7 @@ extension Trainer {
         switch config.determinism {
         case .fast:
             sync = BucketedSync(
-                parameters: model.parameters, bucketMB: config.distributed.bucketMB, schedule: try reduceSchedule(),
+                parameters: model.parameters, bucketMB: try bucketMB(), schedule: try reduceSchedule(),
                 gradAccumulation: config.train.gradAccumulation, compression: config.distributed.compression.wire,
                 communicator: communicator)
         case .exact(let v): sync = ExactSync(parameters: model.parameters, virtualShards: v, communicator: communicator)
@@ -135,6 +135,20 @@ extension Trainer {
         }
         if let es = config.train.earlyStopping, let e = earlyStop { stoppedEarly = e.stale >= es.patience }
         return step
+    }
+
+    /// `distributed.bucket_mb`, or with `auto` the size measured fastest on these ranks (logged).
+    func bucketMB() throws -> Double {
+        let d = config.distributed
+        guard d.bucketAuto else { return d.bucketMB }
+        guard communicator.size > 1 else { return 1 }  // nothing travels
+        let bytes = model.parameters.filter(\.requiresGrad).reduce(0) { $0 + $1.count * 4 }
+        let (choice, tried) = try GradientBuckets.measureBucketMB(gradientBytes: bytes, communicator: communicator)
+        if rank0 {
+            let timings = tried.map { "\(fmt($0.mb, 2)) MiB \(fmt($0.seconds * 1e3, 3)) ms" }.joined(separator: ", ")
+            log.notice("bucket_mb auto: \(fmt(choice, 2)) MiB (one step's reduction of \(bytes >> 10) KiB: \(timings))")
+        }
+        return choice
     }
 
     /// `distributed.reduce` as the buckets' schedule; auto asks where the ranks run.

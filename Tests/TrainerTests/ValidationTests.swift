@@ -148,3 +148,21 @@ import Testing
         }
     }
 }
+
+/// `distributed.bucket_mb: auto`: measured at start, the same choice on every rank.
+@Suite struct BucketTuningTests {
+    @Test func autoBucketSizeIsMeasuredAndAgreed() throws {
+        var cfg = config(steps: 10)
+        cfg.distributed.bucketAuto = true
+        let run = try train(cfg, ranks: 2)
+        #expect(run.replicas[0] == run.replicas[1] && run.results.allSatisfy { $0.steps == 10 })
+        #expect(try TrainingConfig.parse(cfg.configValue, file: "x") == cfg)
+        let choices = Shared<[Double]>([])
+        try SimulatedWorld.run(size: 3, timeout: 60) { comm in
+            let (choice, tried) = try GradientBuckets.measureBucketMB(gradientBytes: 6 << 20, communicator: comm)
+            #expect(tried.map(\.mb) == [0.25, 1, 4, 16] && tried.contains { $0.mb == choice })
+            choices.withLock { $0.append(choice) }
+        }
+        #expect(Set(choices.current).count == 1)
+    }
+}

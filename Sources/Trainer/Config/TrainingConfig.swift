@@ -209,6 +209,8 @@ public struct CheckpointConfig: Equatable, Sendable {
 public struct DistributedConfig: Equatable, Sendable {
     /// Gradient bucket size in MiB (see docs/ARCHITECTURE.md for how the default was chosen).
     public var bucketMB = 1.0
+    /// Choose the bucket size by measurement at start (`bucket_mb: auto`) instead of `bucketMB`.
+    public var bucketAuto = false
     /// Seconds a collective may take before the watchdog ends the job.
     public var timeoutS = 300.0
     /// When fast mode reduces the gradient buckets.
@@ -241,7 +243,14 @@ public struct DistributedConfig: Equatable, Sendable {
 
     static func parse(_ d: ConfigReader) throws -> DistributedConfig {
         var dist = DistributedConfig()
-        dist.bucketMB = try d.double("bucket_mb", default: 1, "between 0.001 and 1024") { $0 >= 0.001 && $0 <= 1024 }
+        if d.values["bucket_mb"] as? String == "auto" {
+            d.accept("bucket_mb")
+            dist.bucketAuto = true
+        } else {
+            dist.bucketMB = try d.double("bucket_mb", default: 1, "auto or between 0.001 and 1024") {
+                $0 >= 0.001 && $0 <= 1024
+            }
+        }
         dist.timeoutS = try d.double("timeout_s", default: 300, "between 0.001 and 1000000 (11.6 days)") {
             $0 >= 0.001 && $0 <= 1e6
         }
@@ -255,7 +264,7 @@ public struct DistributedConfig: Equatable, Sendable {
 
     var configValue: [String: Any] {
         [
-            "bucket_mb": bucketMB, "timeout_s": timeoutS, "reduce": reduce.rawValue,
+            "bucket_mb": bucketAuto ? "auto" : bucketMB, "timeout_s": timeoutS, "reduce": reduce.rawValue,
             "compression": compression.rawValue,
         ]
     }
