@@ -33,7 +33,8 @@ public final class Dataset: Sendable {
     /// Where it came from, for messages.
     public let source: String
 
-    /// A dataset, checked: features divide into samples of `sampleShape`, targets match the sample count, labels lie in range.
+    /// A dataset, checked: features divide into samples of `sampleShape`, targets match the
+    /// sample count, labels lie in range.
     public init(features: Features, targets: Targets, sampleShape: [Int], source: String) throws {
         let per = sampleShape.reduce(1, *)
         let featureCount: Int

@@ -73,7 +73,8 @@ public struct TrainingConfig: Equatable, Sendable {
         if determinism.isExact && distributed.compression != .none {
             throw r.error(
                 "distributed.compression",
-                "\(distributed.compression.rawValue) rounds gradients, which exact mode never does; use fast mode or none"
+                "\(distributed.compression.rawValue) rounds gradients, which exact mode never does; use fast mode "
+                    + "or none"
             )
         }
         try r.finish()
