@@ -93,51 +93,45 @@ public final class MPICommunicator: Communicator {
 
     /// Replaces `buffer` on every rank by the elementwise sum over ranks.
     public func allreduce(_ buffer: UnsafeMutableBufferPointer<Float>) throws {
-        try watchdog.watch("allreduce float32 x \(buffer.count)") {
-            try check(
-                MPI_Allreduce(cmpi_in_place(), buffer.baseAddress, Int32(buffer.count), cmpi_float(), cmpi_sum(), comm),
-                "MPI_Allreduce")
-        }
+        try reduce(buffer.baseAddress, buffer.count, cmpi_float(), cmpi_sum(), "float32")
     }
 
     /// Replaces `buffer` on every rank by the elementwise sum over ranks (Float64).
     public func allreduce(_ buffer: UnsafeMutableBufferPointer<Double>) throws {
-        try watchdog.watch("allreduce float64 x \(buffer.count)") {
-            try check(
-                MPI_Allreduce(
-                    cmpi_in_place(), buffer.baseAddress, Int32(buffer.count), cmpi_double(), cmpi_sum(), comm),
-                "MPI_Allreduce")
-        }
+        try reduce(buffer.baseAddress, buffer.count, cmpi_double(), cmpi_sum(), "float64")
     }
 
     /// Starts summing `buffer` over ranks; the request completes it.
     public func startAllreduce(_ buffer: UnsafeMutableBufferPointer<Float>) throws -> CommRequest {
-        var req = cmpi_request_null()
-        try check(
-            MPI_Iallreduce(
-                cmpi_in_place(), buffer.baseAddress, Int32(buffer.count), cmpi_float(), cmpi_sum(), comm, &req),
-            "MPI_Iallreduce")
-        return MPIRequest(req, owner: self, what: "allreduce float32 x \(buffer.count) (non-blocking)")
+        try startReduce(buffer.baseAddress, buffer.count, cmpi_float(), cmpi_sum(), "float32")
     }
 
     /// Sums bfloat16 bit patterns over ranks with CMPI's bfloat16 operation (one MPI_Allreduce).
     public func allreduceBFloat16(_ buffer: UnsafeMutableBufferPointer<UInt16>) throws {
-        try watchdog.watch("allreduce bfloat16 x \(buffer.count)") {
-            try check(
-                MPI_Allreduce(
-                    cmpi_in_place(), buffer.baseAddress, Int32(buffer.count), cmpi_uint16(), cmpi_bf16_sum(), comm),
-                "MPI_Allreduce")
-        }
+        try reduce(buffer.baseAddress, buffer.count, cmpi_uint16(), cmpi_bf16_sum(), "bfloat16")
     }
 
     /// Starts summing bfloat16 bit patterns over ranks; the request completes it.
     public func startAllreduceBFloat16(_ buffer: UnsafeMutableBufferPointer<UInt16>) throws -> CommRequest {
+        try startReduce(buffer.baseAddress, buffer.count, cmpi_uint16(), cmpi_bf16_sum(), "bfloat16")
+    }
+
+    /// One in-place MPI_Allreduce of `count` values of `type` under the watchdog.
+    private func reduce(
+        _ base: UnsafeMutableRawPointer?, _ count: Int, _ type: MPI_Datatype, _ op: MPI_Op, _ name: String
+    ) throws {
+        try watchdog.watch("allreduce \(name) x \(count)") {
+            try check(MPI_Allreduce(cmpi_in_place(), base, Int32(count), type, op, comm), "MPI_Allreduce")
+        }
+    }
+
+    /// One in-place MPI_Iallreduce; the request completes it.
+    private func startReduce(
+        _ base: UnsafeMutableRawPointer?, _ count: Int, _ type: MPI_Datatype, _ op: MPI_Op, _ name: String
+    ) throws -> CommRequest {
         var req = cmpi_request_null()
-        try check(
-            MPI_Iallreduce(
-                cmpi_in_place(), buffer.baseAddress, Int32(buffer.count), cmpi_uint16(), cmpi_bf16_sum(), comm, &req),
-            "MPI_Iallreduce")
-        return MPIRequest(req, owner: self, what: "allreduce bfloat16 x \(buffer.count) (non-blocking)")
+        try check(MPI_Iallreduce(cmpi_in_place(), base, Int32(count), type, op, comm, &req), "MPI_Iallreduce")
+        return MPIRequest(req, owner: self, what: "allreduce \(name) x \(count) (non-blocking)")
     }
 
     /// Every rank's `send` bytes, in rank order, into `recv` on every rank.

@@ -39,8 +39,8 @@ extension ONNXExport {
         let hidden = weightHH.shape[1]
         let order = gates == 4 ? [0, 3, 1, 2] : [0]
         func reordered(_ t: Tensor) -> [Float] {
-            let block = t.count / gates
-            return order.flatMap { t.scalars[$0 * block..<($0 + 1) * block] }
+            let (values, block) = (t.scalars, t.count / gates)
+            return order.flatMap { values[$0 * block..<($0 + 1) * block] }
         }
         let w = g.constant(reordered(weightIH), dims: [1, gates * hidden, weightIH.shape[1]], hint: "w")
         let r = g.constant(reordered(weightHH), dims: [1, gates * hidden, hidden], hint: "r")

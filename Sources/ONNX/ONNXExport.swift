@@ -159,7 +159,8 @@ public enum ONNXExport {
             if let bias { inputs.append(g.weight(bias, hint: "bias")) }
             return .init(name: g.node("Gemm", inputs, [Attribute.int("transB", 1)])[0], shape: shape)
         }
-        let transposed = (0..<input * out).map { weight.scalars[($0 % out) * input + $0 / out] }
+        let w = weight.scalars  // one copy: `scalars` makes a new array on every access
+        let transposed = (0..<input * out).map { w[($0 % out) * input + $0 / out] }
         var y = g.node("MatMul", [x.name, g.constant(transposed, dims: [input, out], hint: "weight_t")])[0]
         if let bias { y = g.node("Add", [y, g.weight(bias, hint: "bias")])[0] }
         return .init(name: y, shape: shape)
