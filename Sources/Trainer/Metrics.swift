@@ -52,6 +52,11 @@ public struct MetricsRecord: Sendable {
     public var commWaitMs: Double? = nil
     /// Share of buckets reduced during backward.
     public var overlapped: Double? = nil
+    /// With `distributed.measure_stragglers`: mean milliseconds per step a rank waited at the end
+    /// of backward for the slowest (then `commWaitMs` is the reduction alone).
+    public var stragglerWaitMs: Double? = nil
+    /// With `distributed.measure_stragglers`: the rank that waited least, which the others waited for.
+    public var slowestRank: Int? = nil
 
     /// The JSON line (keys in a fixed order).
     public var jsonLine: String {
@@ -62,6 +67,10 @@ public struct MetricsRecord: Sendable {
         parts.append("\"samples\":\(samples)")
         if let commWaitMs { parts.append("\"comm_wait_ms\":\(json((commWaitMs * 1000).rounded() / 1000))") }
         if let overlapped { parts.append("\"overlapped\":\(json((overlapped * 1000).rounded() / 1000))") }
+        if let stragglerWaitMs {
+            parts.append("\"straggler_wait_ms\":\(json((stragglerWaitMs * 1000).rounded() / 1000))")
+        }
+        if let slowestRank { parts.append("\"slowest_rank\":\(slowestRank)") }
         parts.append("\"time\":\(json((time * 1000).rounded() / 1000))")
         return "{" + parts.joined(separator: ",") + "}"
     }

@@ -52,7 +52,7 @@ final class TensorBoardLog {
         guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
             let step = object["step"] as? Int, let split = object["split"] as? String
         else { return nil }
-        let keys = ["loss", "accuracy", "lr", "samples_per_s", "comm_wait_ms"]
+        let keys = ["loss", "accuracy", "lr", "samples_per_s", "comm_wait_ms", "straggler_wait_ms"]
         let values = keys.compactMap { key in (object[key] as? Double).map { ("\(split)/\(key)", Float($0)) } }
         return Event(wallTime: wallTime, step: step, scalars: values)
     }

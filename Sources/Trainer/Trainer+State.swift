@@ -30,8 +30,11 @@ extension Trainer {
             sync = BucketedSync(
                 parameters: model.parameters, bucketMB: try bucketMB(), schedule: try reduceSchedule(),
                 gradAccumulation: config.train.gradAccumulation, compression: config.distributed.compression.wire,
-                communicator: communicator)
-        case .exact(let v): sync = ExactSync(parameters: model.parameters, virtualShards: v, communicator: communicator)
+                measuresStragglers: config.distributed.measureStragglers, communicator: communicator)
+        case .exact(let v):
+            sync = ExactSync(
+                parameters: model.parameters, virtualShards: v,
+                measuresStragglers: config.distributed.measureStragglers, communicator: communicator)
         }
         runningStatistics = RunningStatistics(model: model)
         syncBatchNorm = SyncBatchNorm.attach(to: model, communicator: communicator)

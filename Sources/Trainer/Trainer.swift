@@ -248,7 +248,7 @@ public final class Trainer {
             progress.update(
                 step: step, epoch: epoch, loss: outcome.sums.meanLoss, samplesPerSecond: rate, elapsed: now - startTime)
             if step % config.train.logEverySteps == 0 || step == end {
-                logTrain(epoch: epoch, samplesPerSecond: rate)
+                try logTrain(epoch: epoch, samplesPerSecond: rate)
                 intervalSeconds = 0
                 intervalSamples = 0
                 if options.debug { try checkReplicasAgree() }
@@ -256,7 +256,7 @@ public final class Trainer {
             let epochEnded = cursor.epoch > epoch
             let evaluated = epochEnded || step == end || config.train.evalEverySteps.map { step % $0 == 0 } == true
             if evaluated { try evaluateDuringTraining(epoch: epoch) }  // may decide to stop early
-            if stoppedEarly && pending.count > 0 { logTrain(epoch: epoch, samplesPerSecond: rate) }
+            if stoppedEarly && pending.count > 0 { try logTrain(epoch: epoch, samplesPerSecond: rate) }
             if data.validation != nil && (step == end || stoppedEarly) { try finishWithTest(epoch: epoch) }
             if evaluated || step % config.checkpoint.everySteps == 0 || outcome.stop != 0 { saveCheckpoint() }
             if outcome.stop != 0 { return try stop(signal: outcome.stop) }
@@ -327,15 +327,17 @@ public final class Trainer {
         progress.line(s)
     }
 
-    func logTrain(epoch: Int, samplesPerSecond: Double) {
+    func logTrain(epoch: Int, samplesPerSecond: Double) throws {
         var r = MetricsRecord(
             step: step, epoch: epoch, split: "train", loss: pending.meanLoss,
             accuracy: data.train.classCount != nil ? pending.accuracy : nil,
             samplesPerSecond: samplesPerSecond, lr: Double(optimizer.learningRate),
             time: ProcessInfo.processInfo.systemUptime - startTime, samples: Int(pending.count))
-        if let c = sync?.takeStatistics() {
+        if let c = try sync?.takeStatistics() {
             r.commWaitMs = c.waitMs
             r.overlapped = c.overlapped
+            r.stragglerWaitMs = c.stragglerWaitMs
+            r.slowestRank = c.slowestRank
         }
         pending = MetricSums()
         metricsLog?.append(r)

@@ -166,3 +166,24 @@ import Testing
         #expect(Set(choices.current).count == 1)
     }
 }
+
+/// `distributed.measure_stragglers`: the wait for the slowest rank, logged apart from the reduction.
+@Suite struct StragglerTests {
+    @Test func stragglerWaitIsLoggedInBothModes() throws {
+        for exact in [false, true] {
+            var cfg = config(steps: 6, exact: exact)
+            cfg.distributed.measureStragglers = true
+            cfg.train.logEverySteps = 2
+            let run = try train(cfg, ranks: 2)
+            let lines = run.events.filter { $0.split == "train" }
+            #expect(lines.count == 3 && run.replicas[0] == run.replicas[1])
+            #expect(lines.allSatisfy { ($0.stragglerWaitMs ?? -1) >= 0 && [0, 1].contains($0.slowestRank ?? -1) })
+            #expect(lines.allSatisfy { ($0.commWaitMs ?? -1) >= 0 })
+            #expect(try TrainingConfig.parse(cfg.configValue, file: "x") == cfg)
+            cfg.distributed.measureStragglers = false
+            let plain = try train(cfg, ranks: 2)
+            #expect(plain.events.allSatisfy { $0.stragglerWaitMs == nil && $0.slowestRank == nil })
+            #expect(plain.weights == run.weights)  // measuring changes no number of the run
+        }
+    }
+}

@@ -218,6 +218,9 @@ public struct DistributedConfig: Equatable, Sendable {
     public var reduce = Reduce.auto
     /// What fast mode's gradients travel as.
     public var compression = Compression.none
+    /// Time each rank's wait for the slowest at the end of backward (a barrier per step) and log
+    /// it with the rank the others waited for.
+    public var measureStragglers = false
     /// Every default.
     public init() {}
 
@@ -259,6 +262,7 @@ public struct DistributedConfig: Equatable, Sendable {
         dist.reduce = Reduce(rawValue: reduce) ?? .auto
         let compression = try d.string("compression", default: "none", choices: Compression.allCases.map(\.rawValue))
         dist.compression = Compression(rawValue: compression) ?? .none
+        dist.measureStragglers = try d.bool("measure_stragglers", default: false)
         try d.finish()
         return dist
     }
@@ -266,7 +270,7 @@ public struct DistributedConfig: Equatable, Sendable {
     var configValue: [String: Any] {
         [
             "bucket_mb": bucketAuto ? "auto" : bucketMB, "timeout_s": timeoutS, "reduce": reduce.rawValue,
-            "compression": compression.rawValue,
+            "compression": compression.rawValue, "measure_stragglers": measureStragglers,
         ]
     }
 }

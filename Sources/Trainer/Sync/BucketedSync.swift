@@ -10,17 +10,20 @@ final class BucketedSync: GradientSync {
     let buckets: GradientBuckets
     private var waitSeconds = 0.0, overlap = 0.0, steps = 0
     private let reportsStatistics: Bool
+    private let arrivals: ArrivalMeter?
     let passSlots: Int
 
     init(
         parameters: [Tensor], bucketMB: Double, schedule: GradientBuckets.Schedule, gradAccumulation: Int,
-        compression: GradientBuckets.Compression = .none, communicator: Communicator
+        compression: GradientBuckets.Compression = .none, measuresStragglers: Bool = false,
+        communicator: Communicator
     ) {
         passSlots = gradAccumulation
         buckets = GradientBuckets(
             parameters: parameters, bucketBytes: max(1, Int(bucketMB * 1_048_576)), schedule: schedule,
             compression: compression, communicator: communicator)
         reportsStatistics = communicator.size > 1
+        arrivals = measuresStragglers && communicator.size > 1 ? ArrivalMeter(communicator: communicator) : nil
     }
 
     var lossSlots: Int { 1 }
@@ -44,6 +47,7 @@ final class BucketedSync: GradientSync {
             cursor = s.next
             if last { break }
         }
+        try arrivals?.arrive()
         let finite = try buckets.finish(scale: work.gradientScale(globalCount))
         waitSeconds += buckets.waitSeconds
         overlap += Double(buckets.completedDuringBackward) / Double(max(buckets.buckets.count, 1))
@@ -67,14 +71,17 @@ final class BucketedSync: GradientSync {
         return buckets.buckets.allSatisfy { VectorOps.scale($0.storage.base, $0.storage.count, by: 1) }
     }
 
-    func takeStatistics() -> CommStatistics? {
+    func takeStatistics() throws -> CommStatistics? {
         defer {
             waitSeconds = 0
             overlap = 0
             steps = 0
         }
+        let stragglers = try arrivals?.take()
         guard reportsStatistics && steps > 0 else { return nil }
-        return CommStatistics(waitMs: waitSeconds / Double(steps) * 1000, overlapped: overlap / Double(steps))
+        return CommStatistics(
+            waitMs: waitSeconds / Double(steps) * 1000, overlapped: overlap / Double(steps),
+            stragglerWaitMs: stragglers?.meanWaitMs, slowestRank: stragglers?.slowestRank)
     }
 
     func detach() { buckets.detach() }

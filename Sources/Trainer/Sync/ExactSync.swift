@@ -1,5 +1,6 @@
 import Data
 import Distributed
+import Foundation
 import Tensor
 
 /// Exact mode: the global batch is cut into V virtual shards; this rank computes its V/N shards
@@ -12,14 +13,19 @@ final class ExactSync: GradientSync {
     /// parameters' `grad` views are pointed into it), and the sum lands in the first.
     private let slots: [TensorStorage]
     let virtualShards: Int
+    private let arrivals: ArrivalMeter?
+    private let reportsStatistics: Bool
+    private var waitSeconds = 0.0, steps = 0
 
-    init(parameters: [Tensor], virtualShards: Int, communicator: Communicator) {
+    init(parameters: [Tensor], virtualShards: Int, measuresStragglers: Bool = false, communicator: Communicator) {
         self.parameters = parameters.filter(\.requiresGrad)
         let length = self.parameters.reduce(0) { $0 + $1.count }
         let reducer = ExactReducer(length: length, virtualShards: virtualShards, communicator: communicator)
         slots = reducer.localShards.map { _ in TensorStorage(count: Swift.max(length, 1)) }
         self.reducer = reducer
         self.virtualShards = virtualShards
+        arrivals = measuresStragglers && communicator.size > 1 ? ArrivalMeter(communicator: communicator) : nil
+        reportsStatistics = communicator.size > 1
     }
 
     var lossSlots: Int { virtualShards }
@@ -36,7 +42,11 @@ final class ExactSync: GradientSync {
             losses[shard] = shardSums.loss
             sums += shardSums
         }
+        try arrivals?.arrive()
+        let t0 = ProcessInfo.processInfo.systemUptime
         try reducer.reduce(slots.map(\.base))
+        waitSeconds += ProcessInfo.processInfo.systemUptime - t0
+        steps += 1
         GradientBuckets.pointFlat(parameters, into: slots[0])
         let finite = VectorOps.scale(slots[0].base, reducer.length, by: work.gradientScale(s.globalCount))
         return SyncedStep(sums: sums, slotLosses: losses, next: s.next, finite: finite)
@@ -65,7 +75,17 @@ final class ExactSync: GradientSync {
         GradientBuckets.pointFlat(parameters, into: slots[slot])
     }
 
-    func takeStatistics() -> CommStatistics? { nil }
+    func takeStatistics() throws -> CommStatistics? {
+        defer {
+            waitSeconds = 0
+            steps = 0
+        }
+        let stragglers = try arrivals?.take()
+        guard reportsStatistics && steps > 0 else { return nil }
+        return CommStatistics(
+            waitMs: waitSeconds / Double(steps) * 1000, overlapped: nil,
+            stragglerWaitMs: stragglers?.meanWaitMs, slowestRank: stragglers?.slowestRank)
+    }
 
     func detach() {}
 }

@@ -24,8 +24,9 @@ protocol GradientSync: AnyObject {
     /// are finite (to name the rank when only the reduced gradient showed a NaN).
     func localGradientsAreFinite(from start: Cursor, step: Int, work: StepWork) -> Bool
 
-    /// Communication figures since the last call, for the log (nil: nothing to report).
-    func takeStatistics() -> CommStatistics?
+    /// Communication figures since the last call, for the log (nil: nothing to report). A
+    /// collective when stragglers are measured: every rank calls it at the same steps.
+    func takeStatistics() throws -> CommStatistics?
 
     /// Removes backward hooks from the model's parameters (training ended).
     func detach()
@@ -46,7 +47,10 @@ struct SyncedStep {
 /// Mean communication wait and overlap over the steps of a log interval.
 struct CommStatistics {
     var waitMs: Double
-    var overlapped: Double
+    var overlapped: Double?
+    /// With `distributed.measure_stragglers`: the mean wait for the slowest rank, and that rank.
+    var stragglerWaitMs: Double? = nil
+    var slowestRank: Int? = nil
 }
 
 /// What a strategy needs from the trainer: the sampler, batches and one forward-backward pass.
