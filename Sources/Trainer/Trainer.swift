@@ -58,7 +58,7 @@ public struct FitResult {
     public var test: MetricSums?
     /// The last validation result (runs with validation data).
     public var validation: MetricSums? = nil
-    /// SIGTERM or SIGINT ended the run (after a checkpoint).
+    /// SIGTERM, SIGINT or SIGUSR1 ended the run (after a checkpoint).
     public var stoppedBySignal: Bool
     /// Early stopping ended the run before its last step.
     public var stoppedEarly = false
@@ -293,7 +293,7 @@ public final class Trainer {
         onEvent?(.stopped(step: step, signal: signal))
         if rank0 {  // even with --quiet: this is what the user must know to continue
             let how = options.command.map { "resume with: \($0) --resume auto" } ?? "resume with --resume auto"
-            let name = signal == SIGINT ? "SIGINT" : "SIGTERM"
+            let name = StopSignal.name(signal)
             log.notice("stopped by \(name) at step \(step); checkpoint \(keeper?.last ?? "?"); \(how)")
         }
         return FitResult(steps: step, test: lastTest?.sums, stoppedBySignal: true, lastCheckpoint: keeper?.last)
