@@ -8,9 +8,7 @@ import Tensor
 /// after backward, as the buckets' schedule says.
 final class BucketedSync: GradientSync {
     let buckets: GradientBuckets
-    private var waitSeconds = 0.0, overlap = 0.0, steps = 0
-    private let reportsStatistics: Bool
-    private let arrivals: ArrivalMeter?
+    private let meter: CommMeter
     let passSlots: Int
 
     init(
@@ -22,8 +20,7 @@ final class BucketedSync: GradientSync {
         buckets = GradientBuckets(
             parameters: parameters, bucketBytes: max(1, Int(bucketMB * 1_048_576)), schedule: schedule,
             compression: compression, communicator: communicator)
-        reportsStatistics = communicator.size > 1
-        arrivals = measuresStragglers && communicator.size > 1 ? ArrivalMeter(communicator: communicator) : nil
+        meter = CommMeter(measuresStragglers: measuresStragglers, communicator: communicator)
     }
 
     var lossSlots: Int { 1 }
@@ -47,11 +44,11 @@ final class BucketedSync: GradientSync {
             cursor = s.next
             if last { break }
         }
-        try arrivals?.arrive()
+        try meter.arrive()
         let finite = try buckets.finish(scale: work.gradientScale(globalCount))
-        waitSeconds += buckets.waitSeconds
-        overlap += Double(buckets.completedDuringBackward) / Double(max(buckets.buckets.count, 1))
-        steps += 1
+        meter.record(
+            reductionSeconds: buckets.waitSeconds,
+            overlapped: Double(buckets.completedDuringBackward) / Double(max(buckets.buckets.count, 1)))
         return SyncedStep(sums: sums, slotLosses: [sums.loss], next: cursor, finite: finite)
     }
 
@@ -71,18 +68,7 @@ final class BucketedSync: GradientSync {
         return buckets.buckets.allSatisfy { VectorOps.scale($0.storage.base, $0.storage.count, by: 1) }
     }
 
-    func takeStatistics() throws -> CommStatistics? {
-        defer {
-            waitSeconds = 0
-            overlap = 0
-            steps = 0
-        }
-        let stragglers = try arrivals?.take()
-        guard reportsStatistics && steps > 0 else { return nil }
-        return CommStatistics(
-            waitMs: waitSeconds / Double(steps) * 1000, overlapped: overlap / Double(steps),
-            stragglerWaitMs: stragglers?.meanWaitMs, slowestRank: stragglers?.slowestRank)
-    }
+    func takeStatistics() throws -> CommStatistics? { try meter.take(reportsOverlap: true) }
 
     func detach() { buckets.detach() }
 }

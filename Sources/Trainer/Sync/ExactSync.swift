@@ -13,9 +13,7 @@ final class ExactSync: GradientSync {
     /// parameters' `grad` views are pointed into it), and the sum lands in the first.
     private let slots: [TensorStorage]
     let virtualShards: Int
-    private let arrivals: ArrivalMeter?
-    private let reportsStatistics: Bool
-    private var waitSeconds = 0.0, steps = 0
+    private let meter: CommMeter
 
     init(parameters: [Tensor], virtualShards: Int, measuresStragglers: Bool = false, communicator: Communicator) {
         self.parameters = parameters.filter(\.requiresGrad)
@@ -24,8 +22,7 @@ final class ExactSync: GradientSync {
         slots = reducer.localShards.map { _ in TensorStorage(count: Swift.max(length, 1)) }
         self.reducer = reducer
         self.virtualShards = virtualShards
-        arrivals = measuresStragglers && communicator.size > 1 ? ArrivalMeter(communicator: communicator) : nil
-        reportsStatistics = communicator.size > 1
+        meter = CommMeter(measuresStragglers: measuresStragglers, communicator: communicator)
     }
 
     var lossSlots: Int { virtualShards }
@@ -42,11 +39,10 @@ final class ExactSync: GradientSync {
             losses[shard] = shardSums.loss
             sums += shardSums
         }
-        try arrivals?.arrive()
+        try meter.arrive()
         let t0 = ProcessInfo.processInfo.systemUptime
         try reducer.reduce(slots.map(\.base))
-        waitSeconds += ProcessInfo.processInfo.systemUptime - t0
-        steps += 1
+        meter.record(reductionSeconds: ProcessInfo.processInfo.systemUptime - t0)
         GradientBuckets.pointFlat(parameters, into: slots[0])
         let finite = VectorOps.scale(slots[0].base, reducer.length, by: work.gradientScale(s.globalCount))
         return SyncedStep(sums: sums, slotLosses: losses, next: s.next, finite: finite)
@@ -75,17 +71,7 @@ final class ExactSync: GradientSync {
         GradientBuckets.pointFlat(parameters, into: slots[slot])
     }
 
-    func takeStatistics() throws -> CommStatistics? {
-        defer {
-            waitSeconds = 0
-            steps = 0
-        }
-        let stragglers = try arrivals?.take()
-        guard reportsStatistics && steps > 0 else { return nil }
-        return CommStatistics(
-            waitMs: waitSeconds / Double(steps) * 1000, overlapped: nil,
-            stragglerWaitMs: stragglers?.meanWaitMs, slowestRank: stragglers?.slowestRank)
-    }
+    func takeStatistics() throws -> CommStatistics? { try meter.take(reportsOverlap: false) }
 
     func detach() {}
 }
