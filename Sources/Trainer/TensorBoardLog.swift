@@ -18,11 +18,12 @@ final class TensorBoardLog {
         self.directory = directory
         let fm = FileManager.default
         try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        for old in (try? fm.contentsOfDirectory(atPath: directory)) ?? [] where old.hasPrefix("events.out.tfevents.") {
+        for old in (try? fm.contentsOfDirectory(atPath: directory)) ?? [] where old.hasPrefix(RunFolder.eventFilePrefix)
+        {
             try fm.removeItem(atPath: directory + "/" + old)
         }
         let now = Date().timeIntervalSince1970
-        let path = directory + "/events.out.tfevents.\(Int(now)).\(ProcessInfo.processInfo.hostName)"
+        let path = directory + "/" + RunFolder.eventFilePrefix + "\(Int(now)).\(ProcessInfo.processInfo.hostName)"
         guard fm.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
             throw TrainerError("tandem: cannot create \(path)")
         }

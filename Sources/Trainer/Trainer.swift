@@ -10,6 +10,8 @@ import Optim
 public struct RunOptions: Sendable {
     /// Folder for metrics.jsonl, checkpoints/ and config.json; nil writes nothing (library use).
     public var runDirectory: String?
+    /// The run directory's layout, when there is one.
+    public var runFolder: RunFolder? { runDirectory.map(RunFolder.init) }
     /// "auto" (newest valid checkpoint in the run folder, if any) or a checkpoint folder.
     public var resume: String?
     /// Initial weights (safetensors, PyTorch names) loaded before training.
@@ -187,9 +189,7 @@ public final class Trainer {
         try Trainer.checkSyncBatchNorm(model, config, sampler: sampler, ranks: communicator.size, options: options)
         keeper =
             communicator.rank == 0
-            ? options.runDirectory.map {
-                CheckpointKeeper(directory: $0 + "/checkpoints", config: config.checkpoint)
-            } : nil
+            ? options.runFolder.map { CheckpointKeeper(directory: $0.checkpoints, config: config.checkpoint) } : nil
         schedule = config.optimizer.schedule.make(
             totalSteps: Trainer.totalSteps(config.train, batchesPerEpoch: sampler.stepsPerEpoch))
         try checkModelFitsData()
@@ -319,10 +319,10 @@ public final class Trainer {
             s += "; test loss \(fmt(t.meanLoss, 4))"
             if data.test.classCount != nil { s += ", accuracy \(fmt(t.accuracy, 4))" }
         }
-        if let dir = options.runDirectory {
-            s += "\n  metrics:    \(dir)/metrics.jsonl"
+        if let folder = options.runFolder {
+            s += "\n  metrics:    \(folder.metrics)"
             if let c = keeper?.last { s += "\n  checkpoint: \(c)" }
-            s += "\n  plot:       tandem plot \(dir)"
+            s += "\n  plot:       tandem plot \(folder.path)"
         }
         progress.line(s)
     }

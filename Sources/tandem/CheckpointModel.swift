@@ -19,13 +19,13 @@ struct CheckpointModel {
     /// Reads and verifies the checkpoint (every rank: it is small) and builds the model.
     init(path: String) throws {
         let ck = try Checkpoint.read(path)
-        let file = path + "/trainer.json"
+        let file = path + "/" + Checkpoint.manifestFile
         config = try TrainingConfig.parse(ck.manifest.config.value, file: file)
         input = try ck.manifest.input ?? InputRecord(TrainingData.load(config))
         model = try ModelBuilder.build(
             config.model, sampleShape: input.sampleShape, seed: config.seed, file: file,
             vocabulary: input.vocabularyScalars?.count, context: config.data.source.context)
-        try model.load(ck.model.tensors, source: path + "/model.safetensors")
+        try model.load(ck.model.tensors, source: path + "/" + Checkpoint.modelFile)
         self.path = path
     }
 

@@ -16,7 +16,7 @@ struct Plot: ParsableCommand {
 
     func run() throws {
         do {
-            let path = runDir + "/metrics.jsonl"
+            let path = RunFolder(runDir).metrics
             guard let text = FileManager.default.contents(atPath: path).flatMap({ String(data: $0, encoding: .utf8) })
             else {
                 throw TrainerError("tandem: \(path): no metrics log here (is \(runDir) a run directory?)")
@@ -40,7 +40,7 @@ struct Plot: ParsableCommand {
             guard !train.isEmpty || !test.isEmpty else { throw TrainerError("tandem: \(path): empty") }
             // The run's own name (config.json) and how it ended, as the title.
             var name = URL(fileURLWithPath: runDir).lastPathComponent
-            if let data = FileManager.default.contents(atPath: runDir + "/config.json"),
+            if let data = FileManager.default.contents(atPath: RunFolder(runDir).config),
                 let cfg = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
                 let n = cfg["name"] as? String
             {

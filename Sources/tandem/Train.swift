@@ -49,7 +49,7 @@ struct Train: ParsableCommand {
         do {
             let cfg = try ConfigLoading.load(config, overrides: overrides)
             let dir = runDir ?? "runs/\(cfg.name)"
-            try checkRunDirectory(dir)
+            try checkRunDirectory(RunFolder(dir))
             var options = RunOptions(runDirectory: dir, resume: resume, initFrom: initFrom, debug: debug, quiet: quiet)
             options.command = CommandLine.arguments.joined(separator: " ")
             options.configFile = config
@@ -78,41 +78,16 @@ struct Train: ParsableCommand {
         }
     }
 
-    /// --fresh: removes what Tandem writes there and nothing else: checkpoint folders holding only
-    /// Tandem's files, metrics.jsonl, config.json, TensorBoard event files. Anything else (a user's file, a folder that
-    /// only looks like a checkpoint) stays, and so does the folder.
-    func clearTandemFiles(in dir: String) {
-        let fm = FileManager.default
-        let ckpt = dir + "/checkpoints"
-        let ours: Set<String> = ["model.safetensors", "optimizer.safetensors", "trainer.json"]
-        for name in (try? fm.contentsOfDirectory(atPath: ckpt)) ?? [] where name.hasPrefix("step-") {
-            let folder = ckpt + "/" + name
-            guard let files = try? fm.contentsOfDirectory(atPath: folder), Set(files).isSubset(of: ours) else {
-                write(
-                    toStandardError: "tandem: warning: --fresh leaves \(folder): it holds files Tandem did not write\n")
-                continue
-            }
-            try? fm.removeItem(atPath: folder)
-        }
-        rmdir(ckpt)  // only if now empty
-        for name in ["metrics.jsonl", "config.json"] { try? fm.removeItem(atPath: dir + "/" + name) }
-        let events = dir + "/tensorboard"
-        for name in (try? fm.contentsOfDirectory(atPath: events)) ?? [] where name.hasPrefix("events.out.tfevents.") {
-            try? fm.removeItem(atPath: events + "/" + name)
-        }
-        rmdir(events)  // only if now empty
-    }
-
     /// A new run must not silently mix with an old one's checkpoints.
-    func checkRunDirectory(_ dir: String) throws {
-        let ckpt = dir + "/checkpoints"
-        let existing = Checkpoint.candidates(in: ckpt)
+    func checkRunDirectory(_ folder: RunFolder) throws {
         if fresh {
             // Rank 0 clears; the others must not judge the folder while it does.
-            if Launch.launcherRank == 0 { clearTandemFiles(in: dir) }
-        } else if resume == nil && !existing.isEmpty {
+            if Launch.launcherRank == 0 {
+                folder.clear { write(toStandardError: "tandem: warning: --fresh \($0)\n") }
+            }
+        } else if resume == nil && !folder.checkpointCandidates.isEmpty {
             throw ConfigError(
-                file: dir, path: "",
+                file: folder.path, path: "",
                 message:
                     "this run directory already holds checkpoints: add --resume auto to continue it, --fresh to "
                     + "start over, or --run-dir for a new one"
