@@ -60,6 +60,23 @@ public enum VectorOps {
         }
         return !(probe.sum() + tail).isNaN
     }
+
+    /// Whether all n floats are finite: one eight-wide read-only pass, the same test as
+    /// ``scale(_:_:by:)``'s.
+    public static func allFinite(_ p: UnsafePointer<Float>, _ n: Int) -> Bool {
+        var probe = SIMD8<Float>()
+        var i = 0
+        while i + 8 <= n {
+            probe += UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self) * 0
+            i += 8
+        }
+        var tail: Float = 0
+        while i < n {
+            tail += p[i] * 0
+            i += 1
+        }
+        return !(probe.sum() + tail).isNaN
+    }
 }
 
 extension VectorOps {

@@ -65,10 +65,8 @@ public struct CheckpointManifest: Codable {
                 "pending_metrics has \(pendingMetrics.count) values, not \(MetricSums().values.count) (loss, "
                     + "correct, count)"
             )
-        } else if !pendingMetrics.allSatisfy(\.isFinite) || pendingMetrics[1] < 0
-            || pendingMetrics[2] < pendingMetrics[1]
-        {
-            p.append("pending_metrics \(pendingMetrics) are not finite sums with 0 <= correct <= count")
+        } else if let problem = ResumeState.problem(MetricSums(pendingMetrics)) {
+            p.append(problem)
         }
         p += keepBest?.problems("keep_best") ?? []
         p += earlyStopping?.problems("early_stopping") ?? []
@@ -141,7 +139,7 @@ public enum Checkpoint {
         var manifest = snapshot.manifest
         let model = Safetensors.encode(snapshot.model, metadata: ["format": "pt"], int64: snapshot.modelCounters)
         let optimizer = Safetensors.encode(snapshot.optimizer, metadata: snapshot.optimizerMetadata)
-        var files = [("model.safetensors", model), ("optimizer.safetensors", optimizer)]
+        var files = [(modelFile, model), (optimizerFile, optimizer)]
         if let best = snapshot.bestModel {
             files.append(
                 (bestModelFile, Safetensors.encode(best, metadata: ["format": "pt"], int64: snapshot.modelCounters)))
@@ -153,7 +151,7 @@ public enum Checkpoint {
         }
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try writeSynced([UInt8](try enc.encode(manifest)), to: tmp + "/trainer.json")
+        try writeSynced([UInt8](try enc.encode(manifest)), to: tmp + "/" + manifestFile)
         try syncDirectory(tmp)
         finished = true
         if fm.fileExists(atPath: final) { try fm.removeItem(atPath: final) }  // same step written again (resume)
@@ -167,34 +165,44 @@ public enum Checkpoint {
     /// Reads and validates a folder's trainer.json: format, version, every field's range.
     public static func manifest(in path: String) throws -> CheckpointManifest {
         let folder = path.hasSuffix("/") ? String(path.dropLast()) : path
-        guard let json = FileManager.default.contents(atPath: folder + "/trainer.json") else {
+        guard let json = FileManager.default.contents(atPath: folder + "/" + manifestFile) else {
             throw CheckpointError(path: folder, message: "no trainer.json (not a checkpoint, or an incomplete one)")
         }
         let manifest: CheckpointManifest
         do { manifest = try JSONDecoder().decode(CheckpointManifest.self, from: json) } catch {
-            throw CheckpointError(path: folder + "/trainer.json", message: "unreadable: \(Checkpoint.describe(error))")
+            throw CheckpointError(
+                path: folder + "/" + manifestFile,
+                message: "damaged or hand-edited, unreadable: \(Checkpoint.describe(error))")
         }
         guard manifest.format == CheckpointManifest.formatName else {
             throw CheckpointError(
-                path: folder + "/trainer.json",
+                path: folder + "/" + manifestFile,
                 message: "format is '\(manifest.format.prefix(40))', not a Tandem checkpoint")
         }
         guard manifest.version == CheckpointManifest.currentVersion else {
             throw CheckpointError(
-                path: folder + "/trainer.json",
+                path: folder + "/" + manifestFile,
                 message:
                     "checkpoint version \(manifest.version); this Tandem reads version "
                     + "\(CheckpointManifest.currentVersion)"
             )
         }
         if let problem = manifest.problems().first {
-            throw CheckpointError(path: folder + "/trainer.json", message: "damaged or hand-edited: \(problem)")
+            throw CheckpointError(path: folder + "/" + manifestFile, message: "damaged or hand-edited: \(problem)")
         }
         return manifest
     }
 
+    /// The parameters and buffers, with PyTorch's names and layouts.
+    public static let modelFile = "model.safetensors"
+    /// The optimizer's state tensors.
+    public static let optimizerFile = "optimizer.safetensors"
+    /// The manifest (``CheckpointManifest``), written last: a folder without it is no checkpoint.
+    public static let manifestFile = "trainer.json"
     /// The file holding early stopping's best weights (only with restore_best).
     public static let bestModelFile = "best_model.safetensors"
+    /// Every file a checkpoint folder may hold.
+    public static let files: Set<String> = [modelFile, optimizerFile, manifestFile, bestModelFile]
 
     /// Reads and verifies a checkpoint folder: manifest, version, every file's size and checksum.
     public static func read(_ path: String) throws -> (
@@ -204,7 +212,7 @@ public enum Checkpoint {
         let folder = path.hasSuffix("/") ? String(path.dropLast()) : path
         let manifest = try self.manifest(in: folder)
         let best = manifest.files[bestModelFile] != nil ? [bestModelFile] : []
-        for name in ["model.safetensors", "optimizer.safetensors"] + best {
+        for name in [modelFile, optimizerFile] + best {
             guard let record = manifest.files[name] else {
                 throw CheckpointError(path: folder, message: "trainer.json lists no checksum for \(name)")
             }
@@ -220,8 +228,8 @@ public enum Checkpoint {
                 )
             }
         }
-        let model = try Safetensors.read(folder + "/model.safetensors")
-        let optimizer = try Safetensors.read(folder + "/optimizer.safetensors")
+        let model = try Safetensors.read(folder + "/" + modelFile)
+        let optimizer = try Safetensors.read(folder + "/" + optimizerFile)
         let bestModel = try best.first.map { try Safetensors.read(folder + "/" + $0) }
         return (manifest, model, optimizer, bestModel)
     }

@@ -10,6 +10,8 @@ final class DataStream {
     let validation: BatchBuilder?
     private let prefetcher = Prefetcher()
     private var orderCache: (epoch: Int, order: [Int])?
+    /// What the batch in flight was made of: a request for anything else does not take it.
+    private var prefetchedKey: (ids: [Int], epoch: Int)?
 
     init(sampler: ShardedSampler, data: TrainingData, seed: UInt64) {
         self.sampler = sampler
@@ -26,19 +28,33 @@ final class DataStream {
         return o
     }
 
-    /// A training batch of these dataset indices: the prefetched one if one is in flight.
+    /// A training batch of these dataset indices: the prefetched one if it is the batch of
+    /// exactly these ids and epoch. Another request (a non-finite step's replay of its own
+    /// samples) is made here and leaves the prefetch in flight for the step it was made for.
     func trainBatch(_ ids: [Int], epoch: Int) -> Batch {
-        if prefetcher.isBusy { return prefetcher.take() }
+        if prefetcher.isBusy, let key = prefetchedKey, key.epoch == epoch, key.ids == ids {
+            prefetchedKey = nil
+            return prefetcher.take()
+        }
         return train.make(ids: ids, epoch: epoch, augment: true)
     }
 
-    /// Starts making the batch of the step at `cursor` in the background.
+    /// Starts making the batch of the step at `cursor` in the background (a batch still in
+    /// flight that no step took is dropped first).
     func prefetch(at cursor: Cursor) {
+        if prefetcher.isBusy { cancelPrefetch() }
         let ids = sampler.step(at: cursor, order: order(for: cursor.epoch)).ids
         let builder = train
+        prefetchedKey = (ids, cursor.epoch)
         prefetcher.start { builder.make(ids: ids, epoch: cursor.epoch, augment: true) }
     }
 
+    /// Whether a batch is being prepared in the background.
+    var isPrefetching: Bool { prefetcher.isBusy }
+
     /// Drops a batch in flight (training ended before it was used).
-    func cancelPrefetch() { prefetcher.cancel() }
+    func cancelPrefetch() {
+        prefetcher.cancel()
+        prefetchedKey = nil
+    }
 }

@@ -6,7 +6,7 @@ import NN
 import Optim
 
 extension Trainer {
-    var checkpointDirectory: String? { options.runDirectory.map { $0 + "/checkpoints" } }
+    var checkpointDirectory: String? { options.runFolder?.checkpoints }
 
     /// Before the first step: resume or warm start (rank 0 reads, everyone receives), the
     /// gradient buckets, the metrics log and the saved config.
@@ -39,17 +39,17 @@ extension Trainer {
         runningStatistics = RunningStatistics(model: model)
         syncBatchNorm = SyncBatchNorm.attach(to: model, communicator: communicator)
         // Rank 0's files; a failure (read-only or full disk) ends every rank with its message.
-        if let dir = options.runDirectory {
+        if let folder = options.runFolder {
             try loadOnRank0("run directory") {
-                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-                try Checkpoint.makeDirectory(dir + "/checkpoints")
+                try FileManager.default.createDirectory(atPath: folder.path, withIntermediateDirectories: true)
+                try Checkpoint.makeDirectory(folder.checkpoints)
                 let json = try JSONSerialization.data(
                     withJSONObject: self.config.configValue, options: [.prettyPrinted, .sortedKeys])
                 self.metricsLog = try MetricsLog(
-                    path: dir + "/metrics.jsonl", resumingAt: resumedAt, logger: self.log,
-                    tensorBoard: (dir + "/tensorboard", String(decoding: json, as: UTF8.self)))
-                guard FileManager.default.createFile(atPath: dir + "/config.json", contents: json) else {
-                    throw CheckpointError(path: dir + "/config.json", message: "cannot be written")
+                    path: folder.metrics, resumingAt: resumedAt, logger: self.log,
+                    tensorBoard: (folder.tensorBoard, String(decoding: json, as: UTF8.self)))
+                guard FileManager.default.createFile(atPath: folder.config, contents: json) else {
+                    throw CheckpointError(path: folder.config, message: "cannot be written")
                 }
             }
         }
@@ -65,79 +65,78 @@ extension Trainer {
 
     /// Restores model, optimizer and loop state; returns the step resumed at, or nil (nothing found).
     func resumeFrom(_ spec: String) throws -> Int? {
-        // found, step, epoch, offset, pending x3, optimizer steps, keep_best x3, early stopping x3,
-        // best weights present: the same 15 on every rank.
-        let stateCount = 15
-        var state = [Double](repeating: 0, count: stateCount)
+        var encoded = ResumeState.none
         try loadOnRank0("--resume \(spec)") {
-            var path: String? = spec
-            if spec == "auto" {
-                guard let dir = checkpointDirectory else { throw TrainerError("--resume auto needs a run directory") }
-                // Warnings and the resume note print even with --quiet: they say what the run did.
-                let log = self.log
-                path = Checkpoint.newestValid(in: dir) { warning in log.warning("\(warning)") }
-            }
-            guard let path else { return }
-            let ck = try Checkpoint.read(path)
-            try checkCompatible(ck.manifest, path: path)
-            try model.load(ck.model.tensors, source: path + "/model.safetensors")
-            try optimizer.loadStateDict(
-                ck.optimizer.tensors, metadata: ck.optimizer.metadata, source: path + "/optimizer.safetensors")
-            let m = ck.manifest
-            if let best = ck.bestModel {
-                // Checked and converted by the model's own load, then the trained weights go back.
-                let trained = model.stateDict.map { $0.tensor.detached() }
-                try model.load(best.tensors, source: path + "/" + Checkpoint.bestModelFile)
-                bestWeights = model.stateDict.map { $0.tensor.detached() }
-                for ((_, t), w) in zip(model.stateDict, trained) { t.assign(w) }
-            }
-            if let problem = stream.sampler.problem(with: m.cursor) {
-                throw CheckpointError(
-                    path: path + "/trainer.json", message: "damaged or hand-edited: cursor \(problem)")
-            }
-            let loaded =
-                [1, Double(m.step), Double(m.cursor.epoch), Double(m.cursor.offset)] + m.pendingMetrics
-                + [Double(optimizer.stepCount)] + MonitorState.encode(m.keepBest)
-                + MonitorState.encode(m.earlyStopping) + [ck.bestModel != nil ? 1 : 0]
-            // Checkpoint.read checked the parts; this keeps the broadcast honest.
-            guard loaded.count == stateCount else {
-                throw CheckpointError(
-                    path: path + "/trainer.json",
-                    message: "resume state has \(loaded.count) values, expected \(stateCount)")
-            }
-            state = loaded
-            keeper?.resumedFrom = path
-            do {
-                var note = "resuming from \(path) (step \(m.step), epoch \(m.cursor.epoch + 1))"
-                if m.worldSize != communicator.size {
-                    note +=
-                        config.determinism.isExact
-                        ? "; saved with \(m.worldSize) ranks, now \(communicator.size): exact mode continues bit for "
-                            + "bit"
-                        : "; saved with \(m.worldSize) ranks, now \(communicator.size): same samples, numerically "
-                            + "close (not bit-identical) in fast mode"
-                }
-                log.notice("\(note)")
-            }
+            guard let path = try resumePath(spec) else { return }
+            encoded = try loadCheckpoint(path).encoded()
         }
-        try state.withUnsafeMutableBytes { try communicator.at().broadcast($0, root: 0) }
-        guard state[0] == 1 else {
+        try encoded.withUnsafeMutableBytes { try communicator.at().broadcast($0, root: 0) }
+        guard let state = try ResumeState(decoding: encoded) else {
             if rank0 { log.notice("no valid checkpoint to resume from; starting at step 0") }
             return nil
         }
         for t in optimizer.stateTensors { try communicator.at().broadcast(t.storage.buffer, root: 0) }
-        step = Int(state[1])
-        cursor = Cursor(epoch: Int(state[2]), offset: Int(state[3]))
-        pending = MetricSums(Array(state[4...6]))
-        optimizer.stepCount = Int(state[7])
-        keeper?.best = MonitorState.decode(state[8...10])
-        earlyStop = MonitorState.decode(state[11...13])
-        if state[14] == 1 {
+        step = state.step
+        cursor = state.cursor
+        pending = state.pending
+        optimizer.stepCount = state.optimizerSteps
+        keeper?.best = state.keepBest
+        earlyStop = state.earlyStopping
+        if state.hasBestWeights {
             if bestWeights == nil { bestWeights = model.stateDict.map { $0.tensor.detached() } }
             for t in bestWeights ?? [] { try communicator.at().broadcast(t.storage.buffer, root: 0) }
         }
         if let es = config.train.earlyStopping, let e = earlyStop { stoppedEarly = e.stale >= es.patience }
         return step
+    }
+
+    /// The checkpoint `--resume` names: a folder, or with `auto` the run's newest that verifies.
+    func resumePath(_ spec: String) throws -> String? {
+        guard spec == "auto" else { return spec }
+        guard let dir = checkpointDirectory else { throw TrainerError("--resume auto needs a run directory") }
+        // Warnings and the resume note print even with --quiet: they say what the run did.
+        let log = self.log
+        return Checkpoint.newestValid(in: dir) { warning in log.warning("\(warning)") }
+    }
+
+    /// Rank 0: reads and verifies a checkpoint, loads its tensors into the model and optimizer
+    /// (and restore_best's weights aside) and returns the rest of its state, validated.
+    func loadCheckpoint(_ path: String) throws -> ResumeState {
+        let ck = try Checkpoint.read(path)
+        let m = ck.manifest
+        try checkCompatible(m, path: path)
+        if let problem = stream.sampler.problem(with: m.cursor) {
+            throw CheckpointError(
+                path: path + "/" + Checkpoint.manifestFile, message: "damaged or hand-edited: cursor \(problem)")
+        }
+        try model.load(ck.model.tensors, source: path + "/" + Checkpoint.modelFile)
+        try optimizer.loadStateDict(
+            ck.optimizer.tensors, metadata: ck.optimizer.metadata, source: path + "/" + Checkpoint.optimizerFile)
+        let state: ResumeState
+        do {
+            state = try ResumeState(
+                manifest: m, optimizerSteps: optimizer.stepCount, hasBestWeights: ck.bestModel != nil)
+        } catch let e as ResumeStateError {
+            throw CheckpointError(path: path + "/" + Checkpoint.manifestFile, message: "damaged or hand-edited: \(e)")
+        }
+        if let best = ck.bestModel {
+            // Checked and converted by the model's own load, then the trained weights go back.
+            let trained = model.stateDict.map { $0.tensor.detached() }
+            try model.load(best.tensors, source: path + "/" + Checkpoint.bestModelFile)
+            bestWeights = model.stateDict.map { $0.tensor.detached() }
+            for ((_, t), w) in zip(model.stateDict, trained) { t.assign(w) }
+        }
+        keeper?.resumedFrom = path
+        var note = "resuming from \(path) (step \(m.step), epoch \(m.cursor.epoch + 1))"
+        if m.worldSize != communicator.size {
+            note +=
+                "; saved with \(m.worldSize) ranks, now \(communicator.size): "
+                + (config.determinism.isExact
+                    ? "exact mode continues bit for bit"
+                    : "same samples, numerically close (not bit-identical) in fast mode")
+        }
+        log.notice("\(note)")
+        return state
     }
 
     /// `distributed.bucket_mb`, or with `auto` the size measured fastest on these ranks (logged).
@@ -165,7 +164,7 @@ extension Trainer {
 
     /// A checkpoint from another run shape cannot continue this one.
     func checkCompatible(_ m: CheckpointManifest, path: String) throws {
-        let saved = try TrainingConfig.parse(m.config.value, file: path + "/trainer.json")
+        let saved = try TrainingConfig.parse(m.config.value, file: path + "/" + Checkpoint.manifestFile)
         var problems: [String] = []
         if saved.train.batchSize != config.train.batchSize {
             problems.append("train.batch_size \(saved.train.batchSize) vs \(config.train.batchSize)")

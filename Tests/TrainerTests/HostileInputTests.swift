@@ -36,6 +36,11 @@ import Testing
             ("keep_best NaN", { $0["keep_best"] = ["best": "nan", "step": 3, "stale": 0] }, "keep_best"),
             ("stale -1", { $0["early_stopping"] = ["best": 0.5, "step": 3, "stale": -1] }, "early_stopping"),
             ("step as text", { $0["step"] = "ten" }, "step"),
+            // Once passed as finite and then trapped converting the count to Int on resume.
+            ("pending count 1e308", { $0["pending_metrics"] = [1.0, 1, 1e308] }, "correct <= count <= "),
+            ("pending correct > count", { $0["pending_metrics"] = [1.0, 3, 2] }, "correct <= count <= "),
+            ("best as text", { $0["keep_best"] = ["best": "0.5", "step": 3, "stale": 0] }, "keep_best.best"),
+            ("accuracy as text", { $0["last_test"] = ["accuracy": "0.9", "loss": 0.3] }, "last_test.accuracy"),
         ]
         for (what, edit, fragment) in edits {
             var m = good
@@ -46,6 +51,26 @@ import Testing
                 let line = "\(error)"
                 #expect(line.contains(fragment) && !line.contains("\n"), "\(what): \(line)")
             }
+        }
+    }
+
+    /// The resume broadcast carries a typed state: it round-trips, and values out of range are
+    /// refused by name instead of trapping in a conversion.
+    @Test func resumeStateRoundTripsAndIsRangeChecked() throws {
+        var m = CheckpointManifest(
+            step: 12, cursor: Cursor(epoch: 2, offset: 64), seed: 1, worldSize: 2, pendingMetrics: [3.5, 7, 9],
+            keepBest: MonitorState(best: 0.25, step: 10, stale: 1), files: [:], config: JSONAny([String: Any]()))
+        let state = try ResumeState(manifest: m, optimizerSteps: 12, hasBestWeights: true)
+        #expect(try ResumeState(decoding: state.encoded()) == state)
+        #expect(try ResumeState(decoding: ResumeState.none) == nil)
+        m.pendingMetrics = [1, 1, 1e308]
+        #expect { try ResumeState(manifest: m, optimizerSteps: 1, hasBestWeights: false) } throws: {
+            "\($0)".contains("correct <= count")
+        }
+        for (index, value, fragment) in [(1, 1e300, "step"), (3, -64.0, "cursor.offset"), (6, -1, "pending")] {
+            var v = state.encoded()
+            v[index] = value
+            #expect(throws: ResumeStateError.self, "\(fragment)") { try ResumeState(decoding: v) }
         }
     }
 

@@ -85,13 +85,4 @@ public struct MonitorState: Codable, Equatable, Sendable {
         else { return ["\(name) \(best)/\(step)/\(stale) is not a finite best value with a step and a count"] }
         return []
     }
-
-    /// As three Float64s for the resume broadcast (a NaN step means none).
-    static func encode(_ s: MonitorState?) -> [Double] {
-        s.map { [$0.best, Double($0.step), Double($0.stale)] } ?? [0, .nan, 0]
-    }
-    static func decode(_ v: ArraySlice<Double>) -> MonitorState? {
-        let v = Array(v)
-        return v[1].isNaN ? nil : MonitorState(best: v[0], step: Int(v[1]), stale: Int(v[2]))
-    }
 }

@@ -65,7 +65,7 @@ final class BucketedSync: GradientSync {
             cursor = s.next
             if s.next.epoch != epoch { break }
         }
-        return buckets.buckets.allSatisfy { VectorOps.scale($0.storage.base, $0.storage.count, by: 1) }
+        return buckets.buckets.allSatisfy { VectorOps.allFinite($0.storage.base, $0.storage.count) }
     }
 
     func takeStatistics() throws -> CommStatistics? { try meter.take(reportsOverlap: true) }

@@ -55,7 +55,7 @@ final class ExactSync: GradientSync {
             _ = work.forwardBackward(
                 batch(s, shard: shard, epoch: start.epoch, work: work), randomStep: step, slot: shard)
         }
-        return VectorOps.scale(slots[0].base, reducer.length, by: 1)
+        return VectorOps.allFinite(slots[0].base, reducer.length)
     }
 
     /// The samples of one virtual shard of the global batch `s`.
