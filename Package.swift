@@ -20,7 +20,7 @@ let package = Package(
         .library(name: "Trainer", targets: ["Trainer"]),
         .library(name: "Tandem", targets: ["Tandem"]),
         .library(name: "ONNX", targets: ["ONNX"]),
-        .executable(name: "tandem", targets: ["tandem"]),
+        .executable(name: "tandem", targets: ["TandemCLI"]),
         .executable(name: "tandem-bench", targets: ["tandem-bench"]),
         .executable(name: "tandem-example", targets: ["tandem-example"]),
     ],
@@ -64,8 +64,10 @@ let package = Package(
             name: "ONNX", dependencies: ["NN", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         // YAML configs and `--set` overrides (the CLI's reader; a library so tests and fuzzers reach it).
         .target(name: "TandemConfig", dependencies: ["Trainer", "Yams"]),
+        // The `tandem` command. Its folder is not Sources/tandem: beside Sources/Tandem that is one
+        // path on a case-insensitive file system (macOS), and a clone there broke.
         .executableTarget(
-            name: "tandem",
+            name: "TandemCLI",
             dependencies: stack + [
                 "TandemConfig", "ONNX", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
