@@ -7,7 +7,8 @@ public enum BLAS {
     /// transformer, whose attention products are 131,072).
     public static let oneDNNMinimumWork = 1 << 18
 
-    /// C = alpha * op(A) * op(B) + beta * C, row-major; op(A) is m x k, op(B) is k x n.
+    /// C = alpha * op(A) * op(B) + beta * C, row-major; op(A) is m x k, op(B) is k x n. Inside
+    /// `Autocast.run(.bf16)`, A and B are read as bfloat16.
     @inline(__always)
     public static func gemm(
         transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
@@ -15,6 +16,12 @@ public enum BLAS {
         b: UnsafePointer<Float>, ldb: Int,
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
+        if let context = Autocast.context, k > 0, m > 0, n > 0 {
+            bf16Gemm(
+                context, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                beta: beta, c: c, ldc: ldc)
+            return
+        }
         if MatmulAlgorithm.current == .oneDNN && k > 0 && m * n * k >= oneDNNMinimumWork,
             let plan = OneDNNMatmulPlan.plan(
                 for: .init(

@@ -43,6 +43,26 @@ public struct StridedMatrices: Hashable, Sendable {
         return t
     }
 
+    /// Matrices in the batch (the product of the leading extents).
+    var batchCount: Int { dims.dropLast(2).reduce(1, *) }
+
+    /// Element offset of batch index `index` (row-major over the batch extents).
+    func offset(ofBatch index: Int) -> Int {
+        var (offset, rest) = (0, index)
+        for axis in stride(from: dims.count - 3, through: 0, by: -1) {
+            offset += rest % dims[axis] * strides[axis]
+            rest /= dims[axis]
+        }
+        return offset
+    }
+
+    /// The same extents, stored compactly row-major.
+    var compacted: StridedMatrices {
+        var s = [Int](repeating: 1, count: dims.count)
+        for axis in stride(from: dims.count - 2, through: 0, by: -1) { s[axis] = s[axis + 1] * dims[axis + 1] }
+        return StridedMatrices(dims: dims, strides: s)
+    }
+
     var rows: Int { dims[dims.count - 2] }
     var columns: Int { dims[dims.count - 1] }
     /// As cblas takes one matrix: whether it is stored transposed, and its leading dimension.
@@ -60,6 +80,8 @@ final class OneDNNMatmulPlan: Sendable {
     struct Key: Hashable, Sendable {
         let a: StridedMatrices, b: StridedMatrices, c: StridedMatrices
         let alpha: Float, beta: Float
+        /// bfloat16 A and B (C stays float32).
+        var bf16 = false
         var threads = Swift.max(1, BLAS.threads)
     }
 
@@ -77,12 +99,12 @@ final class OneDNNMatmulPlan: Sendable {
             var message = [CChar](repeating: 0, count: 256)
             return tandem_onednn_matmul_create(
                 Int32(key.a.dims.count), key.a.dims, key.a.strides, key.b.dims, key.b.strides, key.c.dims,
-                key.c.strides, key.alpha, key.beta, Int32(key.threads), &message, message.count
+                key.c.strides, key.alpha, key.beta, key.bf16 ? 1 : 0, Int32(key.threads), &message, message.count
             ).map(OneDNNMatmulPlan.init(handle:))
         }
     }
 
-    func run(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
+    func run(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ c: UnsafeMutablePointer<Float>) {
         precondition(tandem_onednn_matmul_run(handle, a, b, c) == 0, "oneDNN matmul failed after it was made")
     }
 }
@@ -90,6 +112,7 @@ final class OneDNNMatmulPlan: Sendable {
 extension BLAS {
     /// C = alpha A B + beta C for every batch index (the leading dims, equal for all three): one
     /// oneDNN call, or one OpenBLAS sgemm per batch index where oneDNN is off or declines.
+    /// Inside `Autocast.run(.bf16)`, A and B are read as bfloat16.
     public static func batchedGemm(
         _ a: UnsafePointer<Float>, _ la: StridedMatrices, _ b: UnsafePointer<Float>, _ lb: StridedMatrices,
         _ c: UnsafeMutablePointer<Float>, _ lc: StridedMatrices, alpha: Float = 1, beta: Float = 0
@@ -99,6 +122,21 @@ extension BLAS {
             Array(la.dims.dropLast(2)) == batch && Array(lb.dims.dropLast(2)) == batch && la.columns == lb.rows
                 && la.rows == lc.rows && lb.columns == lc.columns,
             "batchedGemm: \(la.dims) x \(lb.dims) -> \(lc.dims)")
+        if Autocast.context != nil && la.columns > 0 {
+            let (ca, ka) = BF16Buffer.compact(a, la)
+            let (cb, kb) = BF16Buffer.compact(b, lb)
+            bf16Product(ca, ka, cb, kb, c, lc, alpha: alpha, beta: beta)
+            return
+        }
+        fp32BatchedGemm(a, la, b, lb, c, lc, alpha: alpha, beta: beta)
+    }
+
+    /// `batchedGemm` in float32 whatever the autocast setting.
+    static func fp32BatchedGemm(
+        _ a: UnsafePointer<Float>, _ la: StridedMatrices, _ b: UnsafePointer<Float>, _ lb: StridedMatrices,
+        _ c: UnsafeMutablePointer<Float>, _ lc: StridedMatrices, alpha: Float = 1, beta: Float = 0
+    ) {
+        let batch = Array(lc.dims.dropLast(2))
         if MatmulAlgorithm.current == .oneDNN && la.columns > 0,
             let plan = OneDNNMatmulPlan.plan(for: .init(a: la, b: lb, c: lc, alpha: alpha, beta: beta))
         {
@@ -109,15 +147,7 @@ extension BLAS {
             preconditionFailure("batchedGemm: OpenBLAS needs unit column (or row) strides")
         }
         for index in 0..<batch.reduce(1, *) {
-            // Offsets of this batch index in each operand (row-major over the batch dims).
-            var (oa, ob, oc, rest) = (0, 0, 0, index)
-            for axis in stride(from: batch.count - 1, through: 0, by: -1) {
-                let i = rest % batch[axis]
-                rest /= batch[axis]
-                oa += i * la.strides[axis]
-                ob += i * lb.strides[axis]
-                oc += i * lc.strides[axis]
-            }
+            let (oa, ob, oc) = (la.offset(ofBatch: index), lb.offset(ofBatch: index), lc.offset(ofBatch: index))
             openBLASGemm(
                 transA: ca.transposed, transB: cb.transposed, m: lc.rows, n: lc.columns, k: la.columns, alpha: alpha,
                 a: a + oa, lda: ca.ld, b: b + ob, ldb: cb.ld, beta: beta, c: c + oc, ldc: cc.ld)

@@ -4,6 +4,7 @@
 #ifndef TANDEM_CKERNELS_H
 #define TANDEM_CKERNELS_H
 #include <stddef.h>
+#include <stdint.h>
 
 /// One Adam/AdamW step over n parameters (see Optim/Adam.swift for the formula).
 void tandem_adam(float *restrict p, const float *restrict g, float *restrict m, float *restrict v, size_t n,
@@ -69,5 +70,19 @@ void tandem_im2col(const tandem_conv_geometry *g, const float *restrict x, float
 
 /// Adds col [c*kh*kw, ho*wo] back onto one image's gradient gx [c,h,w] (im2col's adjoint).
 void tandem_col2im_add(const tandem_conv_geometry *g, const float *restrict col, float *restrict gx);
+
+/// Whether this CPU has AVX512_BF16's conversion instructions.
+int tandem_has_avx512bf16(void);
+
+/// dst = src rounded to bfloat16 (nearest even, NaN quiet, denormals to zero); `native` takes
+/// the AVX512_BF16 instruction (only where tandem_has_avx512bf16()), with the same bits.
+void tandem_f32_to_bf16(const float *restrict src, uint16_t *restrict dst, long n, int native);
+
+/// The same for a rows x cols matrix with leading dimension ld, into a compact rows x cols one.
+void tandem_f32_to_bf16_2d(const float *restrict src, long rows, long cols, long ld, uint16_t *restrict dst,
+                           int native);
+
+/// dst = src widened to float32 (exact).
+void tandem_bf16_to_f32(const uint16_t *restrict src, float *restrict dst, long n);
 
 #endif

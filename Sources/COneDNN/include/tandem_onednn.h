@@ -33,14 +33,18 @@ void tandem_onednn_conv_destroy(tandem_onednn_conv *conv);
 typedef struct tandem_onednn_matmul tandem_onednn_matmul;
 
 /// The primitive for this shape on `threads` threads; NULL (with a message in err) where oneDNN
-/// cannot make it.
+/// cannot make it. With bf16 nonzero A and B are bfloat16 (C stays float32, accumulated in
+/// float32), and only a native (not reference) kernel is accepted.
 tandem_onednn_matmul *tandem_onednn_matmul_create(int ndims, const long *a_dims, const long *a_strides,
                                                   const long *b_dims, const long *b_strides, const long *c_dims,
-                                                  const long *c_strides, float alpha, float beta, int threads,
-                                                  char *err, size_t err_len);
+                                                  const long *c_strides, float alpha, float beta, int bf16,
+                                                  int threads, char *err, size_t err_len);
 
-/// Runs it on these buffers. 0 on success.
-int tandem_onednn_matmul_run(tandem_onednn_matmul *mm, const float *a, const float *b, float *c);
+/// Runs it on these buffers (float32, or bfloat16 A and B). 0 on success.
+int tandem_onednn_matmul_run(tandem_onednn_matmul *mm, const void *a, const void *b, float *c);
+
+/// The instruction set oneDNN's kernels use on this CPU ("avx512_core_bf16", "avx512_core_amx", ...).
+const char *tandem_onednn_isa(void);
 
 void tandem_onednn_matmul_destroy(tandem_onednn_matmul *mm);
 
