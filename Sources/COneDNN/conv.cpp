@@ -5,6 +5,7 @@
 #include <dnnl.hpp>
 #include <cstdio>
 #include <mutex>
+#include <string>
 
 extern "C" void omp_set_num_threads(int);  // libgomp, oneDNN's threading runtime in Debian
 
@@ -31,6 +32,9 @@ struct tandem_onednn_conv {
     engine eng{engine::kind::cpu, 0};
     stream st{eng};
     memory::dims src_d, wei_d, dst_d, strides, pads;
+    // bf16: the products' inputs (src, weights, diff_dst) in bfloat16, the reorders from the
+    // caller's float32 doing the cast; outputs and gradients stay float32.
+    dt in = dt::f32;
     // The caller's NCHW / OIHW buffers: handles set per call.
     memory user_x, user_w, user_y, user_gy, user_gw, user_gx;
     convolution_forward::primitive_desc fpd;
@@ -44,14 +48,14 @@ struct tandem_onednn_conv {
     convolution_backward_data bwd_data;
     reorder x_to_bw_src, gy_to_bw, bw_to_gw, w_to_bd, gy_to_bd, bd_to_gx;
 
-    memory::desc any(const memory::dims &d) const { return memory::desc(d, dt::f32, tag::any); }
+    memory::desc any(const memory::dims &d, dt type = dt::f32) const { return memory::desc(d, type, tag::any); }
 
     void make_backward() {
-        auto bwd = convolution_backward_weights::desc(algorithm::convolution_direct, any(src_d), any(wei_d),
-                                                      any(dst_d), strides, pads, pads);
+        auto bwd = convolution_backward_weights::desc(algorithm::convolution_direct, any(src_d, in), any(wei_d),
+                                                      any(dst_d, in), strides, pads, pads);
         bwpd = convolution_backward_weights::primitive_desc(bwd, eng, fpd);
-        auto bdd = convolution_backward_data::desc(algorithm::convolution_direct, any(src_d), any(wei_d),
-                                                   any(dst_d), strides, pads, pads);
+        auto bdd = convolution_backward_data::desc(algorithm::convolution_direct, any(src_d), any(wei_d, in),
+                                                   any(dst_d, in), strides, pads, pads);
         bdpd = convolution_backward_data::primitive_desc(bdd, eng, fpd);
         bwd_weights = convolution_backward_weights(bwpd);
         bwd_data = convolution_backward_data(bdpd);
@@ -66,13 +70,14 @@ struct tandem_onednn_conv {
 };
 
 extern "C" tandem_onednn_conv *tandem_onednn_conv_create(long n, long c, long h, long w, long o, long kh, long kw,
-                                                         long stride, long pad, int threads, char *err,
+                                                         long stride, long pad, int bf16, int threads, char *err,
                                                          size_t err_len) {
     try {
         // Primitives fix their thread count when made: set it before, not only when they run.
         omp_set_num_threads(threads);
         auto *cv = new tandem_onednn_conv();
         cv->threads = threads;
+        cv->in = bf16 ? dt::bf16 : dt::f32;
         const long ho = (h + 2 * pad - kh) / stride + 1, wo = (w + 2 * pad - kw) / stride + 1;
         cv->src_d = {n, c, h, w};
         cv->wei_d = {o, c, kh, kw};
@@ -81,9 +86,15 @@ extern "C" tandem_onednn_conv *tandem_onednn_conv_create(long n, long c, long h,
         cv->pads = {pad, pad};
         auto &eng = cv->eng;
         auto fd = convolution_forward::desc(prop_kind::forward_training, algorithm::convolution_direct,
-                                            cv->any(cv->src_d), cv->any(cv->wei_d), cv->any(cv->dst_d), cv->strides,
-                                            cv->pads, cv->pads);
+                                            cv->any(cv->src_d, cv->in), cv->any(cv->wei_d, cv->in),
+                                            cv->any(cv->dst_d), cv->strides, cv->pads, cv->pads);
         cv->fpd = convolution_forward::primitive_desc(fd, eng);
+        // Without native bf16 oneDNN may offer a slow reference kernel: not for Tandem.
+        if (bf16 && std::string(cv->fpd.impl_info_str()).find("ref") != std::string::npos) {
+            std::snprintf(err, err_len, "oneDNN has only a reference bf16 convolution here");
+            delete cv;
+            return nullptr;
+        }
         auto user = [&](const memory::dims &d, tag t) { return memory({d, dt::f32, t}, eng, DNNL_MEMORY_NONE); };
         cv->user_x = user(cv->src_d, tag::nchw);
         cv->user_w = user(cv->wei_d, tag::oihw);

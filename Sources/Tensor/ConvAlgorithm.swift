@@ -20,6 +20,8 @@ final class OneDNNConvPlan: Sendable {
     struct Key: Hashable, Sendable {
         let n: Int
         let geometry: ConvGeometry
+        /// bfloat16 inputs (x, weight, gy), float32 outputs and gradients.
+        var bf16 = false
         /// Threads fix a primitive's work split, and so its sums' order: exact mode needs one.
         var threads = Swift.max(1, BLAS.threads)
     }
@@ -38,7 +40,8 @@ final class OneDNNConvPlan: Sendable {
             let g = key.geometry
             var message = [CChar](repeating: 0, count: 256)
             return tandem_onednn_conv_create(
-                key.n, g.c, g.h, g.w, g.o, g.kh, g.kw, g.stride, g.pad, Int32(key.threads), &message, message.count
+                key.n, g.c, g.h, g.w, g.o, g.kh, g.kw, g.stride, g.pad, key.bf16 ? 1 : 0, Int32(key.threads),
+                &message, message.count
             ).map(OneDNNConvPlan.init(handle:))
         }
     }

@@ -49,8 +49,12 @@ extension Tensor {
             c: x.shape[1], h: x.shape[2], w: x.shape[3], o: wt.shape[0],
             kh: wt.shape[2], kw: wt.shape[3], stride: stride, pad: padding,
             ho: outShape[2], wo: outShape[3])
+        // Inside a bf16 autocast scope, oneDNN's bf16 kernel where this CPU has one (its backward
+        // runs bf16 too: the plan is the op's); elsewhere, and for im2col, fp32 or bf16 products.
+        let bf16 = Autocast.context != nil && Autocast.isNative
         if algorithm == .oneDNN, geo.suitsOneDNN,
-            let plan = OneDNNConvPlan.plan(for: .init(n: x.shape[0], geometry: geo))
+            let plan = (bf16 ? OneDNNConvPlan.plan(for: .init(n: x.shape[0], geometry: geo, bf16: true)) : nil)
+                ?? OneDNNConvPlan.plan(for: .init(n: x.shape[0], geometry: geo))
         {
             return oneDNNConv2d(x, weight: wt, bias: b, plan: plan, outShape: outShape)
         }

@@ -64,7 +64,10 @@ extension Trainer: StepWork {
         optimizer.learningRate = schedule.learningRate(base: config.optimizer.lr, step: step)
         let start = cursor
         forwardSlots.removeAll(keepingCapacity: true)
-        let local = try sync.gradients(from: start, step: step, work: self)
+        // One autocast scope per step: in bf16 the weights are cast once, before the first pass.
+        let local = try Autocast.run(config.train.precision, caching: optimizer.parameters.map(\.tensor)) {
+            try sync.gradients(from: start, step: step, work: self)
+        }
         if let failure = syncBatchNorm?.takeFailure() { throw failure }
         cursor = local.next
         var mine = StepAgreement(slots: sync.lossSlots)
@@ -102,7 +105,11 @@ extension Trainer: StepWork {
         // gradients, so each rank replays its share of the step without communicating to see
         // whether its own were finite (a rare path; the normal step pays nothing for it).
         var bad = localBad
-        if !bad, let sync { bad = !sync.localGradientsAreFinite(from: start, step: step, work: self) }
+        if !bad, let sync {
+            bad = !Autocast.run(config.train.precision, caching: optimizer.parameters.map(\.tensor)) {
+                sync.localGradientsAreFinite(from: start, step: step, work: self)
+            }
+        }
         let flags = try communicator.at().allgather(bad ? 1 : 0)
         let ranks = flags.enumerated().filter { $0.element != 0 }.map { String($0.offset) }
         var message = "non-finite loss or gradient at step \(step + 1)"

@@ -81,6 +81,11 @@ func bf16Rounded(_ x: Float) -> Float {
         expectBF16([[6, 40], [24, 40], [24]], exactProducts: false) { Tensor.linear($0[0], weight: $0[1], bias: $0[2]) }
     }
     @Test func bigLinear() { expectBF16([[64, 300], [200, 300]]) { Tensor.linear($0[0], weight: $0[1], bias: nil) } }
+    /// oneDNN's direct convolution (3x3, several channels) and im2col (one input channel).
+    @Test func convolution() {
+        expectBF16([[2, 4, 9, 9], [6, 4, 3, 3]]) { Tensor.conv2d($0[0], weight: $0[1], bias: nil, padding: 1) }
+        expectBF16([[2, 1, 9, 9], [6, 1, 3, 3]]) { Tensor.conv2d($0[0], weight: $0[1], bias: nil, stride: 2) }
+    }
     /// Attention's products read strided q, k, v and round the probabilities too (not inputs).
     @Test func attention() {
         expectBF16([[2, 5, 24]], exactProducts: false) { Tensor.selfAttention($0[0], heads: 2, causal: true) }

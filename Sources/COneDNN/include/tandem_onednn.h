@@ -13,9 +13,12 @@ extern "C" {
 typedef struct tandem_onednn_conv tandem_onednn_conv;
 
 /// The primitives for x [n,c,h,w] * weight [o,c,kh,kw] -> [n,o,ho,wo], run on `threads` threads;
-/// NULL (with a message in err) where oneDNN cannot make them.
+/// NULL (with a message in err) where oneDNN cannot make them. With bf16 nonzero x, weight and gy
+/// are read as bfloat16 (cast by the reorders; outputs and gradients stay float32), and only a
+/// native kernel is accepted.
 tandem_onednn_conv *tandem_onednn_conv_create(long n, long c, long h, long w, long o, long kh, long kw,
-                                              long stride, long pad, int threads, char *err, size_t err_len);
+                                              long stride, long pad, int bf16, int threads, char *err,
+                                              size_t err_len);
 
 /// y = conv(x, weight), or y += conv(x, weight) when accumulate is nonzero. 0 on success.
 int tandem_onednn_conv_forward(tandem_onednn_conv *conv, const float *x, const float *weight, float *y,

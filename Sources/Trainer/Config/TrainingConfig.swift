@@ -1,5 +1,6 @@
 import Distributed
 import Foundation
+import Tensor
 
 /// Everything a run needs, resolved: what `configs/*.yaml` holds after defaults and overrides.
 /// It is saved in every checkpoint's trainer.json so eval, predict and resume rebuild the same run.
@@ -138,6 +139,9 @@ public struct TrainConfig: Equatable, Sendable {
     public var earlyStopping: EarlyStopping?
     /// What a non-finite loss or gradient does.
     public var onNonfinite: NonFinitePolicy = .abort
+    /// The inputs of training's matrix products: fp32, or bf16 with float32 accumulation,
+    /// float32 master weights, gradients and everything else (autocast).
+    public var precision: ComputePrecision = .fp32
 
     /// Settings with every default but these two.
     public init(epochs: Int, batchSize: Int) {
@@ -161,6 +165,8 @@ public struct TrainConfig: Equatable, Sendable {
         }
         let policy = try t.string("on_nonfinite", default: "abort", choices: NonFinitePolicy.allCases.map(\.rawValue))
         train.onNonfinite = NonFinitePolicy(rawValue: policy) ?? .abort
+        let precision = try t.string("precision", default: "fp32", choices: ComputePrecision.allCases.map(\.rawValue))
+        train.precision = ComputePrecision(rawValue: precision) ?? .fp32
         try t.finish()
         return train
     }
@@ -169,7 +175,7 @@ public struct TrainConfig: Equatable, Sendable {
         var v: [String: Any] = [
             "epochs": epochs, "batch_size": batchSize, "grad_accumulation": gradAccumulation,
             "log_every_steps": logEverySteps, "eval_batch_size": evalBatchSize,
-            "on_nonfinite": onNonfinite.rawValue,
+            "on_nonfinite": onNonfinite.rawValue, "precision": precision.rawValue,
         ]
         if let maxSteps { v["max_steps"] = maxSteps }
         if let evalEverySteps { v["eval_every_steps"] = evalEverySteps }
