@@ -11,12 +11,8 @@ extension BLAS {
         // As stored: op(A) = A^T reads a k x m matrix.
         let (ar, ac) = transA ? (k, m) : (m, k)
         let (br, bc) = transB ? (n, k) : (k, n)
-        let ca =
-            context.cachedCast(a, rows: ar, columns: ac, ld: lda)
-            ?? BF16Buffer(casting: a, rows: ar, columns: ac, ld: lda)
-        let cb =
-            context.cachedCast(b, rows: br, columns: bc, ld: ldb)
-            ?? BF16Buffer(casting: b, rows: br, columns: bc, ld: ldb)
+        let ca = context.cast(a, rows: ar, columns: ac, ld: lda, slot: 0)
+        let cb = context.cast(b, rows: br, columns: bc, ld: ldb, slot: 1)
         bf16Product(
             ca, .rowMajor(rows: m, columns: k, ld: ac, transposed: transA), cb,
             .rowMajor(rows: k, columns: n, ld: bc, transposed: transB), c, .rowMajor(rows: m, columns: n, ld: ldc),
@@ -28,15 +24,15 @@ extension BLAS {
     static func bf16Product(
         _ a: BF16Buffer, _ la: StridedMatrices, _ b: BF16Buffer, _ lb: StridedMatrices,
         _ c: UnsafeMutablePointer<Float>,
-        _ lc: StridedMatrices, alpha: Float, beta: Float
+        _ lc: StridedMatrices, alpha: Float, beta: Float, native: Bool = Autocast.isNative
     ) {
-        if Autocast.isNative,
+        if native,
             let plan = OneDNNMatmulPlan.plan(for: .init(a: la, b: lb, c: lc, alpha: alpha, beta: beta, bf16: true))
         {
             plan.run(a.base, b.base, c)
             return
         }
-        let (wa, wb) = (a.widened(), b.widened())
+        let (wa, wb) = (a.widened(count: la.extent), b.widened(count: lb.extent))
         fp32BatchedGemm(wa.base, la, wb.base, lb, c, lc, alpha: alpha, beta: beta)
     }
 }
@@ -44,14 +40,16 @@ extension BLAS {
 extension BF16Buffer {
     /// A compact bfloat16 copy of strided matrices, with its layout: row-major, or column-major
     /// where the source's rows are the unit-stride axis (a transposed view stays one).
-    static func compact(_ p: UnsafePointer<Float>, _ l: StridedMatrices) -> (BF16Buffer, StridedMatrices) {
+    static func compact(_ p: UnsafePointer<Float>, _ l: StridedMatrices, _ context: Autocast.Context, slot: Int)
+        -> (BF16Buffer, StridedMatrices)
+    {
         let last = l.dims.count - 1
         if l.strides[last] != 1 && l.strides[last - 1] == 1 {
-            let (buffer, layout) = compact(p, l.transposed)
+            let (buffer, layout) = compact(p, l.transposed, context, slot: slot)
             return (buffer, layout.transposed)
         }
         let (rows, columns) = (l.rows, l.columns)
-        let buffer = BF16Buffer(count: l.batchCount * rows * columns)
+        let buffer = context.scratch(slot, count: l.batchCount * rows * columns)
         for index in 0..<l.batchCount {
             let src = p + l.offset(ofBatch: index)
             let dst = buffer.base + index * rows * columns

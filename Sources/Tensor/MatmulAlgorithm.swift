@@ -43,6 +43,9 @@ public struct StridedMatrices: Hashable, Sendable {
         return t
     }
 
+    /// Elements from the first to one past the last (all strides non-negative).
+    var extent: Int { zip(dims, strides).reduce(1) { $0 + ($1.0 - 1) * $1.1 } }
+
     /// Matrices in the batch (the product of the leading extents).
     var batchCount: Int { dims.dropLast(2).reduce(1, *) }
 
@@ -122,9 +125,9 @@ extension BLAS {
             Array(la.dims.dropLast(2)) == batch && Array(lb.dims.dropLast(2)) == batch && la.columns == lb.rows
                 && la.rows == lc.rows && lb.columns == lc.columns,
             "batchedGemm: \(la.dims) x \(lb.dims) -> \(lc.dims)")
-        if Autocast.context != nil && la.columns > 0 {
-            let (ca, ka) = BF16Buffer.compact(a, la)
-            let (cb, kb) = BF16Buffer.compact(b, lb)
+        if let context = Autocast.context, la.columns > 0 {
+            let (ca, ka) = BF16Buffer.compact(a, la, context, slot: 0)
+            let (cb, kb) = BF16Buffer.compact(b, lb, context, slot: 1)
             bf16Product(ca, ka, cb, kb, c, lc, alpha: alpha, beta: beta)
             return
         }

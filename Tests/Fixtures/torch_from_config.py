@@ -5,6 +5,8 @@ state_dict names), trained with the same recipe. Not run by the tests (they read
     PY=/tmp/torchenv/bin/python
     $PY Tests/Fixtures/torch_from_config.py load CONFIG CHECKPOINT      # load_state_dict(strict=True) + eval
     $PY Tests/Fixtures/torch_from_config.py steps CONFIG OUT_DIR [N]    # init + weights after N steps
+    $PY Tests/Fixtures/torch_from_config.py steps CONFIG OUT_DIR N --bf16 --init F.safetensors
+                                                    # the same under torch.autocast("cpu", bfloat16)
     $PY Tests/Fixtures/torch_from_config.py recipe CONFIG [--epochs E] [--init F.safetensors]
                                                     # the config's recipe, test metrics per epoch
 
@@ -202,18 +204,24 @@ def cmd_load(cfg, checkpoint):
                       "test_loss": round(loss, 5), "test_accuracy": round(acc, 5)}))
 
 
-def cmd_steps(cfg, out_dir, steps):
+def cmd_steps(cfg, out_dir, steps, bf16=False, init=None):
     torch.manual_seed(cfg.get("seed", 1))
     xtr, ytr, xte, yte, vocab, ctx = data(cfg)
     net = build(cfg, xtr, vocab, ctx)
-    save_file(state(net), out_dir + "/init.safetensors")
+    if init:
+        net.load_state_dict(load_file(init), strict=True)
+    else:
+        save_file(state(net), out_dir + "/init.safetensors")
     opt = optimizer(cfg, net)
     b = cfg["train"]["batch_size"]
     for k in range(steps):
         opt.zero_grad()
-        loss_of(net(xtr[k * b:(k + 1) * b]), ytr[k * b:(k + 1) * b]).backward()
+        # --bf16: PyTorch's CPU mixed precision, as Tandem's train.precision: bf16 mirrors it.
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            out = net(xtr[k * b:(k + 1) * b])
+        loss_of(out.float(), ytr[k * b:(k + 1) * b]).backward()
         opt.step()
-    save_file(state(net), out_dir + "/after.safetensors")
+    save_file(state(net), out_dir + ("/after-bf16.safetensors" if bf16 else "/after.safetensors"))
     print(json.dumps({"steps": steps, "tensors": len(state(net)), "out": out_dir}))
 
 
@@ -282,7 +290,9 @@ def main():
     if cmd == "load":
         cmd_load(cfg, sys.argv[3])
     elif cmd == "steps":
-        cmd_steps(cfg, sys.argv[3], int(sys.argv[4]) if len(sys.argv) > 4 else 20)
+        rest = sys.argv[5:]
+        init = rest[rest.index("--init") + 1] if "--init" in rest else None
+        cmd_steps(cfg, sys.argv[3], int(sys.argv[4]) if len(sys.argv) > 4 else 20, "--bf16" in rest, init)
     elif cmd == "recipe":
         opts = dict(zip(sys.argv[3::2], sys.argv[4::2]))
         cmd_recipe(cfg, int(opts["--epochs"]) if "--epochs" in opts else None, opts.get("--init"))

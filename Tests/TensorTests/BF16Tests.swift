@@ -91,6 +91,30 @@ func bf16Rounded(_ x: Float) -> Float {
         expectBF16([[2, 5, 24]], exactProducts: false) { Tensor.selfAttention($0[0], heads: 2, causal: true) }
     }
 
+    /// The emulated path (a CPU without a bf16 kernel: rounded inputs widened, float32 product)
+    /// gives the native kernel's numbers up to summation order.
+    @Test func emulatedProductsMatchNativeOnes() {
+        let a = Tensor.randomNormal([9, 70], seed: 4, purpose: .data)
+        let b = Tensor.randomNormal([70, 11], seed: 5, purpose: .data)
+        let (la, lb, lc) = (
+            StridedMatrices.rowMajor(rows: 9, columns: 70, ld: 70),
+            StridedMatrices.rowMajor(rows: 70, columns: 11, ld: 11),
+            StridedMatrices.rowMajor(rows: 9, columns: 11, ld: 11)
+        )
+        let results = [true, false].map { native in
+            Autocast.run(.bf16) {
+                let context = Autocast.context!
+                let (ca, ka) = BF16Buffer.compact(a.data, la, context, slot: 0)
+                let (cb, kb) = BF16Buffer.compact(b.data, lb, context, slot: 1)
+                let c = Tensor(zeros: [9, 11])
+                BLAS.bf16Product(ca, ka, cb, kb, c.data, lc, alpha: 1, beta: 0, native: native)
+                return c.scalars
+            }
+        }
+        let worst = zip(results[0], results[1]).map { abs($0 - $1) }.max() ?? 1
+        #expect(worst < 1e-4 && results[0] != Array(repeating: 0, count: 99), "\(worst)")
+    }
+
     /// A scope casts a cached weight once: a change inside the scope is not seen, the next
     /// scope sees it (the trainer opens one scope per step, after the optimizer's update).
     @Test func weightsAreCastOncePerScope() {
