@@ -130,4 +130,39 @@ func bf16Rounded(_ x: Float) -> Float {
         #expect(next != first)
         #expect(Autocast.precision == .fp32)
     }
+
+    /// Against PyTorch's CPU autocast on the same inputs (Tests/Fixtures/torch_bf16.json, by
+    /// make_torch_bf16.py): PyTorch rounds the products' outputs (and the gradients it computes
+    /// with bf16 products) to bf16 as well, Tandem keeps them float32, so the two agree within
+    /// one bf16 rounding of the result: 2^-8 relative, plus 2^-8 of the tensor's scale for sums
+    /// whose terms cancel.
+    @Test(arguments: ["matmul", "linear", "conv2d"])
+    func matchesPyTorchAutocast(name: String) throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../Fixtures/torch_bf16.json")
+        let all = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        let c = try #require(all[name] as? [String: Any])
+        let floats = { (v: Any?) in ((v as? [Double]) ?? []).map(Float.init) }
+        let specs = try #require(c["inputs"] as? [[String: Any]])
+        let inputs = specs.map { Tensor(floats($0["values"]), shape: $0["shape"] as? [Int] ?? [], requiresGrad: true) }
+        let output = try #require(c["output"] as? [String: Any])
+        let y = Autocast.run(.bf16) { () -> Tensor in
+            let y: Tensor
+            switch name {
+            case "matmul": y = Tensor.matmul(inputs[0], inputs[1])
+            case "linear": y = Tensor.linear(inputs[0], weight: inputs[1], bias: inputs[2])
+            default: y = Tensor.conv2d(inputs[0], weight: inputs[1], bias: nil, padding: 1)
+            }
+            (y * Tensor(floats(c["upstream"]), shape: y.shape)).sum().backward()
+            return y
+        }
+        #expect(y.shape == output["shape"] as? [Int])
+        let expected = [floats(output["values"])] + ((c["grads"] as? [Any]) ?? []).map(floats)
+        let actual = [y.scalars] + inputs.map { $0.grad?.scalars ?? [] }
+        for (i, (a, e)) in zip(actual, expected).enumerated() {
+            let scale = e.map { abs($0) }.max() ?? 1
+            let bad = zip(a, e).filter { abs($0 - $1) > (abs($1) + scale) / 256 }
+            #expect(a.count == e.count && bad.isEmpty, "\(name) tensor \(i): \(bad.prefix(3)) (scale \(scale))")
+        }
+    }
 }

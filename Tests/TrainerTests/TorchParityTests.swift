@@ -42,9 +42,10 @@ extension TrainerTests {
             }
         }
 
-        /// Largest |Tandem - PyTorch| over every tensor (names must match exactly).
-        func worstDifference(_ mine: NamedTensors, _ name: String) throws -> Float {
-            let torch = try Safetensors.read(Self.folder + "/\(name)-after20.safetensors")
+        /// Largest |Tandem - PyTorch| over every tensor (names must match exactly); `file`: which
+        /// of PyTorch's results (`after20`, or `after20-bf16` under torch.autocast).
+        func worstDifference(_ mine: NamedTensors, _ name: String, file: String = "after20") throws -> Float {
+            let torch = try Safetensors.read(Self.folder + "/\(name)-\(file).safetensors")
             #expect(Set(mine.map(\.name)) == Set(torch.tensors.map(\.name)))
             var worst: Float = 0
             for (n, t) in mine {
@@ -65,6 +66,27 @@ extension TrainerTests {
         func transformerMatchesPyTorch(ranks: Int) throws {
             let worst = try worstDifference(try run("transformer", ranks: ranks), "transformer")
             #expect(worst < 2e-5, "largest difference from PyTorch: \(worst)")
+        }
+
+        /// bf16 against PyTorch's CPU autocast from the same initial weights. The two round
+        /// different values to bf16 (PyTorch also keeps the products' outputs and the activations
+        /// between them in bf16; Tandem keeps float32 there), so they cannot agree to fp32's
+        /// 2e-4/2e-5. The yardstick is bf16's own effect after 20 steps, e = PyTorch bf16 vs
+        /// PyTorch fp32 (largest weight difference; resnet 0.032, transformer 0.0011, most of it
+        /// Adam's sign-sized steps on near-zero gradients). Tandem's bf16 must move its weights
+        /// from fp32 by no more than 1.5 e; two runs each about e from fp32 are at most about 2 e
+        /// apart, so Tandem bf16 vs PyTorch bf16 <= 2 e; and bf16 must really have run (more
+        /// than 5x the fp32 parity tolerance from fp32).
+        @Test(arguments: [("resnet", Float(2e-4)), ("transformer", Float(2e-5))])
+        func bf16TracksPyTorchAutocast(name: String, fp32Tolerance: Float) throws {
+            let mine = try run(name, ranks: 1, overrides: ["train.precision=bf16"])
+            let toTorchBF16 = try worstDifference(mine, name, file: "after20-bf16")
+            let toFP32 = try worstDifference(mine, name)
+            let torchEffect = try worstDifference(
+                try Safetensors.read(Self.folder + "/\(name)-after20-bf16.safetensors").tensors, name)
+            #expect(toFP32 <= 1.5 * torchEffect, "Tandem bf16 is \(toFP32) from fp32; PyTorch's is \(torchEffect)")
+            #expect(toTorchBF16 <= 2 * torchEffect, "\(toTorchBF16) from PyTorch bf16; e = \(torchEffect)")
+            #expect(toFP32 > 5 * fp32Tolerance, "bf16 did not change the run: \(toFP32) from fp32")
         }
 
         @Test(arguments: ["resnet", "transformer"])
