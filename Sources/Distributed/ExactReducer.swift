@@ -68,7 +68,7 @@ public final class ExactReducer {
         if n == 2 {
             // The last tree level is one addition per element, and a + b == b + a exactly: the
             // library's own allreduce gives the same bits, with fewer latency-bound phases.
-            try communicator.allreduce(UnsafeMutableBufferPointer(start: locals[0], count: length))
+            try communicator.at().allreduce(UnsafeMutableBufferPointer(start: locals[0], count: length))
             return
         }
         let root = locals[0]
@@ -87,6 +87,6 @@ public final class ExactReducer {
             let parts = (0..<n).map { $0 == me ? root + offset : recv.baseAddress! + $0 * mine }
             ExactReducer.treeSum(parts, mine, into: root + offset)
         }
-        try communicator.allgatherv(root + offset, root, counts: slices)
+        try communicator.at().allgatherv(root + offset, root, counts: slices)
     }
 }

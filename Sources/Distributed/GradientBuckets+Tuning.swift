@@ -25,19 +25,19 @@ extension GradientBuckets {
         for mb in usable {
             let size = min(Int(mb * 1_048_576 / 4), total)
             let rounds = 3
-            try communicator.barrier()
+            try communicator.at().barrier()
             let t0 = ProcessInfo.processInfo.systemUptime
             for _ in 0..<rounds {
                 var offset = 0
                 while offset < total {
                     let n = min(size, total - offset)
-                    try communicator.allreduce(UnsafeMutableBufferPointer(rebasing: buffer[offset..<offset + n]))
+                    try communicator.at().allreduce(UnsafeMutableBufferPointer(rebasing: buffer[offset..<offset + n]))
                     offset += n
                 }
             }
             seconds.append((ProcessInfo.processInfo.systemUptime - t0) / Double(rounds))
         }
-        let summed = try communicator.allreduce(seconds)  // the same numbers on every rank
+        let summed = try communicator.at().allreduce(seconds)  // the same numbers on every rank
         let best = summed.indices.min { summed[$0] < summed[$1] } ?? 0
         return (usable[best], zip(usable, summed).map { ($0, $1 / Double(communicator.size)) })
     }

@@ -104,17 +104,17 @@ public final class GradientBuckets {
     /// Starts bucket `b`'s reduction: the float32 values, or their bfloat16 rounding.
     private func start(_ b: Int) throws -> CommRequest {
         let storage = buckets[b].storage
-        guard compression == .bf16 else { return try communicator.startAllreduce(storage.buffer) }
+        guard compression == .bf16 else { return try communicator.at().startAllreduce(storage.buffer) }
         BFloat16.encode(storage.base, into: wire[b].baseAddress!, count: storage.count)
-        return try communicator.startAllreduceBFloat16(wire[b])
+        return try communicator.at().startAllreduceBFloat16(wire[b])
     }
 
     /// Reduces bucket `b` with a blocking call.
     private func reduce(_ b: Int) throws {
         let storage = buckets[b].storage
-        guard compression == .bf16 else { return try communicator.allreduce(storage.buffer) }
+        guard compression == .bf16 else { return try communicator.at().allreduce(storage.buffer) }
         BFloat16.encode(storage.base, into: wire[b].baseAddress!, count: storage.count)
-        try communicator.allreduceBFloat16(wire[b])
+        try communicator.at().allreduceBFloat16(wire[b])
     }
 
     /// Removes the backward hooks; the gradients stay where they are (views into the buckets).
