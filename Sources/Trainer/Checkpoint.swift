@@ -147,7 +147,7 @@ public enum Checkpoint {
         for (name, bytes) in files {
             try writeSynced(bytes, to: tmp + "/" + name)
             manifest.files[name] = .init(bytes: bytes.count, crc32: Checksum.crc32(of: bytes))
-            if FaultInjection.checkpointDelay > 0 { Thread.sleep(forTimeInterval: FaultInjection.checkpointDelay) }
+            FaultInjection.hooks?.checkpointFileWritten()
         }
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]

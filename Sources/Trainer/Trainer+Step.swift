@@ -34,11 +34,7 @@ extension Trainer: StepWork {
         sums.loss = Double(loss.item) / Double(lossTermsPerSample)  // per-sample loss, as PyTorch's mean
         sums.correct = correct
         sums.count = Double(batch.count)
-        if FaultInjection.poisonsGradient(step: step, rank: communicator.rank) {
-            loss.backward(seed: Tensor([.nan], shape: loss.shape))  // NaN gradients, finite loss
-        } else {
-            loss.backward()
-        }
+        loss.backward(seed: FaultInjection.hooks?.backwardSeed(step: step, rank: communicator.rank, loss: loss))
         return sums
     }
 
@@ -60,7 +56,7 @@ extension Trainer: StepWork {
     /// signals, non-finite values, checkpoint failures and metric sums, then the update.
     func trainStep() throws -> StepOutcome {
         guard let sync else { preconditionFailure("trainStep before prepare") }
-        FaultInjection.delay(step: step, resumed: resumed)
+        FaultInjection.hooks?.stepStarting(step, resumed: resumed)
         optimizer.learningRate = schedule.learningRate(base: config.optimizer.lr, step: step)
         let start = cursor
         forwardSlots.removeAll(keepingCapacity: true)
