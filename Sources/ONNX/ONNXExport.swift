@@ -76,6 +76,28 @@ public enum ONNXExport {
         return try m.serializedData()
     }
 
+    /// An LSTM or RNN layer (ONNX's operators of those names).
+    static func recurrentLayer(_ module: Module, _ x: GraphBuilder.Value, _ g: inout GraphBuilder) -> GraphBuilder.Value
+    {
+        if let r = module as? LSTM {
+            return recurrent(
+                "LSTM", x, weightIH: r.weightIH, weightHH: r.weightHH, biasIH: r.biasIH, biasHH: r.biasHH,
+                gates: 4, returnSequence: r.returnSequence, &g)
+        }
+        guard let r = module as? RNN else { preconditionFailure("recurrentLayer: \(type(of: module))") }
+        return recurrent(
+            "RNN", x, weightIH: r.weightIH, weightHH: r.weightHH, biasIH: r.biasIH, biasHH: r.biasHH,
+            gates: 1, returnSequence: r.returnSequence, &g)
+    }
+
+    /// A 2-d window's kernel_shape, strides and pads (the same padding on every side).
+    static func windowAttributes(_ kernel: [Int], _ stride: Int, _ padding: Int) -> [Onnx_AttributeProto] {
+        [
+            Attribute.ints("kernel_shape", kernel), Attribute.ints("strides", [stride, stride]),
+            Attribute.ints("pads", [padding, padding, padding, padding]),
+        ]
+    }
+
     /// The nodes of one module applied to `x`.
     static func emit(_ module: Module, _ x: GraphBuilder.Value, _ g: inout GraphBuilder) throws -> GraphBuilder.Value {
         let shape = try module.outputShape(for: x.shape)
@@ -95,20 +117,11 @@ public enum ONNXExport {
             let pooled = g.node("GlobalAveragePool", [x.name])[0]
             return one("Flatten", [pooled], [Attribute.int("axis", 1)])
         case let c as Conv2d:
-            let k = Array(c.weight.shape[2...])
             var inputs = [x.name, g.weight(c.weight, hint: "conv_weight")]
             if let b = c.bias { inputs.append(g.weight(b, hint: "conv_bias")) }
-            return one(
-                "Conv", inputs,
-                [
-                    Attribute.ints("kernel_shape", k), Attribute.ints("strides", [c.stride, c.stride]),
-                    Attribute.ints("pads", [c.padding, c.padding, c.padding, c.padding]),
-                ])
+            return one("Conv", inputs, windowAttributes(Array(c.weight.shape[2...]), c.stride, c.padding))
         case let p as Pool2d:
-            var attributes = [
-                Attribute.ints("kernel_shape", [p.kernel, p.kernel]), Attribute.ints("strides", [p.stride, p.stride]),
-                Attribute.ints("pads", [p.padding, p.padding, p.padding, p.padding]),
-            ]
+            var attributes = windowAttributes([p.kernel, p.kernel], p.stride, p.padding)
             if p.kind == .average { attributes.append(Attribute.int("count_include_pad", 1)) }  // PyTorch's default
             return one(p.kind == .max ? "MaxPool" : "AveragePool", [x.name], attributes)
         case let b as BatchNorm:
@@ -135,14 +148,7 @@ public enum ONNXExport {
             let attended = one("Add", [x.name, try emit(t.selfAttention, try emit(t.norm1, x, &g), &g).name])
             let hidden = activation(.gelu, try emit(t.linear1, try emit(t.norm2, attended, &g), &g), &g)
             return one("Add", [attended.name, try emit(t.linear2, hidden, &g).name])
-        case let r as LSTM:
-            return recurrent(
-                "LSTM", x, weightIH: r.weightIH, weightHH: r.weightHH, biasIH: r.biasIH, biasHH: r.biasHH,
-                gates: 4, returnSequence: r.returnSequence, &g)
-        case let r as RNN:
-            return recurrent(
-                "RNN", x, weightIH: r.weightIH, weightHH: r.weightHH, biasIH: r.biasIH, biasHH: r.biasHH,
-                gates: 1, returnSequence: r.returnSequence, &g)
+        case is LSTM, is RNN: return recurrentLayer(module, x, &g)
         default:
             throw Unsupported(layer: String(describing: type(of: module)))
         }

@@ -38,35 +38,12 @@ extension Tensor {
         let n = shape[0]
         let spatial = shape.dropFirst(2).reduce(1, *)
         let m = n * spatial
-        var mean = [Float](repeating: 0, count: channels)
-        var variance = [Float](repeating: 0, count: channels)
-        if let given {
-            for c in 0..<channels {
-                mean[c] = given.mean.data[c]
-                variance[c] = given.variance.data[c]
-            }
-        } else {
-            Tensor.channelMoments(data, n: n, channels: channels, spatial: spatial, mean: &mean, variance: &variance)
-        }
+        var (mean, variance) =
+            given.map { ($0.mean.scalars, $0.variance.scalars) }
+            ?? Tensor.channelMoments(data, n: n, channels: channels, spatial: spatial)
         var total = m
         if given == nil, let allreduce {
-            // Count, sums and sums of squares (about zero, from the local two-pass moments).
-            var v = [Double](repeating: 0, count: 1 + 2 * channels)
-            v[0] = Double(m)
-            for c in 0..<channels {
-                let mu = Double(mean[c])
-                v[1 + c] = Double(m) * mu
-                v[1 + channels + c] = Double(m) * (Double(variance[c]) + mu * mu)
-            }
-            allreduce(&v)
-            total = Int(v[0])
-            for c in 0..<channels {
-                let count = Swift.max(v[0], 1)
-                let mu: Double = v[1 + c] / count
-                let square: Double = v[1 + channels + c] / count
-                mean[c] = Float(mu)
-                variance[c] = Float(Swift.max(square - mu * mu, 0))
-            }
+            total = Tensor.globalMoments(count: m, mean: &mean, variance: &variance, allreduce: allreduce)
         }
         let invStd = variance.map { 1 / sqrtf($0 + eps) }
         let y = Tensor.empty(shape)
@@ -111,10 +88,35 @@ extension Tensor {
         return (result, stats)
     }
 
+    /// SyncBatchNorm's statistics: this process's count, mean and variance become the global ones
+    /// through one allreduce of the count, the sums and the sums of squares (those about zero,
+    /// from the local two-pass moments). Returns the global count.
+    static func globalMoments(
+        count m: Int, mean: inout [Float], variance: inout [Float], allreduce: (inout [Double]) -> Void
+    ) -> Int {
+        let channels = mean.count
+        var v = [Double](repeating: 0, count: 1 + 2 * channels)
+        v[0] = Double(m)
+        for c in 0..<channels {
+            let mu = Double(mean[c])
+            v[1 + c] = Double(m) * mu
+            v[1 + channels + c] = Double(m) * (Double(variance[c]) + mu * mu)
+        }
+        allreduce(&v)
+        let count = Swift.max(v[0], 1)
+        for c in 0..<channels {
+            let mu: Double = v[1 + c] / count
+            let square: Double = v[1 + channels + c] / count
+            mean[c] = Float(mu)
+            variance[c] = Float(Swift.max(square - mu * mu, 0))
+        }
+        return Int(v[0])
+    }
+
     /// Per-channel mean and biased variance of [N, C, S] values: two passes, accumulated in Double.
-    static func channelMoments(
-        _ x: UnsafePointer<Float>, n: Int, channels: Int, spatial: Int, mean: inout [Float], variance: inout [Float]
-    ) {
+    static func channelMoments(_ x: UnsafePointer<Float>, n: Int, channels: Int, spatial: Int) -> ([Float], [Float]) {
+        var mean = [Float](repeating: 0, count: channels)
+        var variance = [Float](repeating: 0, count: channels)
         let m = Double(n * spatial)
         var sums = [Double](repeating: 0, count: channels)
         tandem_channel_sums(x, n, channels, spatial, &sums)
@@ -122,6 +124,7 @@ extension Tensor {
         var squares = [Double](repeating: 0, count: channels)
         tandem_channel_squares(x, n, channels, spatial, mean, &squares)
         for c in 0..<channels { variance[c] = Float(squares[c] / m) }
+        return (mean, variance)
     }
 }
 

@@ -21,6 +21,12 @@ extension Trainer {
         do { perSample = Array(try model.outputShape(for: [1] + train.sampleShape).dropFirst()) } catch {
             throw configError("model", "does not fit samples of shape \(train.sampleShape): \(error)")
         }
+        try checkLossFitsOutput(perSample, configError)
+    }
+
+    /// The loss against the model's output per sample and the data's targets.
+    func checkLossFitsOutput(_ perSample: [Int], _ configError: (String, String) -> ConfigError) throws {
+        let train = data.train
         let loss = config.loss.rawValue
         switch (config.loss, train.targets) {
         case (.crossEntropy, .values):

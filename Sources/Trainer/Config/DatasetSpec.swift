@@ -183,48 +183,8 @@ public enum DatasetSpec: Equatable, Sendable {
         case "fashion-mnist", "mnist":
             let path = try d.optionalString("path")
             return name == "mnist" ? .mnist(path: path) : .fashionMNIST(path: path)
-        case "csv":
-            guard d.has("path") else {
-                d.accept("path")
-                throw d.error("path", "is required for dataset csv")
-            }
-            var c = CSVSource(path: try d.string("path"), target: try d.string("target"))
-            c.task =
-                CSVTable.Task(
-                    rawValue: try d.string(
-                        "task", default: "classification", choices: CSVTable.Task.allCases.map(\.rawValue)))
-                ?? .classification
-            c.missing =
-                CSVTable.MissingPolicy(
-                    rawValue: try d.string(
-                        "missing", default: "error",
-                        choices: CSVTable.MissingPolicy.allCases.map(\.rawValue))) ?? .error
-            c.testPath = try d.optionalString("test_path")
-            c.testFraction = try d.double("test_fraction", default: 0.2, "in (0, 1)") { $0 > 0 && $0 < 1 }
-            c.validationPath = try d.optionalString("validation_path")
-            return .csv(c)
-        case "npy":
-            func split(_ key: String) throws -> NumPyData.Split {
-                let s = try d.section(key)
-                let npz = try s.optionalString("npz")
-                // A .npy file each, or array names in one .npz (default x and y).
-                func ref(_ k: String) throws -> NumPyData.ArrayRef {
-                    guard let npz else { return NumPyData.ArrayRef(path: try s.string(k)) }
-                    return NumPyData.ArrayRef(path: npz, name: try s.string(k, default: k))
-                }
-                let out = NumPyData.Split(x: try ref("x"), y: try ref("y"))
-                try s.finish()
-                return out
-            }
-            guard d.has("train"), d.has("test") else {
-                d.accept("train")
-                d.accept("test")
-                throw d.error(d.has("train") ? "test" : "train", "is required for dataset npy ({x: X.npy, y: Y.npy})")
-            }
-            return .numpy(
-                NumPySource(
-                    train: try split("train"), test: try split("test"),
-                    validation: d.has("validation") ? try split("validation") : nil))
+        case "csv": return .csv(try parseCSV(d))
+        case "npy": return .numpy(try parseNumPy(d))
         case "text":
             guard d.has("path") else {
                 d.accept("path")
@@ -243,6 +203,53 @@ public enum DatasetSpec: Equatable, Sendable {
             return .sine(
                 samples: samples, testSamples: testSamples, steps: try d.int("steps", default: 20, range: 1...10_000))
         }
+    }
+
+    /// dataset: csv's keys.
+    static func parseCSV(_ d: ConfigReader) throws -> CSVSource {
+        guard d.has("path") else {
+            d.accept("path")
+            throw d.error("path", "is required for dataset csv")
+        }
+        var c = CSVSource(path: try d.string("path"), target: try d.string("target"))
+        c.task =
+            CSVTable.Task(
+                rawValue: try d.string(
+                    "task", default: "classification", choices: CSVTable.Task.allCases.map(\.rawValue)))
+            ?? .classification
+        c.missing =
+            CSVTable.MissingPolicy(
+                rawValue: try d.string(
+                    "missing", default: "error",
+                    choices: CSVTable.MissingPolicy.allCases.map(\.rawValue))) ?? .error
+        c.testPath = try d.optionalString("test_path")
+        c.testFraction = try d.double("test_fraction", default: 0.2, "in (0, 1)") { $0 > 0 && $0 < 1 }
+        c.validationPath = try d.optionalString("validation_path")
+        return c
+    }
+
+    /// dataset: npy's keys: train and test (and validation) splits, each a .npy per array or one .npz.
+    static func parseNumPy(_ d: ConfigReader) throws -> NumPySource {
+        func split(_ key: String) throws -> NumPyData.Split {
+            let s = try d.section(key)
+            let npz = try s.optionalString("npz")
+            // A .npy file each, or array names in one .npz (default x and y).
+            func ref(_ k: String) throws -> NumPyData.ArrayRef {
+                guard let npz else { return NumPyData.ArrayRef(path: try s.string(k)) }
+                return NumPyData.ArrayRef(path: npz, name: try s.string(k, default: k))
+            }
+            let out = NumPyData.Split(x: try ref("x"), y: try ref("y"))
+            try s.finish()
+            return out
+        }
+        guard d.has("train"), d.has("test") else {
+            d.accept("train")
+            d.accept("test")
+            throw d.error(d.has("train") ? "test" : "train", "is required for dataset npy ({x: X.npy, y: Y.npy})")
+        }
+        return NumPySource(
+            train: try split("train"), test: try split("test"),
+            validation: d.has("validation") ? try split("validation") : nil)
     }
 
     /// Its keys in the data section.

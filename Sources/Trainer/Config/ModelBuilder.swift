@@ -64,7 +64,6 @@ public enum ModelBuilder {
     static func layerFor(
         _ spec: LayerSpec, input shape: [Int], key: InitKey, context: Context, fail: (String) -> ConfigError
     ) throws -> Module {
-        let pass = context.pass
         func need(_ rank: Int, _ what: String) throws {
             guard shape.count == rank else {
                 throw fail("\(what) needs input of rank \(rank), gets shape \(shape.dropFirst()) per sample")
@@ -72,6 +71,49 @@ public enum ModelBuilder {
         }
         switch spec {
         case .flatten: return Flatten()
+        case .layerNorm, .batchNorm:
+            return try normalizationLayer(spec, input: shape, pass: context.pass, fail: fail)
+        case .embedding, .positional, .transformer, .rnn, .lstm:
+            return try sequenceLayer(spec, input: shape, key: key, context: context, need: need, fail: fail)
+        case .residual(let body, let shortcut):
+            return try residualLayer(
+                body: body, shortcut: shortcut, input: shape, key: key, context: context, fail: fail)
+        case .globalAvgPool:
+            try need(4, "global_avgpool")
+            return GlobalAvgPool2d()
+        case .activation(let k): return Activation(k)
+        case .dropout(let p): return Dropout(p: p, layer: key.layer)
+        case .linear(let width, let bias):
+            guard let out = width.resolved(vocabulary: context.vocabulary) else {
+                throw fail("linear out: vocab needs text data (data.dataset: text)")
+            }
+            guard shape.count != 4 else {  // PyTorch would apply it to the width axis: surely a missing flatten
+                throw fail(
+                    "linear needs flat input, gets shape \(Array(shape.dropFirst())) per sample; add 'flatten' "
+                        + "before it"
+                )
+            }
+            return Linear(inFeatures: shape[shape.count - 1], outFeatures: out, bias: bias, key: key)
+        case .conv2d(let out, let kernel, let stride, let padding, let bias):
+            try need(4, "conv2d")
+            return Conv2d(
+                inChannels: shape[1], outChannels: out, kernelSize: kernel, stride: stride, padding: padding,
+                bias: bias, key: key)
+        case .maxPool2d(let kernel, let stride):
+            try need(4, "maxpool")
+            return MaxPool2d(kernel: kernel, stride: stride)
+        case .avgPool2d(let kernel, let stride):
+            try need(4, "avgpool")
+            return AvgPool2d(kernel: kernel, stride: stride)
+        }
+    }
+
+    /// layernorm and batchnorm (a rank's pass of `pass` samples must give batch norm more than
+    /// one value per channel, as PyTorch requires in training).
+    static func normalizationLayer(_ spec: LayerSpec, input shape: [Int], pass: Int, fail: (String) -> ConfigError)
+        throws -> Module
+    {
+        switch spec {
         case .layerNorm(let eps):
             guard shape.count >= 2 else { throw fail("layernorm needs a feature axis, gets shape \(shape)") }
             return LayerNorm(dim: shape[shape.count - 1], eps: eps)
@@ -87,11 +129,16 @@ public enum ModelBuilder {
                         + "channel when training): use a larger batch or fewer ranks")
             }
             return BatchNorm(channels: shape[1], momentum: momentum, eps: eps, synchronized: sync)
-        case .globalAvgPool:
-            try need(4, "global_avgpool")
-            return GlobalAvgPool2d()
-        case .activation(let k): return Activation(k)
-        case .dropout(let p): return Dropout(p: p, layer: key.layer)
+        default: preconditionFailure("normalizationLayer: \(spec)")
+        }
+    }
+
+    /// The layers over token sequences [N, T, D]: embedding, positions, transformer, RNN, LSTM.
+    static func sequenceLayer(
+        _ spec: LayerSpec, input shape: [Int], key: InitKey, context: Context, need: (Int, String) throws -> Void,
+        fail: (String) -> ConfigError
+    ) throws -> Module {
+        switch spec {
         case .embedding(let dim):
             guard context.readsInput else { throw fail("embedding must be the first layer (it reads the token ids)") }
             guard let vocabulary = context.vocabulary else {
@@ -115,53 +162,38 @@ public enum ModelBuilder {
             }
             return TransformerEncoderLayer(
                 dim: shape[2], heads: heads, feedForward: ff, dropout: dropout, causal: causal, key: key)
-        case .linear(let width, let bias):
-            guard let out = width.resolved(vocabulary: context.vocabulary) else {
-                throw fail("linear out: vocab needs text data (data.dataset: text)")
-            }
-            guard shape.count != 4 else {  // PyTorch would apply it to the width axis: surely a missing flatten
-                throw fail(
-                    "linear needs flat input, gets shape \(Array(shape.dropFirst())) per sample; add 'flatten' "
-                        + "before it"
-                )
-            }
-            return Linear(inFeatures: shape[shape.count - 1], outFeatures: out, bias: bias, key: key)
-        case .conv2d(let out, let kernel, let stride, let padding, let bias):
-            try need(4, "conv2d")
-            return Conv2d(
-                inChannels: shape[1], outChannels: out, kernelSize: kernel, stride: stride, padding: padding,
-                bias: bias, key: key)
-        case .maxPool2d(let kernel, let stride):
-            try need(4, "maxpool")
-            return MaxPool2d(kernel: kernel, stride: stride)
-        case .avgPool2d(let kernel, let stride):
-            try need(4, "avgpool")
-            return AvgPool2d(kernel: kernel, stride: stride)
         case .rnn(let hidden, let seq):
             try need(3, "rnn")
             return RNN(inputSize: shape[2], hiddenSize: hidden, returnSequence: seq, key: key)
         case .lstm(let hidden, let seq):
             try need(3, "lstm")
             return LSTM(inputSize: shape[2], hiddenSize: hidden, returnSequence: seq, key: key)
-        case .residual(let body, let shortcut):
-            // Nested layers draw from keys of their own: layer L's body layer j is L*1000+1+j,
-            // its shortcut layer j is L*1000+501+j.
-            func branch(_ specs: [LayerSpec], _ offset: UInt32) throws -> Sequential {
-                var layers: [Module] = []
-                var s = shape
-                var inside = context
-                inside.readsInput = false
-                for (j, spec) in specs.enumerated() {
-                    let layer = try layerFor(
-                        spec, input: s, key: key.nested(offset &+ UInt32(j)), context: inside, fail: fail)
-                    do { s = try layer.outputShape(for: s) } catch let e as ShapeError {
-                        throw fail("residual layer \(j): does not fit its input: \(e.message)")
-                    }
-                    layers.append(layer)
-                }
-                return Sequential(layers)
-            }
-            return Residual(body: try branch(body, 1), shortcut: try shortcut.map { try branch($0, 501) })
+        default: preconditionFailure("sequenceLayer: \(spec)")
         }
+    }
+
+    /// A residual block: its body and shortcut built as their own sequences. Nested layers draw
+    /// from keys of their own: layer L's body layer j is L*1000+1+j, its shortcut layer j is
+    /// L*1000+501+j.
+    static func residualLayer(
+        body: [LayerSpec], shortcut: [LayerSpec]?, input shape: [Int], key: InitKey, context: Context,
+        fail: (String) -> ConfigError
+    ) throws -> Module {
+        func branch(_ specs: [LayerSpec], _ offset: UInt32) throws -> Sequential {
+            var layers: [Module] = []
+            var s = shape
+            var inside = context
+            inside.readsInput = false
+            for (j, spec) in specs.enumerated() {
+                let layer = try layerFor(
+                    spec, input: s, key: key.nested(offset &+ UInt32(j)), context: inside, fail: fail)
+                do { s = try layer.outputShape(for: s) } catch let e as ShapeError {
+                    throw fail("residual layer \(j): does not fit its input: \(e.message)")
+                }
+                layers.append(layer)
+            }
+            return Sequential(layers)
+        }
+        return Residual(body: try branch(body, 1), shortcut: try shortcut.map { try branch($0, 501) })
     }
 }
