@@ -33,11 +33,11 @@ public final class Adam: Optimizer {
             weightDecay: weightDecay, decoupled: true)
     }
 
-    override var stateNames: [String] { ["exp_avg", "exp_avg_sq"] }
+    override public var stateNames: [String] { ["exp_avg", "exp_avg_sq"] }
     override public var name: String { decoupled ? "adamw" : "adam" }
 
     // One fused, vectorizable pass: moments, bias correction and the parameter update.
-    override func update(
+    override public func update(
         _ p: UnsafeMutablePointer<Float>, _ g: UnsafeMutablePointer<Float>,
         _ s: [UnsafeMutablePointer<Float>], _ n: Int
     ) {

@@ -12,7 +12,12 @@ public struct OptimizerStateError: Error, CustomStringConvertible {
 /// Updates parameters from their gradients. State (moments, buffers) is kept per parameter and
 /// named after it as PyTorch names its state ("1.weight.exp_avg"), so it can be saved and
 /// restored exactly.
-public class Optimizer {
+///
+/// Open for your own: subclass it, name the per-parameter state buffers in `stateNames` and the
+/// optimizer in `name`, and write `update` over raw buffers (SGD, RMSprop and Adam are examples).
+/// The state is then saved in checkpoints, restored on resume and broadcast to every rank like
+/// the built-in optimizers' state; pass an instance to `Trainer(model:data:config:...)`.
+open class Optimizer {
     /// The trainable parameters, with their model names. Frozen ones (`requiresGrad == false`)
     /// are left out: never updated (not even by weight decay) and without state.
     public let parameters: NamedTensors
@@ -23,7 +28,8 @@ public class Optimizer {
     /// State buffers per parameter, in `stateNames` order.
     var state: [[Tensor]] = []
 
-    init(_ parameters: NamedTensors, learningRate: Float) {
+    /// An optimizer of `parameters`' trainable ones (requiresGrad), each with zeroed state buffers.
+    public init(_ parameters: NamedTensors, learningRate: Float) {
         precondition(learningRate >= 0, "optimizer: learning rate must not be negative, got \(learningRate)")
         let trainable = parameters.filter { $0.tensor.requiresGrad }
         self.parameters = trainable
@@ -31,10 +37,11 @@ public class Optimizer {
         state = trainable.map { p in stateNames.map { _ in Tensor(zeros: p.tensor.shape) } }
     }
 
-    /// Names of the per-parameter state buffers ("exp_avg", ...).
-    var stateNames: [String] { [] }
-    /// PyTorch's name for this optimizer.
-    public var name: String { "optimizer" }
+    /// Names of the per-parameter state buffers ("exp_avg", ...): each is a zeroed tensor of its
+    /// parameter's shape, handed to `update` in this order. Fixed for the optimizer's lifetime.
+    open var stateNames: [String] { [] }
+    /// PyTorch's name for this optimizer (checked when state is restored).
+    open var name: String { "optimizer" }
 
     /// Applies one update to every parameter that has a gradient.
     public func step() {
@@ -47,8 +54,10 @@ public class Optimizer {
         }
     }
 
-    /// One parameter's update over raw buffers; subclasses implement it.
-    func update(
+    /// One parameter's update over raw buffers: its values `p`, gradient `g` and state buffers
+    /// `s` (in `stateNames` order), `n` floats each; `learningRate` and `stepCount` (already
+    /// counting this step) are current. Subclasses implement it.
+    open func update(
         _ p: UnsafeMutablePointer<Float>, _ g: UnsafeMutablePointer<Float>,
         _ s: [UnsafeMutablePointer<Float>], _ n: Int
     ) {

@@ -18,12 +18,12 @@ public final class RMSprop: Optimizer {
         super.init(parameters, learningRate: learningRate)
     }
 
-    override var stateNames: [String] {
+    override public var stateNames: [String] {
         ["square_avg"] + (momentum > 0 ? ["momentum_buffer"] : []) + (centered ? ["grad_avg"] : [])
     }
     override public var name: String { "rmsprop" }
 
-    override func update(
+    override public func update(
         _ p: UnsafeMutablePointer<Float>, _ g: UnsafeMutablePointer<Float>,
         _ s: [UnsafeMutablePointer<Float>], _ n: Int
     ) {

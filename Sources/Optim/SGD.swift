@@ -16,10 +16,10 @@ public final class SGD: Optimizer {
         super.init(parameters, learningRate: learningRate)
     }
 
-    override var stateNames: [String] { momentum > 0 ? ["momentum_buffer"] : [] }
+    override public var stateNames: [String] { momentum > 0 ? ["momentum_buffer"] : [] }
     override public var name: String { "sgd" }
 
-    override func update(
+    override public func update(
         _ p: UnsafeMutablePointer<Float>, _ g: UnsafeMutablePointer<Float>,
         _ s: [UnsafeMutablePointer<Float>], _ n: Int
     ) {

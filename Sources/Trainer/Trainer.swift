@@ -148,21 +148,29 @@ public final class Trainer {
         try self.init(model: model, data: data, config: config, communicator: communicator, options: options)
     }
 
-    /// Trains any `Module` (a custom Swift model) with the config's optimizer, loss and schedule;
+    /// Trains any `Module` (a custom Swift model) with the config's loss and schedule, and the
+    /// config's optimizer or `optimizer` (your own `Optimizer` subclass, made over this model's
+    /// `namedParameters`; the config's learning rate and schedule still set its rate each step);
     /// `config.model` is not used.
     public init(
         model: Module, data: TrainingData, config: TrainingConfig, communicator: Communicator,
-        options: RunOptions = RunOptions()
+        options: RunOptions = RunOptions(), optimizer given: Optimizer? = nil
     ) throws {
         self.config = config
         self.model = model
         self.data = data
         self.communicator = communicator
         self.options = options
-        optimizer = config.optimizer.make(model.namedParameters)
+        optimizer = given ?? config.optimizer.make(model.namedParameters)
         guard !optimizer.parameters.isEmpty else {
             throw TrainerError(
                 "tandem: the model has no trainable parameters (every parameter has requiresGrad == false)")
+        }
+        let trainable = model.namedParameters.filter(\.tensor.requiresGrad)
+        guard optimizer.parameters.map(\.name) == trainable.map(\.name),
+            zip(optimizer.parameters, trainable).allSatisfy({ $0.tensor === $1.tensor })
+        else {
+            throw TrainerError("tandem: the optimizer was not made over this model's namedParameters")
         }
         func configError(_ path: String, _ message: String) -> ConfigError {
             Trainer.configError(options, path, message)

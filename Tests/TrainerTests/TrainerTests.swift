@@ -37,7 +37,8 @@ func config(steps: Int, exact: Bool = false, optimizer: OptimizerSpec.Algorithm 
 /// its metric events and every rank's state dict.
 func train(
     _ cfg: TrainingConfig, ranks: Int, runDir: String? = nil, resume: String? = nil,
-    stopAt: Int? = nil, poison: Int? = nil, debug: Bool = false, validation: Dataset? = nil
+    stopAt: Int? = nil, poison: Int? = nil, debug: Bool = false, validation: Dataset? = nil,
+    optimizer: (@Sendable (NamedTensors) -> Optimizer)? = nil
 ) throws -> (weights: [[Float]], events: [MetricsRecord], replicas: [[[Float]]], results: [FitResult]) {
     let data = TrainingData(
         train: try blobs(count: 200, seed: 1, poison: poison), test: try blobs(count: 90, seed: 2),
@@ -49,7 +50,9 @@ func train(
         let model = try ModelBuilder.build(cfg.model, sampleShape: [8], seed: cfg.seed)
         // Every rank gets the run directory, as under mpirun; only rank 0 writes to it.
         let options = RunOptions(runDirectory: runDir, resume: resume, debug: debug, quiet: true)
-        let t = try Trainer(model: model, data: data, config: cfg, communicator: comm, options: options)
+        let t = try Trainer(
+            model: model, data: data, config: cfg, communicator: comm, options: options,
+            optimizer: optimizer?(model.namedParameters))
         if comm.rank == 0 {
             t.onEvent = { e in
                 switch e {
