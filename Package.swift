@@ -41,7 +41,8 @@ let package = Package(
         .systemLibrary(
             name: "CMPI", pkgConfig: "ompi-c",
             providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
-        .target(name: "CKernels"),
+        // libgomp: Tandem's kernels run on the OpenMP team oneDNN uses (CKernels/parallel.c).
+        .target(name: "CKernels", linkerSettings: [.linkedLibrary("gomp")]),
         // oneDNN's convolutions (Debian libdnnl-dev) behind a C interface; C++ inside.
         .target(
             name: "COneDNN",

@@ -41,16 +41,16 @@ static inline double row_squares(const float *restrict x, long len, float mu) {
 }
 
 TANDEM_CLONES
-void tandem_channel_sums(const float *restrict x, long n, long c, long s, double *restrict sums) {
+void tandem_channel_sums(const float *restrict x, long n, long c, long s, long c0, long c1, double *restrict sums) {
     for (long i = 0; i < n; i++)
-        for (long ch = 0; ch < c; ch++) sums[ch] += row_sum(x + (i * c + ch) * s, s);
+        for (long ch = c0; ch < c1; ch++) sums[ch] += row_sum(x + (i * c + ch) * s, s);
 }
 
 TANDEM_CLONES
-void tandem_channel_squares(const float *restrict x, long n, long c, long s, const float *restrict mean,
-                            double *restrict squares) {
+void tandem_channel_squares(const float *restrict x, long n, long c, long s, long c0, long c1,
+                            const float *restrict mean, double *restrict squares) {
     for (long i = 0; i < n; i++)
-        for (long ch = 0; ch < c; ch++) squares[ch] += row_squares(x + (i * c + ch) * s, s, mean[ch]);
+        for (long ch = c0; ch < c1; ch++) squares[ch] += row_squares(x + (i * c + ch) * s, s, mean[ch]);
 }
 
 TANDEM_CLONES
@@ -68,10 +68,10 @@ void tandem_channel_affine(const float *restrict x, float *restrict y, long n, l
 
 TANDEM_CLONES
 void tandem_batch_norm_backward_sums(const float *restrict g, const float *restrict x, long n, long c, long s,
-                                     const float *restrict mean, const float *restrict inv_std,
+                                     long c0, long c1, const float *restrict mean, const float *restrict inv_std,
                                      double *restrict sums) {
     for (long i = 0; i < n; i++) {
-        for (long ch = 0; ch < c; ch++) {
+        for (long ch = c0; ch < c1; ch++) {
             const float *gr = g + (i * c + ch) * s, *xr = x + (i * c + ch) * s;
             const float mu = mean[ch], inv = inv_std[ch];
             double sg[LANES] = {0}, sgx[LANES] = {0};

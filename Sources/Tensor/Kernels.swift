@@ -92,7 +92,9 @@ extension VectorOps {
         beta1: Float, beta2: Float, eps: Float, weightDecay: Float, shrink: Float,
         stepSize: Float, c2Sqrt: Float
     ) {
-        tandem_adam(p, g, m, v, n, beta1, beta2, eps, weightDecay, shrink, stepSize, 1 / c2Sqrt)
+        Parallel.forEachBlock(n, block: Parallel.elementBlock) { i, end in
+            tandem_adam(p + i, g + i, m + i, v + i, end - i, beta1, beta2, eps, weightDecay, shrink, stepSize, 1 / c2Sqrt)
+        }
     }
 
     /// Whether any of n floats is NaN: the largest magnitude bit pattern, an integer maximum the

@@ -53,7 +53,10 @@ extension Tensor {
         let b = bias.data
         let scale = (0..<channels).map { invStd[$0] * w[$0] }
         let shift = (0..<channels).map { b[$0] - mean[$0] * scale[$0] }
-        tandem_channel_affine(x, out, n, channels, spatial, scale, shift)
+        Tensor.forEachImageBlock(n, channels * spatial) { i0, i1 in
+            let offset = i0 * channels * spatial
+            tandem_channel_affine(x + offset, out + offset, i1 - i0, channels, spatial, scale, shift)
+        }
         let stats = ChannelStatistics(mean: mean, variance: variance, count: m)
         let usesBatch = given == nil
         let result = Tensor.record(y, "batch_norm", [self, weight, bias]) { _, g in
@@ -61,7 +64,11 @@ extension Tensor {
             // batch statistics: dx = w * invstd / M * (M dy - sum(dy) - xhat sum(dy xhat));
             // given statistics: dx = w * invstd * dy.
             var sums = [Double](repeating: 0, count: 2 * channels)
-            tandem_batch_norm_backward_sums(g, x, n, channels, spatial, mean, invStd, &sums)
+            sums.withUnsafeMutableBufferPointer { out in
+                Tensor.forEachChannelBlock(channels, n * spatial) { c0, c1 in
+                    tandem_batch_norm_backward_sums(g, x, n, channels, spatial, c0, c1, mean, invStd, out.baseAddress)
+                }
+            }
             // Scale and shift gradients are this process's own (data parallelism adds them up).
             if weight.requiresGrad {
                 let gw = weight.gradData()
@@ -83,9 +90,23 @@ extension Tensor {
             let meanG = usesBatch ? (0..<channels).map { Float(sumG[$0]) * inverseCount } : zeros
             let slope =
                 usesBatch ? (0..<channels).map { invStd[$0] * Float(sumGX[channels + $0]) * inverseCount } : zeros
-            tandem_batch_norm_backward_input(g, x, gx, n, channels, spatial, k, meanG, mean, slope)
+            Tensor.forEachImageBlock(n, channels * spatial) { i0, i1 in
+                let o = i0 * channels * spatial
+                tandem_batch_norm_backward_input(g + o, x + o, gx + o, i1 - i0, channels, spatial, k, meanG, mean, slope)
+            }
         }
         return (result, stats)
+    }
+
+    /// Per-channel passes on threads: blocks of whole channels (each channel's sums in the same
+    /// order whatever the thread count), about `Parallel.elementBlock` values each.
+    static func forEachChannelBlock(_ channels: Int, _ perChannel: Int, _ body: (Int, Int) -> Void) {
+        Parallel.forEachBlock(channels, block: Swift.max(1, Parallel.elementBlock / Swift.max(perChannel, 1)), body)
+    }
+
+    /// Elementwise passes over [N, ...] on threads: blocks of whole images.
+    static func forEachImageBlock(_ images: Int, _ perImage: Int, _ body: (Int, Int) -> Void) {
+        Parallel.forEachBlock(images, block: Swift.max(1, Parallel.elementBlock / Swift.max(perImage, 1)), body)
     }
 
     /// SyncBatchNorm's statistics: this process's count, mean and variance become the global ones
@@ -119,10 +140,18 @@ extension Tensor {
         var variance = [Float](repeating: 0, count: channels)
         let m = Double(n * spatial)
         var sums = [Double](repeating: 0, count: channels)
-        tandem_channel_sums(x, n, channels, spatial, &sums)
+        sums.withUnsafeMutableBufferPointer { out in
+            forEachChannelBlock(channels, n * spatial) { c0, c1 in
+                tandem_channel_sums(x, n, channels, spatial, c0, c1, out.baseAddress)
+            }
+        }
         for c in 0..<channels { mean[c] = Float(sums[c] / m) }
         var squares = [Double](repeating: 0, count: channels)
-        tandem_channel_squares(x, n, channels, spatial, mean, &squares)
+        squares.withUnsafeMutableBufferPointer { out in
+            forEachChannelBlock(channels, n * spatial) { c0, c1 in
+                tandem_channel_squares(x, n, channels, spatial, c0, c1, mean, out.baseAddress)
+            }
+        }
         for c in 0..<channels { variance[c] = Float(squares[c] / m) }
         return (mean, variance)
     }

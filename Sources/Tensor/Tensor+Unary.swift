@@ -74,9 +74,13 @@ extension Tensor {
     /// max(x, 0).
     public func relu() -> Tensor {
         let y = Tensor.empty(shape)
-        tandem_relu(data, y.data, count)
+        let (x, out) = (data, y.data)
+        Parallel.forEachBlock(count, block: Parallel.elementBlock) { tandem_relu(x + $0, out + $0, $1 - $0) }
         return Tensor.record(y, "relu", [self]) { _, g in
-            tandem_relu_backward(self.data, g, self.gradData(), self.count)
+            let gx = self.gradData()
+            Parallel.forEachBlock(self.count, block: Parallel.elementBlock) {
+                tandem_relu_backward(x + $0, g + $0, gx + $0, $1 - $0)
+            }
         }
     }
 
@@ -114,10 +118,12 @@ extension Tensor {
     /// transformer workload.
     public func gelu() -> Tensor {
         let y = Tensor.empty(shape)
-        tandem_gelu(data, y.data, count)
-        let n = count
-        let xs = data
-        return Tensor.record(y, "gelu", [self]) { _, g in tandem_gelu_backward(xs, g, self.gradData(), n) }
+        let (n, xs, out) = (count, data, y.data)
+        Parallel.forEachBlock(n, block: Parallel.elementBlock) { tandem_gelu(xs + $0, out + $0, $1 - $0) }
+        return Tensor.record(y, "gelu", [self]) { _, g in
+            let gx = self.gradData()
+            Parallel.forEachBlock(n, block: Parallel.elementBlock) { tandem_gelu_backward(xs + $0, g + $0, gx + $0, $1 - $0) }
+        }
     }
 
     /// ELU: x for x > 0, alpha * (e^x - 1) otherwise.

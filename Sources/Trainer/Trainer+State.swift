@@ -13,6 +13,12 @@ extension Trainer {
     func prepare() throws {
         StopSignal.install()
         if options.debug { AnomalyDetection.enabled = true }
+        if let threads = config.train.threads?.resolved {
+            // Tandem's kernels give the same bits on any thread count (fixed blocks); the BLAS
+            // libraries' products need not, so exact mode keeps them on one thread below.
+            Parallel.setThreads(threads)
+            BLAS.setThreads(threads)
+        }
         if config.determinism.isExact { BLAS.setThreads(1) }  // same GEMM path for a shard wherever it runs
         var resumedAt: Int? = nil
         if let resume = options.resume {

@@ -17,20 +17,22 @@ void tandem_gelu(const float *restrict x, float *restrict y, size_t n);
 /// Adds GELU's vector-Jacobian product: gx += g * (Phi(x) + x * phi(x)).
 void tandem_gelu_backward(const float *restrict x, const float *restrict g, float *restrict gx, size_t n);
 
-/// sums[ch] += sum of channel ch of x [n, c, s] (Float32 rows of s, added up in Float64).
-void tandem_channel_sums(const float *restrict x, long n, long c, long s, double *restrict sums);
+/// sums[ch] += sum of channel ch of x [n, c, s] (Float32 rows of s, added up in Float64), for the
+/// channels c0 ..< c1 (a block of them per thread: each channel's sum in the same order on any).
+void tandem_channel_sums(const float *restrict x, long n, long c, long s, long c0, long c1, double *restrict sums);
 
-/// squares[ch] += sum of (x - mean[ch])^2 over channel ch of x [n, c, s].
-void tandem_channel_squares(const float *restrict x, long n, long c, long s, const float *restrict mean,
-                            double *restrict squares);
+/// squares[ch] += sum of (x - mean[ch])^2 over channel ch of x [n, c, s], channels c0 ..< c1.
+void tandem_channel_squares(const float *restrict x, long n, long c, long s, long c0, long c1,
+                            const float *restrict mean, double *restrict squares);
 
 /// y = x * scale[ch] + shift[ch] over x [n, c, s].
 void tandem_channel_affine(const float *restrict x, float *restrict y, long n, long c, long s,
                            const float *restrict scale, const float *restrict shift);
 
-/// Batch norm's backward sums: sums[ch] += sum g, sums[c + ch] += sum g * (x - mean[ch]) * inv_std[ch].
+/// Batch norm's backward sums: sums[ch] += sum g, sums[c + ch] += sum g * (x - mean[ch]) * inv_std[ch],
+/// channels c0 ..< c1.
 void tandem_batch_norm_backward_sums(const float *restrict g, const float *restrict x, long n, long c, long s,
-                                     const float *restrict mean, const float *restrict inv_std,
+                                     long c0, long c1, const float *restrict mean, const float *restrict inv_std,
                                      double *restrict sums);
 
 /// Batch norm's input gradient: gx += k[ch] * (g - mean_g[ch] - (x - mean[ch]) * slope[ch]).
@@ -84,5 +86,21 @@ void tandem_f32_to_bf16_2d(const float *restrict src, long rows, long cols, long
 
 /// dst = src widened to float32 (exact).
 void tandem_bf16_to_f32(const uint16_t *restrict src, float *restrict dst, long n);
+
+/// A block's work: items begin ..< end of a tandem_parallel_for.
+typedef void (*tandem_block_fn)(void *context, long begin, long end);
+
+/// Runs fn over 0 ..< count in blocks of `block` items (the last may be shorter), each block once,
+/// on up to tandem_get_threads() threads of libgomp's team (the OpenMP runtime oneDNN runs on, so
+/// the two share one pool). Blocks are fixed by count and block, never by the thread count, so a
+/// kernel whose blocks write disjoint outputs gives the same bits on any number of threads.
+void tandem_parallel_for(long count, long block, tandem_block_fn fn, void *context);
+
+/// Threads Tandem's own kernels use (1 by default; the trainer sets train.threads).
+void tandem_set_threads(int threads);
+int tandem_get_threads(void);
+
+/// Cores in this process's CPU affinity mask (what mpirun's or Slurm's binding allows), at least 1.
+int tandem_allowed_cores(void);
 
 #endif

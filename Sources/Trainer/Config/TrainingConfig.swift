@@ -142,6 +142,9 @@ public struct TrainConfig: Equatable, Sendable {
     /// The inputs of training's matrix products: fp32, or bf16 with float32 accumulation,
     /// float32 master weights, gradients and everything else (autocast).
     public var precision: ComputePrecision = .fp32
+    /// Threads for this rank's kernels and products (nil: Tandem's kernels on one thread, the
+    /// BLAS libraries as the environment sets them, as before the setting existed).
+    public var threads: ThreadCount?
 
     /// Settings with every default but these two.
     public init(epochs: Int, batchSize: Int) {
@@ -167,6 +170,12 @@ public struct TrainConfig: Equatable, Sendable {
         train.onNonfinite = NonFinitePolicy(rawValue: policy) ?? .abort
         let precision = try t.string("precision", default: "fp32", choices: ComputePrecision.allCases.map(\.rawValue))
         train.precision = ComputePrecision(rawValue: precision) ?? .fp32
+        if t.values["threads"] as? String == "auto" {
+            t.accept("threads")
+            train.threads = .auto
+        } else if let n = try t.optionalInt("threads", range: 1...1024) {
+            train.threads = .count(n)
+        }
         try t.finish()
         return train
     }
@@ -178,9 +187,34 @@ public struct TrainConfig: Equatable, Sendable {
             "on_nonfinite": onNonfinite.rawValue, "precision": precision.rawValue,
         ]
         if let maxSteps { v["max_steps"] = maxSteps }
+        if let threads { v["threads"] = threads.configValue }
         if let evalEverySteps { v["eval_every_steps"] = evalEverySteps }
         if let earlyStopping { v["early_stopping"] = earlyStopping.configValue }
         return v
+    }
+}
+
+/// `train.threads`: a number, or `auto` (the cores this process may run on: what mpirun's or
+/// Slurm's binding gave the rank).
+public enum ThreadCount: Equatable, Sendable {
+    /// Exactly this many.
+    case count(Int)
+    /// One per core in this process's CPU affinity mask.
+    case auto
+
+    /// The number of threads on this machine, now.
+    public var resolved: Int {
+        switch self {
+        case .count(let n): return n
+        case .auto: return Parallel.allowedCores
+        }
+    }
+
+    var configValue: Any {
+        switch self {
+        case .count(let n): return n
+        case .auto: return "auto"
+        }
     }
 }
 

@@ -1,0 +1,55 @@
+// Tandem's kernels on threads (see ckernels.h, tandem_parallel_for). libgomp's team is entered
+// through GOMP_parallel, the entry point `#pragma omp parallel` compiles to, so the package needs
+// no -fopenmp flag (SwiftPM calls such flags unsafe); oneDNN already links libgomp.
+#define _GNU_SOURCE
+#include <sched.h>
+
+#include "ckernels.h"
+
+void GOMP_parallel(void (*fn)(void *), void *data, unsigned num_threads, unsigned flags);
+int omp_get_thread_num(void);
+int omp_get_num_threads(void);
+
+static int threads_setting = 1;
+
+void tandem_set_threads(int threads) { __atomic_store_n(&threads_setting, threads < 1 ? 1 : threads, __ATOMIC_RELAXED); }
+int tandem_get_threads(void) { return __atomic_load_n(&threads_setting, __ATOMIC_RELAXED); }
+
+struct job {
+    long count, block, blocks;
+    tandem_block_fn fn;
+    void *context;
+};
+
+// Blocks dealt round-robin: thread t takes blocks t, t + T, ...
+static void run_blocks(void *data) {
+    const struct job *j = data;
+    const long t = omp_get_thread_num(), team = omp_get_num_threads();
+    for (long b = t; b < j->blocks; b += team) {
+        const long begin = b * j->block, end = begin + j->block < j->count ? begin + j->block : j->count;
+        j->fn(j->context, begin, end);
+    }
+}
+
+void tandem_parallel_for(long count, long block, tandem_block_fn fn, void *context) {
+    if (count <= 0) return;
+    if (block < 1) block = 1;
+    struct job j = {count, block, (count + block - 1) / block, fn, context};
+    const long setting = tandem_get_threads(), team = setting < j.blocks ? setting : j.blocks;
+    if (team <= 1) {  // no team for one thread: the same blocks, in order
+        for (long b = 0; b < j.blocks; b++) {
+            const long begin = b * block, end = begin + block < count ? begin + block : count;
+            fn(context, begin, end);
+        }
+        return;
+    }
+    GOMP_parallel(run_blocks, &j, (unsigned)team, 0);
+}
+
+int tandem_allowed_cores(void) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) != 0) return 1;
+    const int n = CPU_COUNT(&set);
+    return n > 0 ? n : 1;
+}

@@ -1,0 +1,41 @@
+import CKernels
+
+/// Tandem's own kernels on threads: work is cut into blocks of a fixed size, dealt to up to
+/// `threads` threads of libgomp's team (oneDNN's runtime, so one pool serves both). A block's
+/// result never depends on which thread ran it or how many there were, so every kernel run
+/// through here gives the same bits on any thread count.
+public enum Parallel {
+    /// Threads the kernels use (process-wide; 1 unless set).
+    public static var threads: Int { Int(tandem_get_threads()) }
+
+    /// Sets the kernels' thread count (at least 1).
+    public static func setThreads(_ n: Int) { tandem_set_threads(Int32(Swift.max(1, Swift.min(n, 1024)))) }
+
+    /// Runs `body(begin, end)` for each block of `block` items of 0 ..< count, possibly at once
+    /// on several threads: `body` must only write what its block owns.
+    public static func forEachBlock(_ count: Int, block: Int, _ body: (Int, Int) -> Void) {
+        guard count > 0 else { return }
+        if threads == 1 || count <= block {  // no trampoline for the common one-thread case
+            var begin = 0
+            while begin < count {
+                body(begin, Swift.min(begin + block, count))
+                begin += block
+            }
+            return
+        }
+        withoutActuallyEscaping(body) { f in
+            var closure = f
+            withUnsafeMutablePointer(to: &closure) { p in
+                tandem_parallel_for(count, block, { context, begin, end in
+                    context?.assumingMemoryBound(to: ((Int, Int) -> Void).self).pointee(begin, end)
+                }, p)
+            }
+        }
+    }
+
+    /// Cores this process may run on (its affinity mask: what mpirun's or Slurm's binding gave it).
+    public static var allowedCores: Int { Int(tandem_allowed_cores()) }
+
+    /// Items per block for elementwise passes: large enough that a block outweighs its dispatch.
+    public static let elementBlock = 1 << 15
+}

@@ -1,0 +1,53 @@
+import Foundation
+import Testing
+
+@testable import Tensor
+
+/// Tandem's kernels on threads give the same bits on 1, 2 and 4 threads (fixed blocks).
+@Suite struct ParallelTests {
+    /// Every block runs once, blocks never overlap, and the last one is short.
+    @Test func blocksCoverTheRangeOnce() {
+        let previous = Parallel.threads
+        defer { Parallel.setThreads(previous) }
+        for threads in [1, 2, 4] {
+            Parallel.setThreads(threads)
+            let hits = UnsafeMutablePointer<Int32>.allocate(capacity: 1000)
+            defer { hits.deallocate() }
+            hits.initialize(repeating: 0, count: 1000)
+            Parallel.forEachBlock(1000, block: 64) { begin, end in
+                for i in begin..<end { hits[i] += 1 }
+            }
+            #expect((0..<1000).allSatisfy { hits[$0] == 1 }, "\(threads) threads")
+        }
+    }
+
+    /// relu, gelu, batch norm (forward and backward, with its per-channel sums) and Adam on
+    /// inputs of many blocks: the same bits whatever the thread count.
+    @Test func kernelsAreBitIdenticalOnAnyThreadCount() {
+        let previous = Parallel.threads
+        defer { Parallel.setThreads(previous) }
+        func run() -> [[Float]] {
+            let x = Tensor(
+                Tensor.randomNormal([16, 8, 30, 30], seed: 3, purpose: .data).scalars, shape: [16, 8, 30, 30],
+                requiresGrad: true)
+            let w = Tensor(repeating: 1.5, shape: [8], requiresGrad: true)
+            let b = Tensor(repeating: 0.1, shape: [8], requiresGrad: true)
+            let (bn, _) = x.batchNormalized(weight: w, bias: b, eps: 1e-5)
+            let y = bn.relu().gelu()
+            (y * y).sum().backward()
+            let p = Tensor.randomNormal([100_000], seed: 4, purpose: .data)
+            let g = Tensor.randomNormal([100_000], seed: 5, purpose: .data)
+            let (m, v) = (Tensor(zeros: [100_000]), Tensor(zeros: [100_000]))
+            VectorOps.adam(
+                p.data, g.data, m.data, v.data, 100_000, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01,
+                shrink: 1, stepSize: 0.001, c2Sqrt: 0.03)
+            return [y.scalars, x.grad?.scalars ?? [], w.grad?.scalars ?? [], p.scalars, v.scalars]
+        }
+        Parallel.setThreads(1)
+        let one = run()
+        for threads in [2, 4] {
+            Parallel.setThreads(threads)
+            #expect(run() == one, "\(threads) threads differ from one")
+        }
+    }
+}

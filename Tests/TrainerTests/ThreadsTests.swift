@@ -1,0 +1,54 @@
+import Foundation
+import Tandem
+import Testing
+
+extension TrainerTests {
+    /// train.threads: exact mode stays bit-identical across layouts (ranks x threads) with the
+    /// same virtual shards; the setting is read, saved and refused as any other.
+    @Suite struct ThreadsTests {
+        func withNorm(_ c: TrainingConfig, threads: ThreadCount?) -> TrainingConfig {
+            var c = c
+            c.model = [
+                .linear(out: 16, bias: true), .batchNorm(momentum: 0.1, eps: 1e-5, sync: false),
+                .activation(.relu), .linear(out: 16, bias: true), .activation(.gelu), .linear(out: 3, bias: true),
+            ]
+            c.train.threads = threads
+            return c
+        }
+
+        @Test func exactModeIsBitIdenticalAcrossRanksAndThreads() throws {
+            let blas = BLAS.threads
+            defer {
+                Parallel.setThreads(1)
+                BLAS.setThreads(blas)
+            }
+            let base = config(steps: 12, exact: true)
+            let layouts: [(ranks: Int, threads: ThreadCount?)] = [
+                (1, nil), (1, .count(2)), (2, .count(2)), (4, .count(1)),
+            ]
+            let runs = try layouts.map { try train(withNorm(base, threads: $0.threads), ranks: $0.ranks) }
+            #expect(!runs[0].weights.isEmpty)
+            for (layout, run) in zip(layouts, runs).dropFirst() {
+                #expect(run.weights == runs[0].weights, "\(layout.ranks) ranks x \(String(describing: layout.threads))")
+            }
+        }
+
+        @Test func settingParsesAndRoundTrips() throws {
+            for (value, expected) in [("auto", ThreadCount.auto), (3, .count(3))] as [(Any, ThreadCount)] {
+                var saved = config(steps: 2).configValue
+                var train = try #require(saved["train"] as? [String: Any])
+                train["threads"] = value
+                saved["train"] = train
+                let parsed = try TrainingConfig.parse(saved, file: "t.yaml")
+                #expect(parsed.train.threads == expected)
+                #expect(try TrainingConfig.parse(parsed.configValue, file: "again").train.threads == expected)
+            }
+            #expect(ThreadCount.auto.resolved >= 1)
+            var bad = config(steps: 2).configValue
+            var train = try #require(bad["train"] as? [String: Any])
+            train["threads"] = 0
+            bad["train"] = train
+            #expect(throws: ConfigError.self) { try TrainingConfig.parse(bad, file: "t.yaml") }
+        }
+    }
+}
