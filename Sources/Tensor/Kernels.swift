@@ -93,7 +93,8 @@ extension VectorOps {
         stepSize: Float, c2Sqrt: Float
     ) {
         Parallel.forEachBlock(n, block: Parallel.elementBlock) { i, end in
-            tandem_adam(p + i, g + i, m + i, v + i, end - i, beta1, beta2, eps, weightDecay, shrink, stepSize, 1 / c2Sqrt)
+            tandem_adam(
+                p + i, g + i, m + i, v + i, end - i, beta1, beta2, eps, weightDecay, shrink, stepSize, 1 / c2Sqrt)
         }
     }
 

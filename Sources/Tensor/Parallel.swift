@@ -26,9 +26,11 @@ public enum Parallel {
         withoutActuallyEscaping(body) { f in
             var closure = f
             withUnsafeMutablePointer(to: &closure) { p in
-                tandem_parallel_for(count, block, { context, begin, end in
-                    context?.assumingMemoryBound(to: ((Int, Int) -> Void).self).pointee(begin, end)
-                }, p)
+                tandem_parallel_for(
+                    count, block,
+                    { context, begin, end in
+                        context?.assumingMemoryBound(to: ((Int, Int) -> Void).self).pointee(begin, end)
+                    }, p)
             }
         }
     }

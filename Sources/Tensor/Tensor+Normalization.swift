@@ -63,21 +63,10 @@ extension Tensor {
             // Per channel: sum(dy) and sum(dy * xhat), then
             // batch statistics: dx = w * invstd / M * (M dy - sum(dy) - xhat sum(dy xhat));
             // given statistics: dx = w * invstd * dy.
-            var sums = [Double](repeating: 0, count: 2 * channels)
-            sums.withUnsafeMutableBufferPointer { out in
-                Tensor.forEachChannelBlock(channels, n * spatial) { c0, c1 in
-                    tandem_batch_norm_backward_sums(g, x, n, channels, spatial, c0, c1, mean, invStd, out.baseAddress)
-                }
-            }
+            var sums = Tensor.batchNormGradientSums(g, x, n: n, channels: channels, spatial: spatial, mean, invStd)
             // Scale and shift gradients are this process's own (data parallelism adds them up).
-            if weight.requiresGrad {
-                let gw = weight.gradData()
-                for c in 0..<channels { gw[c] += Float(sums[channels + c]) }
-            }
-            if bias.requiresGrad {
-                let gb = bias.gradData()
-                for c in 0..<channels { gb[c] += Float(sums[c]) }
-            }
+            if weight.requiresGrad { weight.addToGrad(sums[channels...]) }
+            if bias.requiresGrad { bias.addToGrad(sums[..<channels]) }
             if usesBatch, let allreduce { allreduce(&sums) }
             let sumG = sums[..<channels]
             let sumGX = sums[channels...]
@@ -92,10 +81,31 @@ extension Tensor {
                 usesBatch ? (0..<channels).map { invStd[$0] * Float(sumGX[channels + $0]) * inverseCount } : zeros
             Tensor.forEachImageBlock(n, channels * spatial) { i0, i1 in
                 let o = i0 * channels * spatial
-                tandem_batch_norm_backward_input(g + o, x + o, gx + o, i1 - i0, channels, spatial, k, meanG, mean, slope)
+                tandem_batch_norm_backward_input(
+                    g + o, x + o, gx + o, i1 - i0, channels, spatial, k, meanG, mean, slope)
             }
         }
         return (result, stats)
+    }
+
+    /// Per channel c: sum(g) in [c] and sum(g * xhat) in [channels + c] of g and x [N, C, S].
+    static func batchNormGradientSums(
+        _ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, n: Int, channels: Int, spatial: Int, _ mean: [Float],
+        _ invStd: [Float]
+    ) -> [Double] {
+        var sums = [Double](repeating: 0, count: 2 * channels)
+        sums.withUnsafeMutableBufferPointer { out in
+            forEachChannelBlock(channels, n * spatial) { c0, c1 in
+                tandem_batch_norm_backward_sums(g, x, n, channels, spatial, c0, c1, mean, invStd, out.baseAddress)
+            }
+        }
+        return sums
+    }
+
+    /// Adds `values` (one per element, in order) to this tensor's gradient.
+    func addToGrad(_ values: ArraySlice<Double>) {
+        let grad = gradData()
+        for (i, v) in values.enumerated() { grad[i] += Float(v) }
     }
 
     /// Per-channel passes on threads: blocks of whole channels (each channel's sums in the same

@@ -122,7 +122,9 @@ extension Tensor {
         Parallel.forEachBlock(n, block: Parallel.elementBlock) { tandem_gelu(xs + $0, out + $0, $1 - $0) }
         return Tensor.record(y, "gelu", [self]) { _, g in
             let gx = self.gradData()
-            Parallel.forEachBlock(n, block: Parallel.elementBlock) { tandem_gelu_backward(xs + $0, g + $0, gx + $0, $1 - $0) }
+            Parallel.forEachBlock(n, block: Parallel.elementBlock) {
+                tandem_gelu_backward(xs + $0, g + $0, gx + $0, $1 - $0)
+            }
         }
     }
 
