@@ -11,6 +11,12 @@ int omp_get_thread_num(void);
 int omp_get_num_threads(void);
 
 static int threads_setting = 1;
+static int product_threads_setting = 0;
+
+void tandem_set_product_threads(int threads) {
+    __atomic_store_n(&product_threads_setting, threads < 0 ? 0 : threads, __ATOMIC_RELAXED);
+}
+int tandem_get_product_threads(void) { return __atomic_load_n(&product_threads_setting, __ATOMIC_RELAXED); }
 
 void tandem_set_threads(int threads) { __atomic_store_n(&threads_setting, threads < 1 ? 1 : threads, __ATOMIC_RELAXED); }
 int tandem_get_threads(void) { return __atomic_load_n(&threads_setting, __ATOMIC_RELAXED); }

@@ -23,7 +23,7 @@ final class OneDNNConvPlan: Sendable {
         /// bfloat16 inputs (x, weight, gy), float32 outputs and gradients.
         var bf16 = false
         /// Threads fix a primitive's work split, and so its sums' order: exact mode needs one.
-        var threads = Swift.max(1, BLAS.threads)
+        var threads = Parallel.productThreads
     }
 
     /// Safe to share: the C object serializes its calls with its own mutex.

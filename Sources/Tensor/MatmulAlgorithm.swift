@@ -85,7 +85,7 @@ final class OneDNNMatmulPlan: Sendable {
         let alpha: Float, beta: Float
         /// bfloat16 A and B (C stays float32).
         var bf16 = false
-        var threads = Swift.max(1, BLAS.threads)
+        var threads = Parallel.productThreads
     }
 
     /// Safe to share: the C object serializes its calls with its own mutex.

@@ -35,6 +35,19 @@ public enum Parallel {
         }
     }
 
+    /// Threads of oneDNN's products (its convolutions and matmuls, on the same team as the
+    /// kernels): set with `setProductThreads`, otherwise OpenBLAS's count, as before threads
+    /// were a setting.
+    public static var productThreads: Int {
+        let n = Int(tandem_get_product_threads())
+        return n > 0 ? n : Swift.max(1, BLAS.threads)
+    }
+
+    /// Sets oneDNN's product threads (0: follow OpenBLAS's count again).
+    public static func setProductThreads(_ n: Int) {
+        tandem_set_product_threads(Int32(Swift.max(0, Swift.min(n, 1024))))
+    }
+
     /// Cores this process may run on (its affinity mask: what mpirun's or Slurm's binding gave it).
     public static var allowedCores: Int { Int(tandem_allowed_cores()) }
 

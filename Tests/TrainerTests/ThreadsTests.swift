@@ -20,6 +20,7 @@ extension TrainerTests {
             let blas = BLAS.threads
             defer {
                 Parallel.setThreads(1)
+                Parallel.setProductThreads(0)
                 BLAS.setThreads(blas)
             }
             let base = config(steps: 12, exact: true)

@@ -100,6 +100,10 @@ void tandem_parallel_for(long count, long block, tandem_block_fn fn, void *conte
 void tandem_set_threads(int threads);
 int tandem_get_threads(void);
 
+/// Threads of oneDNN's products (0: unset, the caller's default).
+void tandem_set_product_threads(int threads);
+int tandem_get_product_threads(void);
+
 /// Cores in this process's CPU affinity mask (what mpirun's or Slurm's binding allows), at least 1.
 int tandem_allowed_cores(void);
 
