@@ -6,11 +6,22 @@
 
 #include "ckernels.h"
 
+#include <stdlib.h>
+
 void GOMP_parallel(void (*fn)(void *), void *data, unsigned num_threads, unsigned flags);
 int omp_get_thread_num(void);
 int omp_get_num_threads(void);
 
 static int threads_setting = 1;
+
+// TANDEM_THREADS=N starts the process with N kernel threads (launch/test runs the op and parity
+// tests so, besides one thread); train.threads still overrides it.
+__attribute__((constructor)) static void threads_from_environment(void) {
+    const char *v = getenv("TANDEM_THREADS");
+    if (!v) return;
+    const long n = strtol(v, NULL, 10);
+    if (n >= 1 && n <= 1024) threads_setting = (int)n;
+}
 static int product_threads_setting = 0;
 
 void tandem_set_product_threads(int threads) {

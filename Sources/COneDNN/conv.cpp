@@ -14,6 +14,15 @@ using tag = memory::format_tag;
 using dt = memory::data_type;
 
 namespace {
+// Scratchpads are the caller's (user mode): the library's default shares one among all
+// primitives and allows no primitive to run on a thread other than the one that made it, and
+// Tandem's plans are shared by threads (simulated ranks). Each call gets its own.
+primitive_attr user_scratchpad() {
+    primitive_attr attr;
+    attr.set_scratchpad_mode(scratchpad_mode::user);
+    return attr;
+}
+
 // A reorder from `from` to `to`, adding onto `to` when `sum` (a sum post-op).
 reorder make_reorder(const memory &from, const memory &to, bool sum) {
     primitive_attr attr;
@@ -53,10 +62,10 @@ struct tandem_onednn_conv {
     void make_backward() {
         auto bwd = convolution_backward_weights::desc(algorithm::convolution_direct, any(src_d, in), any(wei_d),
                                                       any(dst_d, in), strides, pads, pads);
-        bwpd = convolution_backward_weights::primitive_desc(bwd, eng, fpd);
+        bwpd = convolution_backward_weights::primitive_desc(bwd, user_scratchpad(), eng, fpd);
         auto bdd = convolution_backward_data::desc(algorithm::convolution_direct, any(src_d), any(wei_d, in),
                                                    any(dst_d, in), strides, pads, pads);
-        bdpd = convolution_backward_data::primitive_desc(bdd, eng, fpd);
+        bdpd = convolution_backward_data::primitive_desc(bdd, user_scratchpad(), eng, fpd);
         bwd_weights = convolution_backward_weights(bwpd);
         bwd_data = convolution_backward_data(bdpd);
         x_to_bw_src = make_reorder(user_x, memory(bwpd.src_desc(), eng, DNNL_MEMORY_NONE), false);
@@ -88,7 +97,7 @@ extern "C" tandem_onednn_conv *tandem_onednn_conv_create(long n, long c, long h,
         auto fd = convolution_forward::desc(prop_kind::forward_training, algorithm::convolution_direct,
                                             cv->any(cv->src_d, cv->in), cv->any(cv->wei_d, cv->in),
                                             cv->any(cv->dst_d), cv->strides, cv->pads, cv->pads);
-        cv->fpd = convolution_forward::primitive_desc(fd, eng);
+        cv->fpd = convolution_forward::primitive_desc(fd, user_scratchpad(), eng);
         // Without native bf16 oneDNN may offer a slow reference kernel: not for Tandem.
         if (bf16 && std::string(cv->fpd.impl_info_str()).find("ref") != std::string::npos) {
             std::snprintf(err, err_len, "oneDNN has only a reference bf16 convolution here");
@@ -131,7 +140,9 @@ extern "C" int tandem_onednn_conv_forward(tandem_onednn_conv *cv, const float *x
         memory src(cv->fpd.src_desc(), eng), wei(cv->fpd.weights_desc(), eng), dst(cv->fpd.dst_desc(), eng);
         cv->x_to_src.execute(st, cv->user_x, src);
         cv->w_to_wei.execute(st, cv->user_w, wei);
-        cv->fwd.execute(st, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}});
+        memory scratch(cv->fpd.scratchpad_desc(), eng);
+        cv->fwd.execute(
+            st, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}, {DNNL_ARG_SCRATCHPAD, scratch}});
         (accumulate ? cv->dst_to_y_sum : cv->dst_to_y).execute(st, dst, cv->user_y);
         st.wait();
         return 0;
@@ -156,8 +167,9 @@ extern "C" int tandem_onednn_conv_backward(tandem_onednn_conv *cv, const float *
                 diff_wei(cv->bwpd.diff_weights_desc(), eng);
             cv->x_to_bw_src.execute(st, cv->user_x, src);
             cv->gy_to_bw.execute(st, cv->user_gy, diff_dst);
-            cv->bwd_weights.execute(
-                st, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, diff_dst}, {DNNL_ARG_DIFF_WEIGHTS, diff_wei}});
+            memory scratch(cv->bwpd.scratchpad_desc(), eng);
+            cv->bwd_weights.execute(st, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, diff_dst},
+                                         {DNNL_ARG_DIFF_WEIGHTS, diff_wei}, {DNNL_ARG_SCRATCHPAD, scratch}});
             cv->bw_to_gw.execute(st, diff_wei, cv->user_gw);
         }
         if (gx) {
@@ -167,8 +179,9 @@ extern "C" int tandem_onednn_conv_backward(tandem_onednn_conv *cv, const float *
                 diff_src(cv->bdpd.diff_src_desc(), eng);
             cv->w_to_bd.execute(st, cv->user_w, wei);
             cv->gy_to_bd.execute(st, cv->user_gy, diff_dst);
-            cv->bwd_data.execute(
-                st, {{DNNL_ARG_DIFF_DST, diff_dst}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DIFF_SRC, diff_src}});
+            memory scratch(cv->bdpd.scratchpad_desc(), eng);
+            cv->bwd_data.execute(st, {{DNNL_ARG_DIFF_DST, diff_dst}, {DNNL_ARG_WEIGHTS, wei},
+                                      {DNNL_ARG_DIFF_SRC, diff_src}, {DNNL_ARG_SCRATCHPAD, scratch}});
             cv->bd_to_gx.execute(st, diff_src, cv->user_gx);
         }
         st.wait();

@@ -17,7 +17,7 @@ struct tandem_onednn_matmul {
     int threads;
     engine eng{engine::kind::cpu, 0};
     stream st{eng};
-    memory a, b, c;
+    memory a, b, c, scratch;  // the scratchpad is the plan's own (user mode: plans migrate between threads)
     dnnl::matmul primitive;
 };
 
@@ -37,6 +37,7 @@ extern "C" tandem_onednn_matmul *tandem_onednn_matmul_create(int ndims, const lo
         memory::desc a_md = desc(a_dims, a_strides, in), b_md = desc(b_dims, b_strides, in),
                      c_md = desc(c_dims, c_strides, dt::f32);
         primitive_attr attr;
+        attr.set_scratchpad_mode(scratchpad_mode::user);
         if (alpha != 1.0f) attr.set_output_scales(0, {alpha});
         if (beta != 0.0f) {
             post_ops ops;
@@ -54,6 +55,7 @@ extern "C" tandem_onednn_matmul *tandem_onednn_matmul_create(int ndims, const lo
         mm->a = memory(a_md, mm->eng, DNNL_MEMORY_NONE);
         mm->b = memory(b_md, mm->eng, DNNL_MEMORY_NONE);
         mm->c = memory(c_md, mm->eng, DNNL_MEMORY_NONE);
+        mm->scratch = memory(pd.scratchpad_desc(), mm->eng);
         return mm;
     } catch (const std::exception &e) {
         std::snprintf(err, err_len, "%s", e.what());
@@ -68,7 +70,8 @@ extern "C" int tandem_onednn_matmul_run(tandem_onednn_matmul *mm, const void *a,
         mm->a.set_data_handle(const_cast<void *>(a));
         mm->b.set_data_handle(const_cast<void *>(b));
         mm->c.set_data_handle(c);
-        mm->primitive.execute(mm->st, {{DNNL_ARG_SRC, mm->a}, {DNNL_ARG_WEIGHTS, mm->b}, {DNNL_ARG_DST, mm->c}});
+        mm->primitive.execute(mm->st, {{DNNL_ARG_SRC, mm->a}, {DNNL_ARG_WEIGHTS, mm->b}, {DNNL_ARG_DST, mm->c},
+                                       {DNNL_ARG_SCRATCHPAD, mm->scratch}});
         mm->st.wait();
         return 0;
     } catch (const std::exception &) {
