@@ -22,6 +22,7 @@ __attribute__((constructor)) static void threads_from_environment(void) {
     const long n = strtol(v, NULL, 10);
     if (n >= 1 && n <= 1024) threads_setting = (int)n;
 }
+
 static int product_threads_setting = 0;
 
 void tandem_set_product_threads(int threads) {
@@ -29,7 +30,9 @@ void tandem_set_product_threads(int threads) {
 }
 int tandem_get_product_threads(void) { return __atomic_load_n(&product_threads_setting, __ATOMIC_RELAXED); }
 
-void tandem_set_threads(int threads) { __atomic_store_n(&threads_setting, threads < 1 ? 1 : threads, __ATOMIC_RELAXED); }
+void tandem_set_threads(int threads) {
+    __atomic_store_n(&threads_setting, threads < 1 ? 1 : threads, __ATOMIC_RELAXED);
+}
 int tandem_get_threads(void) { return __atomic_load_n(&threads_setting, __ATOMIC_RELAXED); }
 
 struct job {
@@ -38,29 +41,27 @@ struct job {
     void *context;
 };
 
-// Blocks dealt round-robin: thread t takes blocks t, t + T, ...
-static void run_blocks(void *data) {
-    const struct job *j = data;
-    const long t = omp_get_thread_num(), team = omp_get_num_threads();
-    for (long b = t; b < j->blocks; b += team) {
+// Blocks first, first + step, ... of the job.
+static void run_blocks_from(const struct job *j, long first, long step) {
+    for (long b = first; b < j->blocks; b += step) {
         const long begin = b * j->block, end = begin + j->block < j->count ? begin + j->block : j->count;
         j->fn(j->context, begin, end);
     }
 }
+
+// A team member's share, dealt round-robin: thread t takes blocks t, t + T, ...
+static void run_blocks(void *data) { run_blocks_from(data, omp_get_thread_num(), omp_get_num_threads()); }
 
 void tandem_parallel_for(long count, long block, tandem_block_fn fn, void *context) {
     if (count <= 0) return;
     if (block < 1) block = 1;
     struct job j = {count, block, (count + block - 1) / block, fn, context};
     const long setting = tandem_get_threads(), team = setting < j.blocks ? setting : j.blocks;
-    if (team <= 1) {  // no team for one thread: the same blocks, in order
-        for (long b = 0; b < j.blocks; b++) {
-            const long begin = b * block, end = begin + block < count ? begin + block : count;
-            fn(context, begin, end);
-        }
-        return;
+    if (team <= 1) {
+        run_blocks_from(&j, 0, 1);  // no team for one thread: the same blocks, in order
+    } else {
+        GOMP_parallel(run_blocks, &j, (unsigned)team, 0);
     }
-    GOMP_parallel(run_blocks, &j, (unsigned)team, 0);
 }
 
 int tandem_allowed_cores(void) {

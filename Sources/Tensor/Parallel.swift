@@ -12,17 +12,10 @@ public enum Parallel {
     public static func setThreads(_ n: Int) { tandem_set_threads(Int32(Swift.max(1, Swift.min(n, 1024)))) }
 
     /// Runs `body(begin, end)` for each block of `block` items of 0 ..< count, possibly at once
-    /// on several threads: `body` must only write what its block owns.
+    /// on several threads: `body` must only write what its block owns. (On one thread the C side
+    /// runs the blocks in order itself.)
     public static func forEachBlock(_ count: Int, block: Int, _ body: (Int, Int) -> Void) {
         guard count > 0 else { return }
-        if threads == 1 || count <= block {  // no trampoline for the common one-thread case
-            var begin = 0
-            while begin < count {
-                body(begin, Swift.min(begin + block, count))
-                begin += block
-            }
-            return
-        }
         withoutActuallyEscaping(body) { f in
             var closure = f
             withUnsafeMutablePointer(to: &closure) { p in

@@ -1,6 +1,7 @@
 import CKernels
 import COneDNN
 import Foundation
+import Synchronization
 
 /// The number format matrix products read their inputs in.
 public enum ComputePrecision: String, Sendable, CaseIterable {
@@ -25,27 +26,41 @@ public enum Autocast {
     ) rethrows -> R {
         let dictionary = Thread.current.threadDictionary
         let previous = dictionary[key]
-        dictionary[key] = precision == .bf16 ? Context(parameters: parameters) : nil
-        defer { dictionary[key] = previous }
+        let bf16 = precision == .bf16
+        dictionary[key] = bf16 ? Context(parameters: parameters) : nil
+        if bf16 { openScopes.add(1, ordering: .relaxed) }
+        defer {
+            dictionary[key] = previous
+            if bf16 { openScopes.subtract(1, ordering: .relaxed) }
+        }
         return try body()
     }
 
-    /// This thread's bf16 scope, if it is in one.
-    static var context: Context? { Thread.current.threadDictionary[key] as? Context }
+    /// This thread's bf16 scope, if it is in one. Every product asks, so a process with no scope
+    /// open on any thread (every fp32 run) answers from one atomic load, not the thread's
+    /// dictionary.
+    static var context: Context? {
+        openScopes.load(ordering: .relaxed) == 0 ? nil : Thread.current.threadDictionary[key] as? Context
+    }
+
+    /// bf16 scopes open on all threads. Checked before the dictionary: while one is open, an
+    /// fp32 scope inside it still masks it through the dictionary.
+    private static let openScopes = Atomic<Int>(0)
 
     /// The precision of this thread's matrix products now.
     public static var precision: ComputePrecision { context == nil ? .fp32 : .bf16 }
 
     /// Whether this CPU computes bf16 products natively (AVX512_BF16 or AMX): elsewhere bf16
     /// still trains, with inputs rounded to bf16 and float32 products (slower than fp32).
-    public static let isNative: Bool = {
-        let isa = String(cString: tandem_onednn_isa())
-        return tandem_has_avx512bf16() != 0 && (isa == "avx512_core_bf16" || isa == "avx512_core_amx")
-    }()
+    public static let isNative =
+        tandem_has_avx512bf16() != 0 && (oneDNNISA == "avx512_core_bf16" || oneDNNISA == "avx512_core_amx")
+
+    /// The instruction set oneDNN's kernels use on this CPU.
+    static let oneDNNISA = String(cString: tandem_onednn_isa())
 
     /// The bf16 path for the start line: "oneDNN avx512_core_bf16", or why it is emulated.
     public static var pathDescription: String {
-        let isa = String(cString: tandem_onednn_isa())
+        let isa = oneDNNISA
         return isNative
             ? "oneDNN \(isa)"
             : "emulated (oneDNN \(isa): no AVX512_BF16 or AMX; inputs rounded to bf16, float32 products, "

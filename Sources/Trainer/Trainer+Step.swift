@@ -49,6 +49,12 @@ extension Trainer: StepWork {
         stream.prefetch(at: next)
     }
 
+    /// A step's passes in `train.precision`: one autocast scope, so a bf16 step casts each
+    /// weight once.
+    func inStepPrecision<R>(_ passes: () throws -> R) rethrows -> R {
+        try Autocast.run(config.train.precision, caching: optimizer.parameters.map(\.tensor), passes)
+    }
+
     /// Gradients are sums over samples (and loss terms); this makes them the global mean.
     func gradientScale(_ globalCount: Int) -> Float { 1 / Float(max(globalCount * lossTermsPerSample, 1)) }
 
@@ -61,9 +67,7 @@ extension Trainer: StepWork {
         let start = cursor
         forwardSlots.removeAll(keepingCapacity: true)
         // One autocast scope per step: in bf16 the weights are cast once, before the first pass.
-        let local = try Autocast.run(config.train.precision, caching: optimizer.parameters.map(\.tensor)) {
-            try sync.gradients(from: start, step: step, work: self)
-        }
+        let local = try inStepPrecision { try sync.gradients(from: start, step: step, work: self) }
         if let failure = syncBatchNorm?.takeFailure() { throw failure }
         cursor = local.next
         var mine = StepAgreement(slots: sync.lossSlots)
@@ -102,9 +106,7 @@ extension Trainer: StepWork {
         // whether its own were finite (a rare path; the normal step pays nothing for it).
         var bad = localBad
         if !bad, let sync {
-            bad = !Autocast.run(config.train.precision, caching: optimizer.parameters.map(\.tensor)) {
-                sync.localGradientsAreFinite(from: start, step: step, work: self)
-            }
+            bad = !inStepPrecision { sync.localGradientsAreFinite(from: start, step: step, work: self) }
         }
         let flags = try communicator.at().allgather(bad ? 1 : 0)
         let ranks = flags.enumerated().filter { $0.element != 0 }.map { String($0.offset) }

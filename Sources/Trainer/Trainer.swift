@@ -316,7 +316,8 @@ public final class Trainer {
             "tandem: \(config.name): \(model.parameterCount) parameters, \(data.train.count) training samples, "
                 + "\(communicator.size) rank(s) [\(communicator.kind)], global batch \(config.train.batchSize), "
                 + "\(totalSteps) steps, determinism \(mode); OpenBLAS \(BLAS.kernel) kernel, "
-                + "\(BLAS.threads) thread(s); oneDNN \(Parallel.productThreads), Tandem's kernels \(Parallel.threads) thread(s)"
+                + "\(BLAS.threads) thread(s); oneDNN \(Parallel.productThreads), "
+                + "Tandem's kernels \(Parallel.threads) thread(s)"
                 + (config.train.precision == .bf16 ? "; bf16 products: \(Autocast.pathDescription)" : ""))
         if config.train.precision == .bf16 && !Autocast.isNative && rank0 {
             log.warning("train.precision bf16 on a CPU without AVX512_BF16 or AMX: \(Autocast.pathDescription)")
