@@ -82,6 +82,8 @@ public struct BatchBuilder {
             }
         case .mapped(let a):
             for (r, id) in ids.enumerated() { a.load(id, into: xs + r * per, scale: inv, shift: shift) }
+        case .source(let s):
+            for (r, id) in ids.enumerated() { s.load(id, into: xs + r * per, per: per, scale: inv, shift: shift) }
         }
         if augment && shape.count == 3 && (preprocessing.horizontalFlip || preprocessing.cropPadding > 0) {
             augmentImages(x, ids: ids, epoch: epoch, fill: shift)

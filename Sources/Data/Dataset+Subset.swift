@@ -14,6 +14,7 @@ extension Dataset {
         case .bytes(let b): f = .bytes(gather(b, width: per))
         case .floats(let x): f = .floats(gather(x, width: per))
         case .mapped(let m): f = .mapped(m.rows(ids))
+        case .source(let s): f = .source(s.rows(ids))
         }
         let t: Targets
         switch targets {

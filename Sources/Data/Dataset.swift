@@ -11,6 +11,8 @@ public final class Dataset: Sendable {
         case floats([Float])
         /// Values of any numeric type left in their file (NumPy arrays), converted per batch.
         case mapped(NumericArray)
+        /// Samples of a user's own type, read as batches need them (see `SampleSource`).
+        case source(SourceRows)
     }
     /// What a sample is to be predicted as.
     public enum Targets: Sendable {
@@ -46,6 +48,7 @@ public final class Dataset: Sendable {
                 throw DataError("\(source): rows of \(a.rowValues) values do not match samples of shape \(sampleShape)")
             }
             featureCount = a.count * per
+        case .source(let s): featureCount = s.count * per
         }
         guard per > 0, featureCount % per == 0 else {
             throw DataError(
@@ -103,6 +106,7 @@ public final class Dataset: Sendable {
         case .bytes(let b): f = .bytes(Array(b[0..<n * per]))
         case .floats(let x): f = .floats(Array(x[0..<n * per]))
         case .mapped(let a): f = .mapped(a.prefix(n))
+        case .source(let s): f = .source(s.rows(Array(0..<n)))
         }
         let t: Targets
         switch targets {
@@ -144,6 +148,17 @@ public final class Dataset: Sendable {
                 }
             }
             n = a.count * a.rowValues
+        case .source(let src):
+            let per = sampleShape.reduce(1, *)
+            var row = [Float](repeating: 0, count: per)
+            for i in 0..<src.count {
+                row.withUnsafeMutableBufferPointer { src.load(i, into: $0.baseAddress!, per: per, scale: 1, shift: 0) }
+                for v in row {
+                    s += Double(v)
+                    s2 += Double(v) * Double(v)
+                }
+            }
+            n = src.count * per
         }
         let mean = s / Double(max(n, 1))
         return (mean, max(s2 / Double(max(n, 1)) - mean * mean, 0).squareRoot())

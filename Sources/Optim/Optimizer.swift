@@ -54,6 +54,23 @@ open class Optimizer {
         }
     }
 
+    /// Applies one update from `gradients` (by parameter name; a parameter without one is left
+    /// as it is), as `step()` does from the parameters' `grad`. The gradient buffers may be
+    /// changed by the update (SGD adds weight decay into them), as in `step()`.
+    public func update(_ gradients: Gradients) {
+        stepCount += 1
+        let byName = Dictionary(gradients.named.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
+        withoutGrad {
+            for (i, p) in parameters.enumerated() {
+                guard let g = byName[p.name] else { continue }
+                precondition(
+                    g.count == p.tensor.count,
+                    "Optimizer.update: gradient \(p.name) has shape \(g.shape), not \(p.tensor.shape)")
+                update(p.tensor.data, g.data, state[i].map(\.data), p.tensor.count)
+            }
+        }
+    }
+
     /// One parameter's update over raw buffers: its values `p`, gradient `g` and state buffers
     /// `s` (in `stateNames` order), `n` floats each; `learningRate` and `stepCount` (already
     /// counting this step) are current. Subclasses implement it.

@@ -20,7 +20,12 @@ struct CheckpointModel {
     init(path: String) throws {
         let ck = try Checkpoint.read(path)
         let file = path + "/" + Checkpoint.manifestFile
-        config = try TrainingConfig.parse(ck.manifest.config.value, file: file)
+        config = try TrainingConfig.parse(ck.manifest.config.value, file: file, fromCheckpoint: true)
+        guard !config.model.isEmpty, config.loss != nil else {
+            throw TrainerError(
+                "tandem: \(path): the run was built in Swift code (its model or loss has no config form); load its "
+                    + "weights with your own model's loadWeights(from:) instead")
+        }
         input = try ck.manifest.input ?? InputRecord(TrainingData.load(config))
         model = try ModelBuilder.build(
             config.model, sampleShape: input.sampleShape, seed: config.seed, file: file,

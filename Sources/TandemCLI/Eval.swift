@@ -22,7 +22,7 @@ struct Eval: ParsableCommand {
             let m = try CheckpointModel(path: source.checkpoint)
             let data = try m.dataset(split)
             let evaluator = Evaluator(
-                model: m.model, loss: m.config.loss, communicator: c,
+                model: m.model, loss: (m.config.loss ?? .crossEntropy).loss, communicator: c,
                 blockSize: m.config.train.evalBatchSize)
             let sums = try evaluator.evaluate(
                 BatchBuilder(dataset: data, preprocessing: m.input.preprocessing, seed: m.config.seed))

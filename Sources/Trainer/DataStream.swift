@@ -39,14 +39,13 @@ final class DataStream {
         return train.make(ids: ids, epoch: epoch, augment: true)
     }
 
-    /// Starts making the batch of the step at `cursor` in the background (a batch still in
+    /// Starts making the training batch of `ids` in `epoch` in the background (a batch still in
     /// flight that no step took is dropped first).
-    func prefetch(at cursor: Cursor) {
+    func prefetch(ids: [Int], epoch: Int) {
         if prefetcher.isBusy { cancelPrefetch() }
-        let ids = sampler.step(at: cursor, order: order(for: cursor.epoch)).ids
         let builder = train
-        prefetchedKey = (ids, cursor.epoch)
-        prefetcher.start { builder.make(ids: ids, epoch: cursor.epoch, augment: true) }
+        prefetchedKey = (ids, epoch)
+        prefetcher.start { builder.make(ids: ids, epoch: epoch, augment: true) }
     }
 
     /// Whether a batch is being prepared in the background.

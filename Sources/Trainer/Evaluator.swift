@@ -10,14 +10,14 @@ public struct Evaluator {
     /// The model evaluated (in evaluation mode while it runs).
     public let model: Module
     /// The loss reported.
-    public let loss: LossSpec
+    public let loss: Loss
     /// The ranks sharing the work.
     public let communicator: Communicator
     /// Samples per block (fixed, so results do not depend on the rank count).
     public let blockSize: Int
 
     /// An evaluator of `model` with `loss` over `communicator`'s ranks.
-    public init(model: Module, loss: LossSpec, communicator: Communicator, blockSize: Int) {
+    public init(model: Module, loss: Loss, communicator: Communicator, blockSize: Int) {
         self.model = model
         self.loss = loss
         self.communicator = communicator
@@ -28,7 +28,7 @@ public struct Evaluator {
     public func evaluate(_ batches: BatchBuilder) throws -> MetricSums {
         let n = batches.dataset.count
         let blocks = (n + blockSize - 1) / blockSize
-        let terms = Evaluator.lossTerms(loss, batches.dataset)
+        let terms = loss.terms(batches.dataset)
         let mine = Partition.share(blocks, part: communicator.rank, parts: communicator.size)
         var message = [Double](repeating: 0, count: 2 + blocks)  // correct, count, loss per block
         model.eval()
@@ -38,7 +38,7 @@ public struct Evaluator {
                 let batch = batches.make(
                     ids: Array(b * blockSize..<min((b + 1) * blockSize, n)), epoch: 0, augment: false)
                 let out = model(batch.x)
-                message[2 + b] = Double(loss.sum(out, batch).item) / Double(terms)
+                message[2 + b] = Double(loss(out, batch).item) / Double(terms)
                 message[0] += Evaluator.correct(out, batch)
                 message[1] += Double(batch.count)
             }
@@ -58,15 +58,5 @@ public struct Evaluator {
         var correct = 0.0
         for (p, l) in zip(out.argmax(alongAxis: -1), batch.labels) where p == l { correct += 1 }
         return correct * Double(batch.count) / Double(batch.labels.count)
-    }
-
-    /// Loss terms per sample for `loss` on `dataset`'s targets (the divisor of PyTorch's mean):
-    /// 1 per class label, every position of a sequence, every value of an elementwise target.
-    static func lossTerms(_ loss: LossSpec, _ dataset: Dataset) -> Int {
-        switch dataset.targets {
-        case .values(_, let w): return loss.termsPerSample(targetWidth: w)
-        case .tokens(_, _, let length): return length
-        case .classes(_, let classes): return loss.termsPerSample(targetWidth: classes)
-        }
     }
 }

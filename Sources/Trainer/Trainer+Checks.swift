@@ -1,5 +1,6 @@
 import Data
 import NN
+import Optim
 
 extension Trainer {
     /// The data, the model's output and the loss must fit each other. Checked once before
@@ -27,8 +28,9 @@ extension Trainer {
     /// The loss against the model's output per sample and the data's targets.
     func checkLossFitsOutput(_ perSample: [Int], _ configError: (String, String) -> ConfigError) throws {
         let train = data.train
-        let loss = config.loss.rawValue
-        switch (config.loss, train.targets) {
+        guard let spec = self.loss.spec else { return }  // a closure's targets are its own affair
+        let loss = spec.rawValue
+        switch (spec, train.targets) {
         case (.crossEntropy, .values):
             throw configError(
                 "loss", "cross_entropy needs class labels, but \(train.source) has regression targets (use mse)")
@@ -113,6 +115,52 @@ extension Trainer {
                 options, "data.drop_last",
                 "the last batch of each epoch has \(tail) samples for \(ranks) ranks, and batchnorm with sync: true "
                     + "needs samples on every rank: set data.drop_last: true or change train.batch_size")
+        }
+    }
+
+    /// The optimizer must update this model's trainable parameters, and there must be some.
+    static func check(_ optimizer: Optimizer, of model: Module) throws {
+        guard !optimizer.parameters.isEmpty else {
+            throw TrainerError(
+                "tandem: the model has no trainable parameters (every parameter has requiresGrad == false)")
+        }
+        let trainable = model.namedParameters.filter(\.tensor.requiresGrad)
+        guard optimizer.parameters.map(\.name) == trainable.map(\.name),
+            zip(optimizer.parameters, trainable).allSatisfy({ $0.tensor === $1.tensor })
+        else {
+            throw TrainerError("tandem: the optimizer was not made over this model's namedParameters")
+        }
+    }
+
+    /// The run's sampler of whole global batches, after the checks of batch size and determinism
+    /// against the rank count; `DataParallel` says which rows each rank computes (fast mode: a
+    /// share per rank, each with at least one sample of a full batch).
+    static func sampler(_ config: TrainingConfig, data: TrainingData, ranks: Int, options: RunOptions) throws
+        -> ShardedSampler
+    {
+        func configError(_ path: String, _ message: String) -> ConfigError {
+            Trainer.configError(options, path, message)
+        }
+        if let problem = config.determinism.problem(ranks: ranks) {
+            throw configError("determinism.virtual_shards", problem)
+        }
+        if case .exact(let v) = config.determinism, config.train.batchSize % v != 0 {
+            throw configError(
+                "train.batch_size",
+                "\(config.train.batchSize) must be divisible by the \(v) virtual shards in exact mode")
+        }
+        if config.determinism.isExact && config.train.gradAccumulation != 1 {
+            throw configError("train.grad_accumulation", "must be 1 in exact mode (use more virtual shards instead)")
+        }
+        do {
+            if !config.determinism.isExact && config.train.batchSize < ranks {
+                throw SamplerError.batchSmallerThanRanks(batch: config.train.batchSize, ranks: ranks)
+            }
+            return try ShardedSampler(
+                count: data.train.count, batchSize: config.train.batchSize, rank: 0, worldSize: 1,
+                seed: config.seed, shuffle: config.data.shuffle, dropLast: config.data.dropLast)
+        } catch let e as SamplerError {
+            throw configError("train.batch_size", Trainer.batchSizeProblem(e))
         }
     }
 }

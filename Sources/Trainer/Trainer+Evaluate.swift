@@ -10,7 +10,7 @@ extension Trainer {
     /// Loss (and accuracy) on a split, independent of the number of ranks (see `Evaluator`).
     public func evaluate(split: Split = .test) throws -> MetricSums {
         let evaluator = Evaluator(
-            model: model, loss: config.loss, communicator: communicator,
+            model: model, loss: loss, communicator: communicator,
             blockSize: config.train.evalBatchSize)
         switch split {
         case .train: return try evaluator.evaluate(stream.train)

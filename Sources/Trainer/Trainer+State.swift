@@ -31,20 +31,19 @@ extension Trainer {
             try loadOnRank0("--init-from") { try self.model.loadWeights(from: initFrom) }
         }
         // Every replica starts from rank 0's parameters and buffers (equal by construction, or
-        // read by rank 0 alone; this makes sure).
-        for (_, t) in model.stateDict { try communicator.at().broadcast(t.storage.buffer, root: 0) }
-        if options.debug { try checkReplicasAgree() }
+        // read by rank 0 alone): DataParallel broadcasts them.
+        let reduction: DataParallel.Reduction
         switch config.determinism {
         case .fast:
-            sync = BucketedSync(
-                parameters: model.parameters, bucketMB: try bucketMB(), schedule: try reduceSchedule(),
-                gradAccumulation: config.train.gradAccumulation, compression: config.distributed.compression.wire,
-                measuresStragglers: config.distributed.measureStragglers, communicator: communicator)
-        case .exact(let v):
-            sync = ExactSync(
-                parameters: model.parameters, virtualShards: v,
-                measuresStragglers: config.distributed.measureStragglers, communicator: communicator)
+            reduction = .fast(
+                bucketMB: try bucketMB(), schedule: try reduceSchedule(),
+                compression: config.distributed.compression.wire)
+        case .exact(let v): reduction = .exact(virtualShards: v)
         }
+        parallel = try DataParallel(
+            model: model, communicator: communicator, reduction: reduction,
+            measuresStragglers: config.distributed.measureStragglers)
+        if options.debug { try checkReplicasAgree() }
         runningStatistics = RunningStatistics(model: model)
         syncBatchNorm = SyncBatchNorm.attach(to: model, communicator: communicator)
         // Rank 0's files; a failure (read-only or full disk) ends every rank with its message.
@@ -173,7 +172,8 @@ extension Trainer {
 
     /// A checkpoint from another run shape cannot continue this one.
     func checkCompatible(_ m: CheckpointManifest, path: String) throws {
-        let saved = try TrainingConfig.parse(m.config.value, file: path + "/" + Checkpoint.manifestFile)
+        let saved = try TrainingConfig.parse(
+            m.config.value, file: path + "/" + Checkpoint.manifestFile, fromCheckpoint: true)
         var problems: [String] = []
         if saved.train.batchSize != config.train.batchSize {
             problems.append("train.batch_size \(saved.train.batchSize) vs \(config.train.batchSize)")

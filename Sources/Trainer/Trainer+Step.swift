@@ -11,16 +11,54 @@ struct StepOutcome {
     var stop: Int32
 }
 
-extension Trainer: StepWork {
-    var gradAccumulation: Int { config.train.gradAccumulation }
+/// The global batches of one step (grad_accumulation of them, fewer at an epoch's end) and
+/// where the data stream is after them.
+struct StepPlan {
+    var batches: [(ids: [Int], globalCount: Int)] = []
+    var next: Cursor
+    var globalCount: Int { batches.reduce(0) { $0 + $1.globalCount } }
+}
 
+extension Trainer {
     /// Loss terms per sample: 1 for cross-entropy, the positions of a sequence, the target width
     /// for elementwise losses.
-    var lossTermsPerSample: Int { Evaluator.lossTerms(config.loss, data.train) }
+    var lossTermsPerSample: Int { loss.terms(data.train) }
 
-    /// Loss of a batch, summed over its samples, and its correct count.
-    func lossSum(_ out: Tensor, _ batch: Batch) -> (Tensor, Double) {
-        (config.loss.sum(out, batch), Evaluator.correct(out, batch))
+    /// The step's global batches from `start`: the trainer plans the data, `DataParallel` says
+    /// which rows of each batch this rank computes.
+    func plan(from start: Cursor) -> StepPlan {
+        var plan = StepPlan(next: start)
+        for _ in 0..<config.train.gradAccumulation {
+            let s = stream.sampler.step(at: plan.next, order: stream.order(for: start.epoch))
+            plan.batches.append((s.ids, s.globalCount))
+            plan.next = s.next
+            if s.next.epoch != start.epoch { break }
+        }
+        return plan
+    }
+
+    /// Forward and backward of every pass of this rank in the step, then the reduction (none in
+    /// a replay, which answers whether this rank's own gradients are finite).
+    func runPasses(
+        _ plan: StepPlan, epoch: Int, replay: Bool = false, into sums: inout MetricSums, losses: inout [Double]
+    ) throws -> Bool {
+        guard let parallel else { preconditionFailure("a step before prepare") }
+        let k = config.train.gradAccumulation
+        let scale = 1 / Float(max(plan.globalCount * lossTermsPerSample, 1))
+        var stepSums = MetricSums()
+        var slotLosses = losses
+        let finite = try parallel.run(globalCounts: plan.batches.map(\.globalCount), scale: scale, replay: replay) {
+            b, pass, final in
+            let ids = Array(plan.batches[b].ids[pass.rows])
+            let batch = stream.trainBatch(ids, epoch: epoch)
+            if final && !replay { prefetch(after: plan.next) }  // the next step's batch, while this one computes
+            let passSums = forwardBackward(batch, randomStep: step * k + b, slot: parallel.slot(of: pass, batch: b))
+            slotLosses[parallel.lossSlot(of: pass)] += passSums.loss
+            stepSums += passSums
+        }
+        sums += stepSums
+        losses = slotLosses
+        return finite
     }
 
     /// Forward and backward of one local batch; returns its local sums.
@@ -30,23 +68,22 @@ extension Trainer: StepWork {
         forwardSlots.append((slot, batch.count))
         model.setRandomContext(RandomContext(seed: config.seed, step: randomStep, sampleIDs: batch.ids))
         let out = model(batch.x)
-        let (loss, correct) = lossSum(out, batch)
-        sums.loss = Double(loss.item) / Double(lossTermsPerSample)  // per-sample loss, as PyTorch's mean
-        sums.correct = correct
+        let summed = loss(out, batch)
+        sums.loss = Double(summed.item) / Double(lossTermsPerSample)  // per-sample loss, as PyTorch's mean
+        sums.correct = Evaluator.correct(out, batch)
         sums.count = Double(batch.count)
-        loss.backward(seed: FaultInjection.hooks?.backwardSeed(step: step, rank: communicator.rank, loss: loss))
+        summed.backward(seed: FaultInjection.hooks?.backwardSeed(step: step, rank: communicator.rank, loss: summed))
         return sums
     }
 
-    var sampler: ShardedSampler { stream.sampler }
-
-    func order(for epoch: Int) -> [Int] { stream.order(for: epoch) }
-
-    func trainBatch(_ ids: [Int], epoch: Int) -> Batch { stream.trainBatch(ids, epoch: epoch) }
-
+    /// Starts making the next step's batch in the background, where prefetching is on and this
+    /// rank computes it in one pass.
     func prefetch(after next: Cursor) {
-        guard config.data.prefetch && step + 1 < totalSteps else { return }
-        stream.prefetch(at: next)
+        guard config.data.prefetch && step + 1 < totalSteps, let parallel else { return }
+        let s = stream.sampler.step(at: next, order: stream.order(for: next.epoch))
+        let passes = parallel.passes(globalBatch: s.globalCount)
+        guard passes.count == 1 else { return }
+        stream.prefetch(ids: Array(s.ids[passes[0].rows]), epoch: next.epoch)
     }
 
     /// A step's passes in `train.precision`: one autocast scope, so a bf16 step casts each
@@ -55,39 +92,41 @@ extension Trainer: StepWork {
         try Autocast.run(config.train.precision, caching: optimizer.parameters.map(\.tensor), passes)
     }
 
-    /// Gradients are sums over samples (and loss terms); this makes them the global mean.
-    func gradientScale(_ globalCount: Int) -> Float { 1 / Float(max(globalCount * lossTermsPerSample, 1)) }
-
-    /// One optimizer step: gradients reduced by the sync strategy, then one agreement on stop
-    /// signals, non-finite values, checkpoint failures and metric sums, then the update.
+    /// One optimizer step: this rank's passes and the reduction (`DataParallel`), then one
+    /// agreement on stop signals, non-finite values, checkpoint failures and metric sums, then
+    /// the update.
     func trainStep() throws -> StepOutcome {
-        guard let sync else { preconditionFailure("trainStep before prepare") }
+        guard let parallel else { preconditionFailure("trainStep before prepare") }
         FaultInjection.hooks?.stepStarting(step, resumed: resumed)
         optimizer.learningRate = schedule.learningRate(base: config.optimizer.lr, step: step)
         let start = cursor
+        let plan = plan(from: start)
         forwardSlots.removeAll(keepingCapacity: true)
+        var mine = StepAgreement(slots: parallel.lossSlots)
+        var sums = MetricSums()
         // One autocast scope per step: in bf16 the weights are cast once, before the first pass.
-        let local = try inStepPrecision { try sync.gradients(from: start, step: step, work: self) }
+        let finite = try inStepPrecision {
+            try runPasses(plan, epoch: start.epoch, into: &sums, losses: &mine.slotLosses)
+        }
         if let failure = syncBatchNorm?.takeFailure() { throw failure }
-        cursor = local.next
-        var mine = StepAgreement(slots: sync.lossSlots)
+        cursor = plan.next
+        let passSlots = parallel.passSlots(batches: config.train.gradAccumulation)
         if let runningStatistics {
-            mine.extra = try runningStatistics.encode(slots: sync.passSlots, forwardSlots: forwardSlots)
+            mine.extra = try runningStatistics.encode(slots: passSlots, forwardSlots: forwardSlots)
         }
         mine.stop = StopSignal.received != 0
-        mine.nonFinite = !local.sums.loss.isFinite
+        mine.nonFinite = !sums.loss.isFinite
         mine.checkpointFailed = keeper?.firstFailure != nil
-        mine.correct = local.sums.correct
-        mine.count = local.sums.count
-        mine.slotLosses = local.slotLosses
+        mine.correct = sums.correct
+        mine.count = sums.count
         let agreed = StepAgreement(
-            decoding: try communicator.at().allreduce(mine.encoded), slots: sync.lossSlots)
+            decoding: try communicator.at().allreduce(mine.encoded), slots: parallel.lossSlots)
         if agreed.checkpointFailed { throw checkpointFailure() }
-        if agreed.nonFinite || !local.finite {
-            try handleNonFinite(localBad: mine.nonFinite, from: start)
+        if agreed.nonFinite || !finite {
+            try handleNonFinite(localBad: mine.nonFinite, plan: plan, epoch: start.epoch)
             runningStatistics?.discardPending()  // the replay's; the skipped step moves nothing
         } else {
-            runningStatistics?.apply(agreed.extra, slots: sync.passSlots)
+            runningStatistics?.apply(agreed.extra, slots: passSlots)
             if let clip = config.optimizer.clipGradNorm {
                 clipGradientNorm(optimizer.parameters.map(\.tensor), maxNorm: clip)
             }
@@ -100,13 +139,15 @@ extension Trainer: StepWork {
 
     /// A skipped step, or the end of the run, as on_nonfinite says; every rank decides alike and
     /// every rank's message names the ranks whose own loss or gradient was not finite.
-    func handleNonFinite(localBad: Bool, from start: Cursor) throws {
+    func handleNonFinite(localBad: Bool, plan: StepPlan, epoch: Int) throws {
         // A finite loss with non-finite reduced gradients: the reduction mixed every rank's
         // gradients, so each rank replays its share of the step without communicating to see
         // whether its own were finite (a rare path; the normal step pays nothing for it).
         var bad = localBad
-        if !bad, let sync {
-            bad = !inStepPrecision { sync.localGradientsAreFinite(from: start, step: step, work: self) }
+        if !bad {
+            var sums = MetricSums()
+            var losses = [Double](repeating: 0, count: parallel?.lossSlots ?? 1)
+            bad = try !inStepPrecision { try runPasses(plan, epoch: epoch, replay: true, into: &sums, losses: &losses) }
         }
         let flags = try communicator.at().allgather(bad ? 1 : 0)
         let ranks = flags.enumerated().filter { $0.element != 0 }.map { String($0.offset) }

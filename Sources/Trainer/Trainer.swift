@@ -81,6 +81,8 @@ public final class Trainer {
     public let data: TrainingData
     /// The optimizer over the model's trainable parameters.
     public let optimizer: Optimizer
+    /// The objective: the config's `loss`, or a closure given from Swift.
+    public let loss: Loss
     /// The ranks of the run.
     public let communicator: Communicator
     /// Run folder, resume and debug settings.
@@ -120,7 +122,7 @@ public final class Trainer {
     /// The learning rate of every step, built once from the config.
     let schedule: LRSchedule
     /// Set up by `fit()`: how gradients are reduced; rank 0's checkpoints and metrics log.
-    var sync: GradientSync?
+    var parallel: DataParallel?
     /// Batch norm running statistics kept equal across ranks (nil: the model has none); the
     /// slot and sample count of each training pass of the current step.
     var runningStatistics: RunningStatistics?
@@ -148,51 +150,31 @@ public final class Trainer {
         try self.init(model: model, data: data, config: config, communicator: communicator, options: options)
     }
 
-    /// Trains any `Module` (a custom Swift model) with the config's loss and schedule, and the
-    /// config's optimizer or `optimizer` (your own `Optimizer` subclass, made over this model's
-    /// `namedParameters`; the config's learning rate and schedule still set its rate each step);
-    /// `config.model` is not used.
+    /// Trains any `Module` (a custom Swift model) with the config's schedule, the config's loss
+    /// or `loss`, and the config's optimizer or `optimizer` (your own `Optimizer` subclass, made
+    /// over this model's `namedParameters`; the config's learning rate and schedule still set its
+    /// rate each step); `config.model` is not used.
     public init(
         model: Module, data: TrainingData, config: TrainingConfig, communicator: Communicator,
-        options: RunOptions = RunOptions(), optimizer given: Optimizer? = nil
+        options: RunOptions = RunOptions(), optimizer given: Optimizer? = nil, loss: Loss? = nil
     ) throws {
+        // The saved config says what the run used: a closure's loss is recorded as `swift`.
+        var config = config
+        if let loss { config.loss = loss.spec }
+        if let given, given.name != config.optimizer.name { config.optimizer.algorithm = .swift(name: given.name) }
         self.config = config
         self.model = model
         self.data = data
         self.communicator = communicator
         self.options = options
-        optimizer = given ?? config.optimizer.make(model.namedParameters)
-        guard !optimizer.parameters.isEmpty else {
+        self.loss = loss ?? (config.loss ?? .crossEntropy).loss
+        guard let optimizer = given ?? config.optimizer.make(model.namedParameters) else {
             throw TrainerError(
-                "tandem: the model has no trainable parameters (every parameter has requiresGrad == false)")
+                "tandem: the config's optimizer (\(config.optimizer.name)) was given from Swift: pass it")
         }
-        let trainable = model.namedParameters.filter(\.tensor.requiresGrad)
-        guard optimizer.parameters.map(\.name) == trainable.map(\.name),
-            zip(optimizer.parameters, trainable).allSatisfy({ $0.tensor === $1.tensor })
-        else {
-            throw TrainerError("tandem: the optimizer was not made over this model's namedParameters")
-        }
-        func configError(_ path: String, _ message: String) -> ConfigError {
-            Trainer.configError(options, path, message)
-        }
-        if let problem = config.determinism.problem(ranks: communicator.size) {
-            throw configError("determinism.virtual_shards", problem)
-        }
-        if config.determinism.isExact && config.train.gradAccumulation != 1 {
-            throw configError("train.grad_accumulation", "must be 1 in exact mode (use more virtual shards instead)")
-        }
-        // Exact mode cuts virtual shards from the whole global batch itself.
-        let whole = config.determinism.isExact
-        let ranks = whole ? 1 : communicator.size
-        let sampler: ShardedSampler
-        do {
-            sampler = try ShardedSampler(
-                count: data.train.count, batchSize: config.train.batchSize,
-                rank: whole ? 0 : communicator.rank, worldSize: ranks,
-                seed: config.seed, shuffle: config.data.shuffle, dropLast: config.data.dropLast)
-        } catch let e as SamplerError {
-            throw configError("train.batch_size", Trainer.batchSizeProblem(e))
-        }
+        self.optimizer = optimizer
+        try Trainer.check(optimizer, of: model)
+        let sampler = try Trainer.sampler(config, data: data, ranks: communicator.size, options: options)
         stream = DataStream(sampler: sampler, data: data, seed: config.seed)
         try Trainer.checkSyncBatchNorm(model, config, sampler: sampler, ranks: communicator.size, options: options)
         keeper =
@@ -281,7 +263,7 @@ public final class Trainer {
     /// collectives; batch norm updates its own statistics again), a prefetched batch is dropped
     /// and queued checkpoint writes finish.
     func endTraining() {
-        sync?.detach()
+        parallel?.detach()
         runningStatistics?.detach()
         SyncBatchNorm.detach(from: model)
         stream.cancelPrefetch()
@@ -309,8 +291,8 @@ public final class Trainer {
 
     func announce() {
         var mode = config.determinism.isExact ? "exact (\(config.determinism.virtualShards) virtual shards)" : "fast"
-        if let b = sync as? BucketedSync, communicator.size > 1 {
-            mode += b.buckets.schedule == .afterBackward ? " (gradients reduced after backward)" : " (overlapped)"
+        if case .fast(_, let schedule, _) = parallel?.reduction, communicator.size > 1 {
+            mode += schedule == .afterBackward ? " (gradients reduced after backward)" : " (overlapped)"
         }
         progress.line(
             "tandem: \(config.name): \(model.parameterCount) parameters, \(data.train.count) training samples, "
@@ -346,7 +328,7 @@ public final class Trainer {
             accuracy: data.train.classCount != nil ? pending.accuracy : nil,
             samplesPerSecond: samplesPerSecond, lr: Double(optimizer.learningRate),
             time: ProcessInfo.processInfo.systemUptime - startTime, samples: Int(pending.count))
-        if let c = try sync?.takeStatistics() {
+        if let c = try parallel?.takeStatistics() {
             r.commWaitMs = c.waitMs
             r.overlapped = c.overlapped
             r.stragglerWaitMs = c.stragglerWaitMs

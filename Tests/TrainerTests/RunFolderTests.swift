@@ -43,7 +43,7 @@ import Testing
         let order = stream.order(for: 0)
         let first = sampler.step(at: Cursor(), order: order)
         let second = sampler.step(at: first.next, order: order)
-        stream.prefetch(at: first.next)
+        stream.prefetch(ids: second.ids, epoch: 0)
         let replay = stream.trainBatch(first.ids, epoch: 0)
         #expect(replay.ids == first.ids && stream.isPrefetching)
         #expect(replay.x.scalars == stream.train.make(ids: first.ids, epoch: 0, augment: true).x.scalars)

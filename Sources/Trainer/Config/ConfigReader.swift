@@ -26,12 +26,16 @@ public final class ConfigReader {
     let path: String
     let values: [String: Any]
     private var known: [String] = []
+    /// Reading a config saved in a checkpoint: the parts of a run built in Swift code (a model,
+    /// data or loss with no config form) are recorded as `swift` there and accepted.
+    let fromCheckpoint: Bool
 
     /// A reader over one mapping at key path `path` of `file`.
-    public init(_ values: [String: Any], file: String, path: String = "") {
+    public init(_ values: [String: Any], file: String, path: String = "", fromCheckpoint: Bool = false) {
         self.values = values
         self.file = file
         self.path = path
+        self.fromCheckpoint = fromCheckpoint
     }
 
     func keyPath(_ key: String) -> String { path.isEmpty ? key : path + "." + key }
@@ -142,11 +146,11 @@ public final class ConfigReader {
     /// A nested mapping (an empty one when absent and `optional`).
     public func section(_ key: String, optional: Bool = true) throws -> ConfigReader {
         guard let v = raw(key) else {
-            if optional { return ConfigReader([:], file: file, path: keyPath(key)) }
+            if optional { return ConfigReader([:], file: file, path: keyPath(key), fromCheckpoint: fromCheckpoint) }
             throw missing(key)
         }
         guard let m = v as? [String: Any] else { throw error(key, "must be a mapping, got \(describe(v))") }
-        return ConfigReader(m, file: file, path: keyPath(key))
+        return ConfigReader(m, file: file, path: keyPath(key), fromCheckpoint: fromCheckpoint)
     }
 
     /// A list.

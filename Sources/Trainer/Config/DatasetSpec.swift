@@ -15,6 +15,9 @@ public enum DatasetSpec: Equatable, Sendable {
     case text(TextSource)
     /// NumPy arrays (`.npy` files or `.npz` members) for each split.
     case numpy(NumPySource)
+    /// Samples given from Swift code (`TrainingData`), described by `source`: only in a
+    /// checkpoint's config, never loaded from it.
+    case swift(source: String)
 
     /// `data.dataset: npy`: x and y arrays of the training and test splits (and a validation split).
     public struct NumPySource: Equatable, Sendable {
@@ -87,6 +90,7 @@ public enum DatasetSpec: Equatable, Sendable {
         case .sine: return "sine"
         case .text: return "text"
         case .numpy: return "npy"
+        case .swift: return "swift"
         }
     }
 
@@ -131,6 +135,7 @@ public enum DatasetSpec: Equatable, Sendable {
         case .numpy(let n):
             let d = try NumPyData.load([n.train, n.test, n.validation])
             return Splits(train: d[0]!, test: d[1]!, validation: d[2])
+        case .swift(let source): throw DatasetSpec.givenFromSwift(source)
         default:
             return Splits(train: try load(.train, seed: seed), test: try load(.test, seed: seed))
         }
@@ -173,13 +178,21 @@ public enum DatasetSpec: Equatable, Sendable {
         case .csv, .text:
             let both = try load(seed: seed)
             return train ? both.train : both.test
+        case .swift(let source): throw DatasetSpec.givenFromSwift(source)
         }
+    }
+
+    static func givenFromSwift(_ source: String) -> DataError {
+        DataError(
+            "the run's data (\(source.prefix(200))) was given from Swift code: there is no file to load it from; "
+                + "pass a TrainingData to the Trainer, or a --data file where the command takes one")
     }
 
     /// Reads `dataset` and the keys that belong to it from the data section.
     static func parse(_ d: ConfigReader) throws -> DatasetSpec {
-        let name = try d.string("dataset", choices: names)
+        let name = try d.string("dataset", choices: names + (d.fromCheckpoint ? ["swift"] : []))
         switch name {
+        case "swift": return .swift(source: try d.string("source"))
         case "fashion-mnist", "mnist":
             let path = try d.optionalString("path")
             return name == "mnist" ? .mnist(path: path) : .fashionMNIST(path: path)
@@ -288,6 +301,7 @@ public enum DatasetSpec: Equatable, Sendable {
             v["train"] = value(n.train)
             v["test"] = value(n.test)
             if let val = n.validation { v["validation"] = value(val) }
+        case .swift(let source): v["source"] = source
         }
         return v
     }

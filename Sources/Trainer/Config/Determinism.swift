@@ -41,13 +41,7 @@ public enum Determinism: Equatable, Sendable {
     /// Why this mode cannot run on `ranks` ranks, or nil (exact mode: a power of two dividing V).
     func problem(ranks: Int) -> String? {
         guard case .exact(let v) = self else { return nil }
-        guard v % ranks == 0 && ranks & (ranks - 1) == 0 else {
-            let accepted = (0...20).map { 1 << $0 }.filter { $0 <= v && v % $0 == 0 }.map(String.init)
-            return
-                "\(v) runs on \(accepted.joined(separator: ", ")) ranks (a power of two dividing it, so every rank "
-                + "count adds the shards in the same tree); this run has \(ranks) ranks"
-        }
-        return nil
+        return DataParallel.problem(virtualShards: v, ranks: ranks)
     }
 
     var configValue: [String: Any] {

@@ -28,8 +28,12 @@ public enum LossSpec: String, CaseIterable, Equatable, Sendable {
         }
     }
 
-    static func parse(_ r: ConfigReader) throws -> LossSpec {
-        let name = try r.string("loss", choices: allCases.map(\.rawValue))
-        return LossSpec(rawValue: name) ?? .crossEntropy
+    /// How a checkpoint's config records a `Loss` given from Swift.
+    static let swiftName = "swift"
+
+    /// The config's loss; nil for `swift` in a checkpoint's config.
+    static func parse(_ r: ConfigReader) throws -> LossSpec? {
+        let name = try r.string("loss", choices: allCases.map(\.rawValue) + (r.fromCheckpoint ? [swiftName] : []))
+        return LossSpec(rawValue: name)
     }
 }

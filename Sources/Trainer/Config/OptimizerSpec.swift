@@ -12,6 +12,9 @@ public struct OptimizerSpec: Equatable, Sendable {
         /// Adam with decoupled weight decay (default 0.01), as PyTorch's AdamW.
         case adamw(beta1: Float = 0.9, beta2: Float = 0.999, eps: Float = 1e-8)
         case rmsprop(alpha: Float = 0.99, eps: Float = 1e-8, momentum: Float = 0)
+        /// An `Optimizer` given from Swift, by its `name`: only in a checkpoint's config (resume
+        /// checks the name; the instance comes from the code that resumes).
+        case swift(name: String)
 
         /// The config's name for it.
         public var name: String {
@@ -20,6 +23,7 @@ public struct OptimizerSpec: Equatable, Sendable {
             case .adam: return "adam"
             case .adamw: return "adamw"
             case .rmsprop: return "rmsprop"
+            case .swift(let name): return name
             }
         }
 
@@ -59,9 +63,11 @@ public struct OptimizerSpec: Equatable, Sendable {
         return 0
     }
 
-    /// The optimizer over `parameters` (frozen ones are left out by `Optimizer` itself).
-    func make(_ parameters: NamedTensors) -> Optimizer {
+    /// The optimizer over `parameters` (frozen ones are left out by `Optimizer` itself); nil for
+    /// one given from Swift.
+    func make(_ parameters: NamedTensors) -> Optimizer? {
         switch algorithm {
+        case .swift: return nil
         case .sgd(let momentum, let dampening, let nesterov):
             return SGD(
                 parameters, learningRate: lr, momentum: momentum, dampening: dampening, nesterov: nesterov,
@@ -79,7 +85,7 @@ public struct OptimizerSpec: Equatable, Sendable {
 
     /// Reads the `optimizer` section (keys depend on the algorithm, as in PyTorch's constructors).
     static func parse(_ o: ConfigReader) throws -> OptimizerSpec {
-        let name = try o.string("name", choices: Algorithm.names)
+        let name = try o.string("name", choices: Algorithm.names + (o.fromCheckpoint ? ["swift"] : []))
         let lr = try o.float("lr", default: nil, "positive") { $0 > 0 }
         func momentum() throws -> Float { try o.float("momentum", default: 0, "in [0, 1)") { $0 >= 0 && $0 < 1 } }
         func eps() throws -> Float { try o.float("eps", default: 1e-8, "positive") { $0 > 0 } }
@@ -98,6 +104,7 @@ public struct OptimizerSpec: Equatable, Sendable {
         }
         let algorithm: Algorithm
         switch name {
+        case "swift": algorithm = .swift(name: try o.string("optimizer"))
         case "sgd":
             let m = try momentum()
             let dampening = try o.float("dampening", default: 0, "in [0, 1]") { $0 >= 0 && $0 <= 1 }
@@ -147,6 +154,9 @@ public struct OptimizerSpec: Equatable, Sendable {
             v["alpha"] = decimal(alpha)
             v["eps"] = decimal(eps)
             v["momentum"] = decimal(momentum)
+        case .swift(let name):
+            v["name"] = "swift"
+            v["optimizer"] = name
         }
         if let weightDecay { v["weight_decay"] = decimal(weightDecay) }
         if let clipGradNorm { v["clip_grad_norm"] = decimal(clipGradNorm) }

@@ -14,8 +14,8 @@ public struct TrainingConfig: Equatable, Sendable {
     public var data: DataConfig
     /// The layers, in PyTorch nn.Sequential order.
     public var model: [LayerSpec]
-    /// The loss function.
-    public var loss: LossSpec
+    /// The loss function; nil for a run whose `Loss` was given from Swift (saved as `swift`).
+    public var loss: LossSpec?
     /// The optimizer, learning rate and schedule.
     public var optimizer: OptimizerSpec
     /// Epochs, batch size and the loop's settings.
@@ -29,7 +29,7 @@ public struct TrainingConfig: Equatable, Sendable {
 
     /// A config from its sections.
     public init(
-        name: String, seed: UInt64 = 1, data: DataConfig, model: [LayerSpec], loss: LossSpec,
+        name: String, seed: UInt64 = 1, data: DataConfig, model: [LayerSpec], loss: LossSpec?,
         optimizer: OptimizerSpec, train: TrainConfig, checkpoint: CheckpointConfig = CheckpointConfig(),
         determinism: Determinism = .fast, distributed: DistributedConfig = DistributedConfig()
     ) {
@@ -47,16 +47,18 @@ public struct TrainingConfig: Equatable, Sendable {
 
     /// Reads a parsed config (YAML or JSON, as plain values) strictly: unknown keys, wrong types
     /// and impossible values are a `ConfigError` naming `file` and the key path.
-    public static func parse(_ root: Any, file: String) throws -> TrainingConfig {
+    /// A config saved in a checkpoint (`fromCheckpoint`) may record a run built in Swift: no
+    /// layers, and `swift` for its data or loss.
+    public static func parse(_ root: Any, file: String, fromCheckpoint: Bool = false) throws -> TrainingConfig {
         guard let top = root as? [String: Any] else {
             throw ConfigError(file: file, path: "", message: "must be a mapping of settings (name, data, model, ...)")
         }
-        let r = ConfigReader(top, file: file)
+        let r = ConfigReader(top, file: file, fromCheckpoint: fromCheckpoint)
         let name = try parseName(r)
         let seed = try r.int("seed", default: 1, range: 0...Int.max)
         let data = try DataConfig.parse(try r.section("data", optional: false))
         let layers = try r.list("model")
-        guard !layers.isEmpty else { throw r.error("model", "needs at least one layer") }
+        guard !layers.isEmpty || fromCheckpoint else { throw r.error("model", "needs at least one layer") }
         let model = try layers.enumerated().map { try LayerSpec.parse($0.element, index: $0.offset, file: file) }
         let loss = try LossSpec.parse(r)
         let optimizer = try OptimizerSpec.parse(try r.section("optimizer", optional: false))
@@ -107,7 +109,8 @@ public struct TrainingConfig: Equatable, Sendable {
     public var configValue: [String: Any] {
         let value: [String: Any] = [
             "name": name, "seed": seed, "data": data.configValue, "model": model.map(\.configValue),
-            "loss": loss.rawValue, "optimizer": optimizer.configValue, "train": train.configValue,
+            "loss": loss?.rawValue ?? LossSpec.swiftName, "optimizer": optimizer.configValue,
+            "train": train.configValue,
             "checkpoint": checkpoint.configValue, "determinism": determinism.configValue,
             "distributed": distributed.configValue,
         ]
