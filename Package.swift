@@ -56,21 +56,19 @@ let package = Package(
             name: "Trainer",
             dependencies: [
                 "Tensor", "NN", "Optim", "Data", "Distributed", "CZlib",
-                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Logging", package: "swift-log"), "Yams",
             ]),
         // One import for Swift users: re-exports every layer of the stack.
         .target(name: "Tandem", dependencies: ["Tensor", "NN", "Optim", "Data", "Distributed", "Trainer"]),
         // ONNX export of trained models (`tandem export`).
         .target(
             name: "ONNX", dependencies: ["NN", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
-        // YAML configs and `--set` overrides (the CLI's reader; a library so tests and fuzzers reach it).
-        .target(name: "TandemConfig", dependencies: ["Trainer", "Yams"]),
         // The `tandem` command. Its folder is not Sources/tandem: beside Sources/Tandem that is one
         // path on a case-insensitive file system (macOS), and a clone there broke.
         .executableTarget(
             name: "TandemCLI",
             dependencies: stack + [
-                "TandemConfig", "ONNX", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "ONNX", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         // The README's custom-model example (a Swift program using the Trainer API).
@@ -84,12 +82,12 @@ let package = Package(
         .target(name: "CommChecks", dependencies: ["Distributed", "Tensor"], path: "Tests/CommChecks"),
         .testTarget(
             name: "TrainerTests",
-            dependencies: stack + ["TandemConfig", "TestSupport", .product(name: "Logging", package: "swift-log")]),
+            dependencies: stack + ["TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "CommChecks", "Tensor", "TestSupport"]),
         // Every reader of untrusted input behind one entry point: bounded mutation tests in the
         // suite, and the libFuzzer harness (built with -sanitize=fuzzer, see docs/RELIABILITY.md).
-        .target(name: "FuzzTargets", dependencies: stack + ["TandemConfig", "CZlib"], path: "Tests/FuzzTargets"),
-        .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets", "TandemConfig"]),
+        .target(name: "FuzzTargets", dependencies: stack + ["CZlib"], path: "Tests/FuzzTargets"),
+        .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets", "Trainer"]),
         .executableTarget(name: "tandem-fuzz", dependencies: ["FuzzTargets"], path: "Tests/FuzzHarness"),
         // Driven under mpirun by launch/test.
         .executableTarget(

@@ -10,7 +10,9 @@ import Tensor
 /// same order; in-flight requests are tested from the backward hooks to give MPI progress.
 /// Frozen parameters (`requiresGrad == false`) get no bucket: nothing to communicate.
 /// The hooks hold the buckets weakly and `detach()` removes them: a backward outside training
-/// (or after the owner is gone) must not start collectives that only one rank joins.
+/// (or after the owner is gone) must not start collectives that only one rank joins. `zero()`
+/// plugs every parameter back in (its `grad` view and its hook), so code that assigned either
+/// between steps does not silently take a parameter out of the reduction.
 public final class GradientBuckets {
     /// When the buckets are reduced.
     public enum Schedule: String, Sendable, CaseIterable {
@@ -47,6 +49,9 @@ public final class GradientBuckets {
     private let parameters: [Tensor]
     private var pending: [Int]
     private var bucketOf: [ObjectIdentifier: Int] = [:]
+    /// Each parameter's gradient view into its bucket, and the backward hook.
+    private var views: [Tensor] = []
+    private var hook: ((Tensor) -> Void)?
     private var requests: [CommRequest?]
     private var launched = 0
     /// Seconds spent waiting in `finish` for communication after backward (not overlapped).
@@ -93,7 +98,17 @@ public final class GradientBuckets {
         if compression == .bf16 {
             wire = buckets.map { .allocate(capacity: $0.storage.count) }
         }
-        for p in parameters { p.onGradReady = { [weak self] t in self?.gradientReady(t) } }
+        views = parameters.map { $0.grad! }
+        hook = { [weak self] t in self?.gradientReady(t) }
+        plugIn()
+    }
+
+    /// Points every gradient at its bucket view and installs the hook.
+    private func plugIn() {
+        for (p, view) in zip(parameters, views) {
+            if p.grad !== view { p.grad = view }
+            p.onGradReady = hook
+        }
     }
 
     deinit {
@@ -153,6 +168,7 @@ public final class GradientBuckets {
 
     /// Zeroes every gradient (one memset per bucket) and re-arms the hooks for a new backward.
     public func zero() {
+        plugIn()
         for b in buckets { b.storage.base.initialize(repeating: 0, count: b.storage.count) }
         pending = buckets.map(\.parameters.count)
         launched = 0

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import Tandem
-import TandemConfig
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(

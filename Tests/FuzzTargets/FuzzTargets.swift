@@ -1,7 +1,6 @@
 import CZlib
 import Foundation
 import Tandem
-import TandemConfig
 
 /// One entry point per reader of untrusted input, shared by the bounded mutation tests in the
 /// suite (Tests/FuzzTests) and the coverage-guided libFuzzer harness (Tests/FuzzHarness).

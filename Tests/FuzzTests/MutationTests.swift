@@ -1,6 +1,6 @@
 import Foundation
 import FuzzTargets
-import TandemConfig
+import Trainer
 import Testing
 
 /// Bounded mutation fuzzing in the suite: thousands of inputs per reader from valid seeds, with a

@@ -1,6 +1,5 @@
 import Foundation
 import Tandem
-import TandemConfig
 import TestSupport
 import Testing
 

@@ -1,5 +1,4 @@
 import Foundation
-import Trainer
 import Yams
 
 /// Reads a YAML config, applies `--set key.path=value` overrides, and validates it strictly.
