@@ -27,14 +27,13 @@ let data = TrainingData(
     train: try MNISTFamily.load(train: true), test: try MNISTFamily.load(train: false),
     preprocessing: Preprocessing(mean: 0.286, std: 0.353))
 
-var config = TrainingConfig(
-    name: "residual", seed: 7, data: DataConfig(.fashionMNIST()), model: [],
-    loss: .crossEntropy, optimizer: OptimizerSpec(.adamw(), lr: 1e-3),
-    train: TrainConfig(epochs: 2, batchSize: 128))
-config.train.maxSteps = CommandLine.arguments.dropFirst().first.flatMap(Int.init)
+var train = TrainConfig(epochs: 2, batchSize: 128)
+train.maxSteps = CommandLine.arguments.dropFirst().first.flatMap(Int.init)
 
+// No TrainingConfig: the model, data, loss and optimizer are Swift values.
 let trainer = try Trainer(
-    model: model, data: data, config: config, communicator: comm, options: RunOptions(quiet: true))
+    model: model, data: data, loss: .crossEntropy, optimizer: Adam.adamW(model.namedParameters, learningRate: 1e-3),
+    train: train, seed: 7, communicator: comm, options: RunOptions(quiet: true))
 let rank = comm.rank
 trainer.onEvent = { event in  // custom logging, on rank 0 only
     guard rank == 0 else { return }
