@@ -1,7 +1,7 @@
 import Foundation
 import FuzzTargets
-import Trainer
 import Testing
+import Trainer
 
 /// Bounded mutation fuzzing in the suite: thousands of inputs per reader from valid seeds, with a
 /// fixed seed (a failure names the input index to replay). A crash or inconsistency stops the
