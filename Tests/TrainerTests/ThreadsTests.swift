@@ -34,6 +34,26 @@ extension TrainerTests {
             }
         }
 
+        /// A run stopped on 2 ranks x 2 threads resumes on 4 ranks x 1 thread (and on 1 x 1)
+        /// bit for bit: the layout is not part of the state.
+        @Test func exactModeResumesAcrossALayoutChange() throws {
+            let blas = BLAS.threads
+            defer {
+                Parallel.setThreads(1)
+                Parallel.setProductThreads(0)
+                BLAS.setThreads(blas)
+            }
+            let base = config(steps: 12, exact: true)
+            let straight = try train(withNorm(base, threads: nil), ranks: 1)
+            for (ranks, threads) in [(4, ThreadCount.count(1)), (1, .count(1))] {
+                let dir = tempDir()
+                _ = try train(withNorm(base, threads: .count(2)), ranks: 2, runDir: dir, stopAt: 5)
+                let resumed = try train(withNorm(base, threads: threads), ranks: ranks, runDir: dir, resume: "auto")
+                #expect(resumed.weights == straight.weights, "resumed on \(ranks) ranks")
+                try? FileManager.default.removeItem(atPath: dir)
+            }
+        }
+
         @Test func settingParsesAndRoundTrips() throws {
             for (value, expected) in [("auto", ThreadCount.auto), (3, .count(3))] as [(Any, ThreadCount)] {
                 var saved = config(steps: 2).configValue
