@@ -58,6 +58,9 @@ extension Tensor {
         {
             return oneDNNConv2d(x, weight: wt, bias: b, plan: plan, outShape: outShape)
         }
+        if suitsBlockedIm2col(geo) {
+            return blockedIm2colConv2d(x, weight: wt, bias: b, geometry: geo, outShape: outShape)
+        }
         return im2colConv2d(x, weight: wt, bias: b, geometry: geo, outShape: outShape)
     }
 

@@ -22,8 +22,10 @@ let workloadConvs = [
 
 /// Tandem's conv2d forward + backward per workload shape: ms per batch of 64 and GFLOP/s.
 /// The input gradient is computed except for a first layer (1 input channel), as in training.
-func convBench() {
-    print("Tandem conv2d fwd+bwd, batch 64, ms per batch (best of 7 rounds)")
+func convBench(threads: Int) {
+    Parallel.setThreads(threads)
+    Parallel.setProductThreads(threads)
+    print("Tandem conv2d fwd+bwd, batch 64, \(threads) thread(s), ms per batch (best of 7 rounds)")
     print(pad("shape", 30) + pad("ms", 10) + "GFLOP/s")
     for s in workloadConvs {
         let x = Tensor.randomUniform([64, s.c, s.h, s.h], seed: 3)

@@ -50,4 +50,30 @@ import Testing
             #expect(run() == one, "\(threads) threads differ from one")
         }
     }
+
+    /// The im2col convolutions (one input channel, 1x1 kernels) run their images in blocks on the
+    /// threads: outputs and gradients (dW from per-block partials) the same bits on 1, 2 and 3.
+    @Test func im2colConvolutionsAreBitIdenticalOnAnyThreadCount() {
+        let previous = Parallel.threads
+        defer { Parallel.setThreads(previous) }
+        func run(c: Int, k: Int, stride: Int) -> [[Float]] {
+            let x = Tensor(
+                Tensor.randomNormal([20, c, 12, 12], seed: 6, purpose: .data).scalars, shape: [20, c, 12, 12],
+                requiresGrad: c > 1)
+            let w = Tensor.randomUniform([6, c, k, k], low: -0.5, high: 0.5, seed: 7, requiresGrad: true)
+            let b = Tensor(repeating: 0.2, shape: [6], requiresGrad: true)
+            let y = Tensor.conv2d(x, weight: w, bias: b, stride: stride, padding: k / 2)
+            (y * y).sum().backward()
+            return [y.scalars, x.grad?.scalars ?? [], w.grad?.scalars ?? [], b.grad?.scalars ?? []]
+        }
+        for (c, k, stride) in [(1, 3, 1), (4, 1, 2)] {
+            Parallel.setThreads(1)
+            let one = run(c: c, k: k, stride: stride)
+            #expect(!one[2].isEmpty)
+            for threads in [2, 3] {
+                Parallel.setThreads(threads)
+                #expect(run(c: c, k: k, stride: stride) == one, "\(c) channels, \(k)x\(k): \(threads) threads")
+            }
+        }
+    }
 }
