@@ -57,7 +57,10 @@ extension Tensor {
         let src = qkv.data
         let probs = probabilities.data
         BLAS.batchedGemm(src, packed, src + d, packed.transposed, probs, square, alpha: scale)
-        for b in 0..<blocks { tandem_softmax_block(probs + b * t * t, t, causal ? 1 : 0) }  // masked -> 0
+        let perBlock = Swift.max(1, Parallel.elementBlock / (t * t))  // (batch, head) blocks per thread block
+        Parallel.forEachBlock(blocks, block: perBlock) { s, e in  // masked -> 0
+            for b in s..<e { tandem_softmax_block(probs + b * t * t, t, causal ? 1 : 0) }
+        }
         let keep = 1 / (1 - p)
         // The weights that multiply the values: the probabilities, through the dropout mask if any
         // (kept for backward, as the probabilities are).
@@ -77,8 +80,9 @@ extension Tensor {
             BLAS.batchedGemm(g, rows, src + 2 * d, packed.transposed, dP.data, square)
             if let mask = dropoutMask { for k in 0..<blocks * t * t { dP.data[k] *= mask.data[k] * keep } }
             // Softmax backward in place: dS = P (dP - rowsum(dP P)); masked entries have P = 0.
-            for b in 0..<blocks {
-                tandem_softmax_backward_block(probs + b * t * t, dP.data + b * t * t, t, causal ? 1 : 0)
+            let dPs = dP.data
+            Parallel.forEachBlock(blocks, block: perBlock) { s, e in
+                for b in s..<e { tandem_softmax_backward_block(probs + b * t * t, dPs + b * t * t, t, causal ? 1 : 0) }
             }
             // dQ += scale dS K;  dK += scale dS^T Q
             BLAS.batchedGemm(dP.data, square, src + d, packed, gq, packed, alpha: scale, beta: 1)

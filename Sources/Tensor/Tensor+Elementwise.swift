@@ -47,6 +47,14 @@ struct BroadcastPlan {
         return out
     }
 
+    /// Same shapes: element o of a, b and the output meet. Such passes run in fixed blocks on
+    /// Tandem's threads (the loop written in each block closure, so it compiles as tight as a
+    /// serial one); broadcasts, which sum gradients over repeated elements, run in order.
+    var isSame: Bool {
+        if case .same = kind { return true }
+        return false
+    }
+
     /// Calls `body(outIndex, aIndex, bIndex)` for every output element in order.
     @inline(__always) func forEach(_ body: (Int, Int, Int) -> Void) {
         switch kind {
@@ -105,15 +113,33 @@ extension Tensor {
         let ys = y.data
         let xa = a.data
         let xb = b.data
-        p.forEach { o, i, j in ys[o] = xa[i] + xb[j] }
+        if p.isSame {
+            Parallel.forEachBlock(p.count, block: Parallel.elementBlock) { s, e in
+                for o in s..<e { ys[o] = xa[o] + xb[o] }
+            }
+        } else {
+            p.forEach { o, i, j in ys[o] = xa[i] + xb[j] }
+        }
         return record(y, "add", [a, b]) { _, g in
             if a.requiresGrad {
                 let ga = a.gradData()
-                p.forEach { o, i, _ in ga[i] += g[o] }
+                if p.isSame {
+                    Parallel.forEachBlock(p.count, block: Parallel.elementBlock) { s, e in
+                        for o in s..<e { ga[o] += g[o] }
+                    }
+                } else {
+                    p.forEach { o, i, _ in ga[i] += g[o] }
+                }
             }
             if b.requiresGrad {
                 let gb = b.gradData()
-                p.forEach { o, _, j in gb[j] += g[o] }
+                if p.isSame {
+                    Parallel.forEachBlock(p.count, block: Parallel.elementBlock) { s, e in
+                        for o in s..<e { gb[o] += g[o] }
+                    }
+                } else {
+                    p.forEach { o, _, j in gb[j] += g[o] }
+                }
             }
         }
     }
@@ -125,15 +151,33 @@ extension Tensor {
         let ys = y.data
         let xa = a.data
         let xb = b.data
-        p.forEach { o, i, j in ys[o] = xa[i] - xb[j] }
+        if p.isSame {
+            Parallel.forEachBlock(p.count, block: Parallel.elementBlock) { s, e in
+                for o in s..<e { ys[o] = xa[o] - xb[o] }
+            }
+        } else {
+            p.forEach { o, i, j in ys[o] = xa[i] - xb[j] }
+        }
         return record(y, "sub", [a, b]) { _, g in
             if a.requiresGrad {
                 let ga = a.gradData()
-                p.forEach { o, i, _ in ga[i] += g[o] }
+                if p.isSame {
+                    Parallel.forEachBlock(p.count, block: Parallel.elementBlock) { s, e in
+                        for o in s..<e { ga[o] += g[o] }
+                    }
+                } else {
+                    p.forEach { o, i, _ in ga[i] += g[o] }
+                }
             }
             if b.requiresGrad {
                 let gb = b.gradData()
-                p.forEach { o, _, j in gb[j] -= g[o] }
+                if p.isSame {
+                    Parallel.forEachBlock(p.count, block: Parallel.elementBlock) { s, e in
+                        for o in s..<e { gb[o] -= g[o] }
+                    }
+                } else {
+                    p.forEach { o, _, j in gb[j] -= g[o] }
+                }
             }
         }
     }
@@ -145,15 +189,33 @@ extension Tensor {
         let ys = y.data
         let xa = a.data
         let xb = b.data
-        p.forEach { o, i, j in ys[o] = xa[i] * xb[j] }
+        if p.isSame {
+            Parallel.forEachBlock(p.count, block: Parallel.elementBlock) { s, e in
+                for o in s..<e { ys[o] = xa[o] * xb[o] }
+            }
+        } else {
+            p.forEach { o, i, j in ys[o] = xa[i] * xb[j] }
+        }
         return record(y, "mul", [a, b]) { _, g in
             if a.requiresGrad {
                 let ga = a.gradData()
-                p.forEach { o, i, j in ga[i] += g[o] * xb[j] }
+                if p.isSame {
+                    Parallel.forEachBlock(p.count, block: Parallel.elementBlock) { s, e in
+                        for o in s..<e { ga[o] += g[o] * xb[o] }
+                    }
+                } else {
+                    p.forEach { o, i, j in ga[i] += g[o] * xb[j] }
+                }
             }
             if b.requiresGrad {
                 let gb = b.gradData()
-                p.forEach { o, i, j in gb[j] += g[o] * xa[i] }
+                if p.isSame {
+                    Parallel.forEachBlock(p.count, block: Parallel.elementBlock) { s, e in
+                        for o in s..<e { gb[o] += g[o] * xa[o] }
+                    }
+                } else {
+                    p.forEach { o, i, j in gb[j] += g[o] * xa[i] }
+                }
             }
         }
     }
@@ -165,15 +227,33 @@ extension Tensor {
         let ys = y.data
         let xa = a.data
         let xb = b.data
-        p.forEach { o, i, j in ys[o] = xa[i] / xb[j] }
+        if p.isSame {
+            Parallel.forEachBlock(p.count, block: Parallel.elementBlock) { s, e in
+                for o in s..<e { ys[o] = xa[o] / xb[o] }
+            }
+        } else {
+            p.forEach { o, i, j in ys[o] = xa[i] / xb[j] }
+        }
         return record(y, "div", [a, b]) { _, g in
             if a.requiresGrad {
                 let ga = a.gradData()
-                p.forEach { o, i, j in ga[i] += g[o] / xb[j] }
+                if p.isSame {
+                    Parallel.forEachBlock(p.count, block: Parallel.elementBlock) { s, e in
+                        for o in s..<e { ga[o] += g[o] / xb[o] }
+                    }
+                } else {
+                    p.forEach { o, i, j in ga[i] += g[o] / xb[j] }
+                }
             }
             if b.requiresGrad {
                 let gb = b.gradData()
-                p.forEach { o, i, j in gb[j] -= g[o] * xa[i] / (xb[j] * xb[j]) }
+                if p.isSame {
+                    Parallel.forEachBlock(p.count, block: Parallel.elementBlock) { s, e in
+                        for o in s..<e { gb[o] -= g[o] * xa[o] / (xb[o] * xb[o]) }
+                    }
+                } else {
+                    p.forEach { o, i, j in gb[j] -= g[o] * xa[i] / (xb[j] * xb[j]) }
+                }
             }
         }
     }
@@ -201,10 +281,12 @@ extension Tensor {
         let ys = y.data
         let xs = data
         let n = count
-        for i in 0..<n { ys[i] = scale * xs[i] + shift }
+        Parallel.forEachBlock(n, block: Parallel.elementBlock) { s, e in
+            for i in s..<e { ys[i] = scale * xs[i] + shift }
+        }
         return Tensor.record(y, op, [self]) { _, g in
             let gx = self.gradData()
-            for i in 0..<n { gx[i] += scale * g[i] }
+            Parallel.forEachBlock(n, block: Parallel.elementBlock) { s, e in for i in s..<e { gx[i] += scale * g[i] } }
         }
     }
 }

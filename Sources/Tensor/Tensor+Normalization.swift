@@ -171,19 +171,41 @@ extension Tensor {
     /// Normalization over the last axis with a per-feature scale and shift, PyTorch's
     /// `F.layer_norm(x, (D,), weight, bias, eps)`: (x - mean) / sqrt(var + eps) * weight + bias with
     /// the biased variance. One fused op: per row one pass for the moments and one for the output;
-    /// the backward pass is the closed form.
+    /// the backward pass is the closed form. Rows run in fixed blocks on Tandem's threads; the
+    /// weight and bias gradients add one partial per block, in block order.
     public func layerNormalized(weight: Tensor, bias: Tensor, eps: Float) -> Tensor {
         let d = shape.last ?? 0
         precondition(
             d > 0 && weight.count == d && bias.count == d, "layer_norm: \(shape) with \(weight.count) features")
         let rows = count / d
+        let block = Swift.max(1, Parallel.elementBlock / d)
         let stats = Tensor.empty([rows, 2])  // mean, 1/std per row, kept for backward
         let y = Tensor.empty(shape)
-        tandem_layer_norm(data, y.data, rows, d, weight.data, bias.data, eps, stats.data)
+        let (xs, ys, ws, bs, ss) = (data, y.data, weight.data, bias.data, stats.data)
+        Parallel.forEachBlock(rows, block: block) { s, e in
+            tandem_layer_norm(xs + s * d, ys + s * d, e - s, d, ws, bs, eps, ss + 2 * s)
+        }
         return Tensor.record(y, "layer_norm", [self, weight, bias]) { _, g in
-            tandem_layer_norm_backward(
-                self.data, g, rows, d, weight.data, stats.data, self.requiresGrad ? self.gradData() : nil,
-                weight.requiresGrad ? weight.gradData() : nil, bias.requiresGrad ? bias.gradData() : nil)
+            let ss = stats.data  // the closure keeps `stats` alive
+            let blocks = (rows + block - 1) / block
+            let gx = self.requiresGrad ? self.gradData() : nil
+            // Per block: dW then dB, d values each.
+            let partials = weight.requiresGrad || bias.requiresGrad ? TensorStorage(count: blocks * 2 * d) : nil
+            let (pw, pb) = (weight.requiresGrad, bias.requiresGrad)
+            Parallel.forEachBlock(rows, block: block) { s, e in
+                let part = partials.map { $0.base + s / block * 2 * d }
+                tandem_layer_norm_backward(
+                    xs + s * d, g + s * d, e - s, d, ws, ss + 2 * s, gx.map { $0 + s * d }, pw ? part : nil,
+                    pb ? part.map { $0 + d } : nil)
+            }
+            guard let partials else { return }
+            for (wanted, grad, offset) in [(pw, weight, 0), (pb, bias, d)] where wanted {
+                let out = grad.gradData()
+                for k in 0..<blocks {
+                    let part = partials.base + k * 2 * d + offset
+                    for j in 0..<d { out[j] += part[j] }
+                }
+            }
         }
     }
 }

@@ -8,6 +8,7 @@ let args = CommandLine.arguments.dropFirst()
 let what = args.first ?? "kernels"
 switch what {
 case "kernels": kernelBench()
+case "ops": opBench(threads: args.dropFirst().first.flatMap { Int($0) } ?? 2)
 case "conv": convBench(threads: args.dropFirst().first.flatMap { Int($0) } ?? 1)
 case "sgemm": sgemmProbe(args.dropFirst().compactMap { Int($0) })
 case "dense": denseProbe(args.dropFirst().compactMap { Int($0) })
@@ -24,7 +25,7 @@ case "allreduce":
 default:
     write(
         toStandardError:
-            "tandem-bench: unknown benchmark '\(what)'; available: kernels, conv [THREADS], sgemm M K N, dense B W0 W1..., "
+            "tandem-bench: unknown benchmark '\(what)'; available: kernels, ops [THREADS], conv [THREADS], sgemm M K N, dense B W0 W1..., "
             + "allreduce and allreduce-at FLOATS... (under mpirun)\n")
     exit(2)
 }

@@ -76,4 +76,33 @@ import Testing
             }
         }
     }
+
+    /// Same-shape elementwise ops, affine, layer norm (its dW and dB from per-block partials) and
+    /// attention's softmax passes: the same bits on 1, 2 and 3 threads.
+    @Test func elementwiseLayerNormAndAttentionAreBitIdenticalOnAnyThreadCount() {
+        let previous = Parallel.threads
+        defer { Parallel.setThreads(previous) }
+        func run() -> [[Float]] {
+            func leaf(_ shape: [Int], _ seed: UInt64) -> Tensor {
+                Tensor(Tensor.randomNormal(shape, seed: seed, purpose: .data).scalars, shape: shape, requiresGrad: true)
+            }
+            let (a, b) = (leaf([8, 16, 30, 30], 1), leaf([8, 16, 30, 30], 2))
+            let (x, w, bias) = (leaf([1200, 96], 3), leaf([96], 4), leaf([96], 5))
+            let qkv = leaf([24, 16, 3 * 32], 6)
+            let e = ((a + b) * a - b / (a * a + 1)) * 0.5
+            let n = x.layerNormalized(weight: w, bias: bias, eps: 1e-5)
+            let att = Tensor.selfAttention(qkv, heads: 2, causal: true)
+            ((e * e).sum() + (n * n).sum() + (att * att).sum()).backward()
+            return [e.scalars, n.scalars, att.scalars] + [a, b, x, w, bias, qkv].map { $0.grad?.scalars ?? [] }
+        }
+        Parallel.setThreads(1)
+        let one = run()
+        #expect(one.allSatisfy { !$0.isEmpty })
+        for threads in [2, 3] {
+            Parallel.setThreads(threads)
+            let other = run()
+            let differing = zip(other, one).enumerated().filter { $0.element.0 != $0.element.1 }.map(\.offset)
+            #expect(differing.isEmpty, "\(threads) threads differ from one in outputs \(differing)")
+        }
+    }
 }
