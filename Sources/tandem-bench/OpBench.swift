@@ -34,6 +34,8 @@ func opBench(threads: Int) {
                     }
                 ])[0])
         }
-        print(pad(name, 40) + pad(fmt(times[0] * 1e3, 3), 12) + pad(fmt(times[1] * 1e3, 3), 12) + fmt(times[0] / times[1], 2))
+        print(
+            pad(name, 40) + pad(fmt(times[0] * 1e3, 3), 12) + pad(fmt(times[1] * 1e3, 3), 12)
+                + fmt(times[0] / times[1], 2))
     }
 }
