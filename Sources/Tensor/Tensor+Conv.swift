@@ -81,17 +81,22 @@ extension Tensor {
 
     /// Every output channel of y [N, O, H, W] set to its bias (the convolution is then added).
     static func broadcastBias(_ b: Tensor, into y: Tensor) {
-        let (o, pixels) = (y.shape[1], y.shape[2] * y.shape[3])
-        for img in 0..<y.shape[0] {
-            for oc in 0..<o { (y.data + (img * o + oc) * pixels).initialize(repeating: b.data[oc], count: pixels) }
+        let (o, pixels, ys, bs) = (y.shape[1], y.shape[2] * y.shape[3], y.data, b.data)
+        Parallel.forEachBlock(y.shape[0], block: Swift.max(1, Parallel.elementBlock / Swift.max(1, o * pixels))) {
+            for img in $0..<$1 {
+                for oc in 0..<o { (ys + (img * o + oc) * pixels).initialize(repeating: bs[oc], count: pixels) }
+            }
         }
     }
 
     /// The bias gradient: gb[oc] += the sum of channel oc of g [N, O, H, W], image by image.
     static func addBiasGradient(_ g: UnsafePointer<Float>, shape: [Int], into gb: UnsafeMutablePointer<Float>) {
-        let (o, pixels) = (shape[1], shape[2] * shape[3])
-        for img in 0..<shape[0] {
-            for oc in 0..<o { gb[oc] += Kernels.sum(g + (img * o + oc) * pixels, pixels) }
+        // Channels in blocks on Tandem's threads; each channel adds its images in order.
+        let (images, o, pixels) = (shape[0], shape[1], shape[2] * shape[3])
+        Parallel.forEachBlock(o, block: Swift.max(1, Parallel.elementBlock / Swift.max(1, images * pixels))) {
+            for oc in $0..<$1 {
+                for img in 0..<images { gb[oc] += Kernels.sum(g + (img * o + oc) * pixels, pixels) }
+            }
         }
     }
 

@@ -15,16 +15,21 @@ extension Tensor {
         let arg = IndexBuffer(count: y.count)
         // The common case without per-element bounds or NaN checks: one vectorized scan for NaN
         // first (NaN-aware compares in the 2x2 loop cost 14% of the cnn workload, measured).
+        // Planes in fixed blocks on Tandem's threads: a window and its gradient stay in one plane.
+        let (xs, ys, at) = (data, y.data, arg.base)
+        let planeBlock = Swift.max(1, Parallel.elementBlock / Swift.max(1, geo.h * geo.w))
         if kernel == 2 && s == 2 && padding == 0 && !VectorOps.containsNaN(data, count) {
-            geo.max2x2(data, y.data, arg.base)
+            Parallel.forEachBlock(geo.planes, block: planeBlock) { geo.max2x2(xs, ys, at, planes: $0..<$1) }
         } else {
-            geo.maxWindows(data, y.data, arg.base)
+            Parallel.forEachBlock(geo.planes, block: planeBlock) { geo.maxWindows(xs, ys, at, planes: $0..<$1) }
         }
-        let n = y.count
+        let perPlane = geo.ho * geo.wo
         return Tensor.record(y, "max_pool2d", [self]) { _, g in
             let gx = self.gradData()
             let at = arg.base
-            for o in 0..<n { gx[Int(at[o])] += g[o] }
+            Parallel.forEachBlock(geo.planes, block: planeBlock) { first, end in
+                for o in first * perPlane..<end * perPlane { gx[Int(at[o])] += g[o] }
+            }
         }
     }
 
@@ -98,9 +103,11 @@ struct PoolGeometry {
     }
 
     /// 2x2 windows with stride 2 and no padding, for input without NaN.
-    func max2x2(_ xs: UnsafeMutablePointer<Float>, _ ys: UnsafeMutablePointer<Float>, _ at: UnsafeMutablePointer<Int32>)
-    {
-        for pl in 0..<planes {
+    func max2x2(
+        _ xs: UnsafeMutablePointer<Float>, _ ys: UnsafeMutablePointer<Float>, _ at: UnsafeMutablePointer<Int32>,
+        planes range: Range<Int>
+    ) {
+        for pl in range {
             for oh in 0..<ho {
                 let r0 = (pl * h + 2 * oh) * w
                 let r1 = r0 + w
@@ -120,9 +127,10 @@ struct PoolGeometry {
 
     /// Any window, stride and padding (padding never wins).
     func maxWindows(
-        _ xs: UnsafeMutablePointer<Float>, _ ys: UnsafeMutablePointer<Float>, _ at: UnsafeMutablePointer<Int32>
+        _ xs: UnsafeMutablePointer<Float>, _ ys: UnsafeMutablePointer<Float>, _ at: UnsafeMutablePointer<Int32>,
+        planes range: Range<Int>
     ) {
-        for pl in 0..<planes {
+        for pl in range {
             for oh in 0..<ho {
                 for ow in 0..<wo {
                     var best = -Float.infinity

@@ -77,8 +77,8 @@ import Testing
         }
     }
 
-    /// Same-shape elementwise ops, affine, layer norm (its dW and dB from per-block partials) and
-    /// attention's softmax passes: the same bits on 1, 2 and 3 threads.
+    /// Same-shape elementwise ops, affine, layer norm (its dW and dB from per-block partials),
+    /// attention's softmax passes and max pooling: the same bits on 1, 2 and 3 threads.
     @Test func elementwiseLayerNormAndAttentionAreBitIdenticalOnAnyThreadCount() {
         let previous = Parallel.threads
         defer { Parallel.setThreads(previous) }
@@ -92,8 +92,10 @@ import Testing
             let e = ((a + b) * a - b / (a * a + 1)) * 0.5
             let n = x.layerNormalized(weight: w, bias: bias, eps: 1e-5)
             let att = Tensor.selfAttention(qkv, heads: 2, causal: true)
-            ((e * e).sum() + (n * n).sum() + (att * att).sum()).backward()
-            return [e.scalars, n.scalars, att.scalars] + [a, b, x, w, bias, qkv].map { $0.grad?.scalars ?? [] }
+            let (m2, m3) = (a.maxPool2d(kernel: 2), b.maxPool2d(kernel: 3, stride: 2, padding: 1))
+            ((e * e).sum() + (n * n).sum() + (att * att).sum() + (m2 * m2).sum() + (m3 * m3).sum()).backward()
+            return [e.scalars, n.scalars, att.scalars, m2.scalars, m3.scalars]
+                + [a, b, x, w, bias, qkv].map { $0.grad?.scalars ?? [] }
         }
         Parallel.setThreads(1)
         let one = run()
