@@ -16,13 +16,16 @@ extension TrainerTests {
             return c
         }
 
+        /// train.threads sets process-wide counts: back to the defaults after each test.
+        let blasThreads = BLAS.threads
+        func resetThreads() {
+            Parallel.setThreads(1)
+            Parallel.setProductThreads(0)
+            BLAS.setThreads(blasThreads)
+        }
+
         @Test func exactModeIsBitIdenticalAcrossRanksAndThreads() throws {
-            let blas = BLAS.threads
-            defer {
-                Parallel.setThreads(1)
-                Parallel.setProductThreads(0)
-                BLAS.setThreads(blas)
-            }
+            defer { resetThreads() }
             let base = config(steps: 12, exact: true)
             let layouts: [(ranks: Int, threads: ThreadCount?)] = [
                 (1, nil), (1, .count(2)), (2, .count(2)), (4, .count(1)),
@@ -37,12 +40,7 @@ extension TrainerTests {
         /// A run stopped on 2 ranks x 2 threads resumes on 4 ranks x 1 thread (and on 1 x 1)
         /// bit for bit: the layout is not part of the state.
         @Test func exactModeResumesAcrossALayoutChange() throws {
-            let blas = BLAS.threads
-            defer {
-                Parallel.setThreads(1)
-                Parallel.setProductThreads(0)
-                BLAS.setThreads(blas)
-            }
+            defer { resetThreads() }
             let base = config(steps: 12, exact: true)
             let straight = try train(withNorm(base, threads: nil), ranks: 1)
             for (ranks, threads) in [(4, ThreadCount.count(1)), (1, .count(1))] {
