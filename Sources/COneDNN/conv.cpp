@@ -160,6 +160,10 @@ extern "C" int tandem_onednn_conv_backward(tandem_onednn_conv *cv, const float *
         auto &st = cv->st;
         auto &eng = cv->eng;
         cv->user_gy.set_data_handle(const_cast<float *>(gy));
+        // Both gradients read gy: where their primitives want it in the same layout, one reorder
+        // serves both (it is as large as the convolution's output).
+        const bool shared_gy = gw && gx && cv->bwpd.diff_dst_desc() == cv->bdpd.diff_dst_desc();
+        memory gy_for_weights;
         if (gw) {
             cv->user_x.set_data_handle(const_cast<float *>(x));
             cv->user_gw.set_data_handle(gw);
@@ -167,6 +171,7 @@ extern "C" int tandem_onednn_conv_backward(tandem_onednn_conv *cv, const float *
                 diff_wei(cv->bwpd.diff_weights_desc(), eng);
             cv->x_to_bw_src.execute(st, cv->user_x, src);
             cv->gy_to_bw.execute(st, cv->user_gy, diff_dst);
+            gy_for_weights = diff_dst;
             memory scratch(cv->bwpd.scratchpad_desc(), eng);
             cv->bwd_weights.execute(st, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, diff_dst},
                                          {DNNL_ARG_DIFF_WEIGHTS, diff_wei}, {DNNL_ARG_SCRATCHPAD, scratch}});
@@ -175,10 +180,10 @@ extern "C" int tandem_onednn_conv_backward(tandem_onednn_conv *cv, const float *
         if (gx) {
             cv->user_w.set_data_handle(const_cast<float *>(weight));
             cv->user_gx.set_data_handle(gx);
-            memory wei(cv->bdpd.weights_desc(), eng), diff_dst(cv->bdpd.diff_dst_desc(), eng),
-                diff_src(cv->bdpd.diff_src_desc(), eng);
+            memory wei(cv->bdpd.weights_desc(), eng), diff_src(cv->bdpd.diff_src_desc(), eng);
+            memory diff_dst = shared_gy ? gy_for_weights : memory(cv->bdpd.diff_dst_desc(), eng);
             cv->w_to_bd.execute(st, cv->user_w, wei);
-            cv->gy_to_bd.execute(st, cv->user_gy, diff_dst);
+            if (!shared_gy) cv->gy_to_bd.execute(st, cv->user_gy, diff_dst);
             memory scratch(cv->bdpd.scratchpad_desc(), eng);
             cv->bwd_data.execute(st, {{DNNL_ARG_DIFF_DST, diff_dst}, {DNNL_ARG_WEIGHTS, wei},
                                       {DNNL_ARG_DIFF_SRC, diff_src}, {DNNL_ARG_SCRATCHPAD, scratch}});
