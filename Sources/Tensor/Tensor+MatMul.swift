@@ -46,7 +46,10 @@ extension Tensor {
         let y = empty(Array(x.shape.dropLast()) + [outF])
         let ys = y.data
         if let b {
-            for r in 0..<rows { (ys + r * outF).update(from: b.data, count: outF) }
+            let bs = b.data
+            Parallel.forEachBlock(rows, block: Swift.max(1, Parallel.elementBlock / Swift.max(outF, 1))) {
+                for r in $0..<$1 { (ys + r * outF).update(from: bs, count: outF) }
+            }
         }
         BLAS.gemm(
             transB: true, m: rows, n: outF, k: inF, a: x.data, lda: inF, b: w.data, ldb: inF,
@@ -66,12 +69,14 @@ extension Tensor {
         }
     }
 
-    /// dst[j] += sum over rows of m[r, j].
-    @inline(__always)
+    /// dst[j] += sum over rows of m[r, j]: columns in blocks on Tandem's threads, each column
+    /// adding its rows in order (the same bits on any thread count).
     static func addColumnSums(_ m: UnsafePointer<Float>, rows: Int, cols: Int, into dst: UnsafeMutablePointer<Float>) {
-        for r in 0..<rows {
-            let row = m + r * cols
-            for j in 0..<cols { dst[j] += row[j] }
+        Parallel.forEachBlock(cols, block: Swift.max(16, Parallel.elementBlock / Swift.max(rows, 1))) { c0, c1 in
+            for r in 0..<rows {
+                let row = m + r * cols
+                for j in c0..<c1 { dst[j] += row[j] }
+            }
         }
     }
 }

@@ -78,7 +78,8 @@ import Testing
     }
 
     /// Same-shape elementwise ops, affine, layer norm (its dW and dB from per-block partials),
-    /// attention's softmax passes and max pooling: the same bits on 1, 2 and 3 threads.
+    /// attention's softmax passes, max pooling and a linear layer's bias passes: the same bits on
+    /// 1, 2 and 3 threads.
     @Test func elementwiseLayerNormAndAttentionAreBitIdenticalOnAnyThreadCount() {
         let previous = Parallel.threads
         defer { Parallel.setThreads(previous) }
@@ -93,9 +94,13 @@ import Testing
             let n = x.layerNormalized(weight: w, bias: bias, eps: 1e-5)
             let att = Tensor.selfAttention(qkv, heads: 2, causal: true)
             let (m2, m3) = (a.maxPool2d(kernel: 2), b.maxPool2d(kernel: 3, stride: 2, padding: 1))
-            ((e * e).sum() + (n * n).sum() + (att * att).sum() + (m2 * m2).sum() + (m3 * m3).sum()).backward()
-            return [e.scalars, n.scalars, att.scalars, m2.scalars, m3.scalars]
-                + [a, b, x, w, bias, qkv].map { $0.grad?.scalars ?? [] }
+            let (lw, lb) = (leaf([40, 96], 7), leaf([40], 8))
+            let lin = Tensor.linear(x, weight: lw, bias: lb)
+            let losses = [(e * e).sum(), (n * n).sum(), (att * att).sum(), (m2 * m2).sum(), (m3 * m3).sum()]
+            losses.dropFirst().reduce(losses[0], +).backward()
+            (lin * lin).sum().backward()
+            return [e.scalars, n.scalars, att.scalars, m2.scalars, m3.scalars, lin.scalars]
+                + [a, b, x, w, bias, qkv, lw, lb].map { $0.grad?.scalars ?? [] }
         }
         Parallel.setThreads(1)
         let one = run()
