@@ -42,7 +42,7 @@ extension Trainer {
         }
         parallel = try DataParallel(
             model: model, communicator: communicator, reduction: reduction,
-            measuresStragglers: config.distributed.measureStragglers)
+            measuresStragglers: config.distributed.measureStragglers, keepsStatistics: false)
         if options.debug { try checkReplicasAgree() }
         runningStatistics = RunningStatistics(model: model)
         syncBatchNorm = SyncBatchNorm.attach(to: model, communicator: communicator)

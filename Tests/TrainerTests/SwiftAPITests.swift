@@ -80,6 +80,39 @@ import Testing
         #expect(tampered == plain)
     }
 
+    /// Batch norm's running statistics stay equal on every rank of a custom loop, and in exact
+    /// mode they are the same bits on 1, 2 and 4 ranks (pooled per virtual shard).
+    @Test func batchNormStatisticsAgreeAcrossRanks() throws {
+        let data = try blobs(count: 96, seed: 2)
+        func run(ranks: Int, reduction: DataParallel.Reduction) throws -> [[[Float]]] {
+            let buffers = Shared([[[Float]]](repeating: [], count: ranks))
+            try SimulatedWorld.run(size: ranks, timeout: 60) { comm in
+                let model = Sequential(
+                    Linear(inFeatures: 8, outFeatures: 12, key: InitKey(seed: 5, layer: 0)), BatchNorm(channels: 12),
+                    ReLU(), Linear(inFeatures: 12, outFeatures: 3, key: InitKey(seed: 5, layer: 3)))
+                let sgd = SGD(model.namedParameters, learningRate: 0.1)
+                let parallel = try DataParallel(model: model, communicator: comm, reduction: reduction)
+                let builder = BatchBuilder(dataset: data, preprocessing: Preprocessing(), seed: 2)
+                for step in 0..<4 {
+                    let ids = Array((step * 16)..<(step * 16 + 16))
+                    sgd.update(
+                        try parallel.gradients(globalBatch: ids.count) { pass in
+                            let batch = builder.make(ids: Array(ids[pass.rows]), epoch: 0, augment: false)
+                            return Tensor.crossEntropy(logits: model(batch.x), labels: batch.labels, reduction: .sum)
+                        })
+                }
+                parallel.detach()
+                buffers.withLock { $0[comm.rank] = model.namedBuffers.map(\.tensor.scalars) }
+            }
+            return buffers.withLock { $0 }
+        }
+        let exact = try [1, 2, 4].map { try run(ranks: $0, reduction: .exact(virtualShards: 4)) }
+        #expect(exact[0][0][0] != [Float](repeating: 0, count: 12), "the running mean moved")
+        for replicas in exact { #expect(replicas.allSatisfy { $0 == exact[0][0] }) }
+        let fast = try run(ranks: 2, reduction: .fast())
+        #expect(fast[1] == fast[0])
+    }
+
     @Test func exactModeRefusesAShardCountTheRanksCannotShare() throws {
         #expect(
             performing: {

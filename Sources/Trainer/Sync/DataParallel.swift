@@ -26,7 +26,10 @@ public struct DataParallelError: Error, CustomStringConvertible {
 ///
 /// Like PyTorch's DistributedDataParallel, making one broadcasts rank 0's parameters and
 /// buffers to every replica. Every rank must call `gradients` with the same global batch sizes
-/// at the same steps (its collectives are matched by order).
+/// at the same steps (its collectives are matched by order). A model with batch norm layers
+/// keeps their running statistics equal on every rank: each step's batch statistics are pooled
+/// across ranks (one more allreduce) and applied alike, pass by pass, so exact mode's statistics
+/// are the same for every rank count too.
 public final class DataParallel {
     /// How gradients are reduced across ranks.
     public enum Reduction: Sendable, Equatable {
@@ -59,22 +62,37 @@ public final class DataParallel {
     public let parameters: NamedTensors
     let reducer: GradientReducer
     private let meter: CommMeter
+    /// Batch norm running statistics agreed across ranks (public path; the `Trainer` carries
+    /// them in its own step agreement instead).
+    private let statistics: RunningStatistics?
 
     /// Data parallelism over `model`'s trainable parameters; broadcasts rank 0's parameters and
     /// buffers first. Throws when exact mode's shard count does not suit the rank count.
     public convenience init(
         model: Module, communicator: Communicator, reduction: Reduction = .fast(), measuresStragglers: Bool = false
     ) throws {
+        try self.init(
+            model: model, communicator: communicator, reduction: reduction, measuresStragglers: measuresStragglers,
+            keepsStatistics: true)
+    }
+
+    /// As the public init; `keepsStatistics: false` leaves batch norm statistics to the caller.
+    convenience init(
+        model: Module, communicator: Communicator, reduction: Reduction, measuresStragglers: Bool,
+        keepsStatistics: Bool
+    ) throws {
         for (_, t) in model.stateDict { try communicator.at().broadcast(t.storage.buffer, root: 0) }
         try self.init(
             parameters: model.namedParameters, communicator: communicator, reduction: reduction,
-            measuresStragglers: measuresStragglers)
+            measuresStragglers: measuresStragglers, statistics: keepsStatistics ? RunningStatistics(model: model) : nil)
     }
 
     /// Data parallelism over `parameters` (already equal on every rank).
-    init(parameters all: NamedTensors, communicator: Communicator, reduction: Reduction, measuresStragglers: Bool)
-        throws
-    {
+    private init(
+        parameters all: NamedTensors, communicator: Communicator, reduction: Reduction, measuresStragglers: Bool,
+        statistics: RunningStatistics?
+    ) throws {
+        self.statistics = statistics
         parameters = all.filter(\.tensor.requiresGrad)
         self.communicator = communicator
         self.reduction = reduction
@@ -127,11 +145,19 @@ public final class DataParallel {
         if case .exact = reduction, counts.count > 1 {
             throw DataParallelError(message: "exact mode takes one global batch per step (use more virtual shards)")
         }
+        var passes: [(slot: Int, samples: Int)] = []
         let finite = try run(globalCounts: counts, scale: 1 / Float(counts.reduce(0, +))) { batch, pass, _ in
             guard !pass.rows.isEmpty else { return }
             let value = try loss(batch, pass)
             precondition(value.count == 1, "DataParallel: the loss has shape \(value.shape), not one element")
+            passes.append((slot(of: pass, batch: batch), pass.rows.count))
             if value.requiresGrad { value.backward() }
+        }
+        if let statistics {
+            // A step with non-finite gradients is usually skipped: its statistics are dropped too.
+            let slots = passSlots(batches: counts.count)
+            let agreed = try communicator.at().allreduce(statistics.encode(slots: slots, forwardSlots: passes))
+            if finite { statistics.apply(agreed, slots: slots) }
         }
         return Gradients(
             parameters.map { ($0.name, $0.tensor.grad ?? Tensor(zeros: $0.tensor.shape)) }, isFinite: finite)
@@ -172,5 +198,8 @@ public final class DataParallel {
     func takeStatistics() throws -> CommStatistics? { try meter.take(reportsOverlap: reducer is BucketReducer) }
 
     /// Removes the backward hooks from the parameters: a backward after this starts no collectives.
-    public func detach() { reducer.detach() }
+    public func detach() {
+        reducer.detach()
+        statistics?.detach()
+    }
 }
