@@ -19,33 +19,44 @@ extension Tensor {
         let probs = TensorStorage(count: n * c, zeroed: false)  // softmax, kept for backward
         let xs = logits.data
         let ps = probs.base
-        var total: Double = 0
-        for r in 0..<n {
-            let row = xs + r * c
-            let p = ps + r * c
-            var m = -Float.infinity
-            for k in 0..<c { m = Swift.max(m, row[k]) }
-            var z: Float = 0
-            for k in 0..<c {
-                let e = Glibc.expf(row[k] - m)
-                p[k] = e
-                z += e
+        // Rows in fixed blocks on Tandem's threads; the per-row terms are added in row order
+        // afterwards, as one thread would.
+        let rowBlock = Swift.max(1, Parallel.elementBlock / Swift.max(c, 1))
+        let terms = UnsafeMutablePointer<Double>.allocate(capacity: Swift.max(n, 1))
+        defer { terms.deallocate() }
+        Parallel.forEachBlock(n, block: rowBlock) { first, end in
+            for r in first..<end {
+                let row = xs + r * c
+                let p = ps + r * c
+                var m = -Float.infinity
+                for k in 0..<c { m = Swift.max(m, row[k]) }
+                var z: Float = 0
+                for k in 0..<c {
+                    let e = Glibc.expf(row[k] - m)
+                    p[k] = e
+                    z += e
+                }
+                let inv = 1 / z
+                for k in 0..<c { p[k] *= inv }
+                terms[r] = Double(m + Glibc.logf(z) - row[labels[r]])
             }
-            let inv = 1 / z
-            for k in 0..<c { p[k] *= inv }
-            total += Double(m + Glibc.logf(z) - row[labels[r]])
         }
+        var total: Double = 0
+        for r in 0..<n { total += terms[r] }
         let scale: Float = reduction == .mean ? 1 / Float(Swift.max(n, 1)) : 1
         let y = Tensor(scalar: Float(total) * scale)
         return record(y, "cross_entropy", [logits]) { _, g in
             let g = g[0] * scale
             let gx = logits.gradData()
-            for r in 0..<n {
-                // Reading probs.base (not ps) captures the buffer: it lives until backward.
-                let p = probs.base + r * c
-                let dst = gx + r * c
-                for k in 0..<c { dst[k] += g * p[k] }
-                dst[labels[r]] -= g
+            // Reading probs.base (not ps) captures the buffer: it lives until backward.
+            let kept = probs.base
+            Parallel.forEachBlock(n, block: rowBlock) { first, end in
+                for r in first..<end {
+                    let p = kept + r * c
+                    let dst = gx + r * c
+                    for k in 0..<c { dst[k] += g * p[k] }
+                    dst[labels[r]] -= g
+                }
             }
         }
     }

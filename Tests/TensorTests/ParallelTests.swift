@@ -78,8 +78,8 @@ import Testing
     }
 
     /// Same-shape elementwise ops, affine, layer norm (its dW and dB from per-block partials),
-    /// attention's softmax passes, max pooling and a linear layer's bias passes: the same bits on
-    /// 1, 2 and 3 threads.
+    /// attention's softmax passes, max pooling, a linear layer's bias passes and cross-entropy: the
+    /// same bits on 1, 2 and 3 threads.
     @Test func elementwiseLayerNormAndAttentionAreBitIdenticalOnAnyThreadCount() {
         let previous = Parallel.threads
         defer { Parallel.setThreads(previous) }
@@ -98,7 +98,7 @@ import Testing
             let lin = Tensor.linear(x, weight: lw, bias: lb)
             let losses = [(e * e).sum(), (n * n).sum(), (att * att).sum(), (m2 * m2).sum(), (m3 * m3).sum()]
             losses.dropFirst().reduce(losses[0], +).backward()
-            (lin * lin).sum().backward()
+            ((lin * lin).sum() + Tensor.crossEntropy(logits: lin, labels: (0..<1200).map { $0 % 40 })).backward()
             return [e.scalars, n.scalars, att.scalars, m2.scalars, m3.scalars, lin.scalars]
                 + [a, b, x, w, bias, qkv, lw, lb].map { $0.grad?.scalars ?? [] }
         }
