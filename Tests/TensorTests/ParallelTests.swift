@@ -78,7 +78,7 @@ import Testing
     }
 
     /// Same-shape elementwise ops, affine, layer norm (its dW and dB from per-block partials),
-    /// attention's softmax passes, max pooling, a linear layer's bias passes and cross-entropy: the
+    /// attention's softmax passes, max pooling, a linear layer's bias broadcast and cross-entropy: the
     /// same bits on 1, 2 and 3 threads.
     @Test func elementwiseLayerNormAndAttentionAreBitIdenticalOnAnyThreadCount() {
         let previous = Parallel.threads
