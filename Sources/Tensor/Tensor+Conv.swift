@@ -58,9 +58,6 @@ extension Tensor {
         {
             return oneDNNConv2d(x, weight: wt, bias: b, plan: plan, outShape: outShape)
         }
-        if suitsBlockedIm2col(geo) {
-            return blockedIm2colConv2d(x, weight: wt, bias: b, geometry: geo, outShape: outShape)
-        }
         return im2colConv2d(x, weight: wt, bias: b, geometry: geo, outShape: outShape)
     }
 
@@ -97,48 +94,6 @@ extension Tensor {
             for oc in $0..<$1 {
                 for img in 0..<images { gb[oc] += Kernels.sum(g + (img * o + oc) * pixels, pixels) }
             }
-        }
-    }
-
-    /// im2col + one sgemm per image (see ConvGeometry).
-    static func im2colConv2d(
-        _ x: Tensor, weight wt: Tensor, bias b: Tensor?, geometry geo: ConvGeometry, outShape: [Int]
-    ) -> Tensor {
-        let images = x.shape[0]
-        let inSize = geo.c * geo.h * geo.w
-        let outSize = geo.o * geo.pixels
-        let pixels = geo.pixels
-        let patch = geo.patch
-        let cols = TensorStorage(count: patch * pixels, zeroed: false)
-        let y = empty(outShape)
-        if let b { broadcastBias(b, into: y) }
-        for img in 0..<images {
-            let yi = y.data + img * outSize
-            geo.im2col(x.data + img * inSize, cols.base)
-            BLAS.gemm(
-                m: geo.o, n: pixels, k: patch, a: wt.data, lda: patch, b: cols.base, ldb: pixels,
-                beta: b == nil ? 0 : 1, c: yi, ldc: pixels)
-        }
-        return record(y, "conv2d", b.map { [x, wt, $0] } ?? [x, wt]) { out, g in
-            let gw = wt.requiresGrad ? wt.gradData() : nil
-            let gx = x.requiresGrad ? x.gradData() : nil
-            let scratch = gx != nil ? TensorStorage(count: patch * pixels, zeroed: false) : nil
-            for img in 0..<images {
-                let gi = g + img * outSize
-                if let gw {  // dW += dY_i col_i^T, the patches made again while they fit in cache
-                    geo.im2col(x.data + img * inSize, cols.base)
-                    BLAS.gemm(
-                        transB: true, m: geo.o, n: patch, k: pixels, a: gi, lda: pixels, b: cols.base, ldb: pixels,
-                        beta: 1, c: gw, ldc: patch)
-                }
-                if let gx, let scratch {  // dcol = W^T dY_i, folded back onto the image
-                    BLAS.gemm(
-                        transA: true, m: patch, n: pixels, k: geo.o, a: wt.data, lda: patch, b: gi, ldb: pixels,
-                        c: scratch.base, ldc: pixels)
-                    geo.col2imAdd(scratch.base, gx + img * inSize)
-                }
-            }
-            if let b, b.requiresGrad { addBiasGradient(g, shape: out.shape, into: b.gradData()) }
         }
     }
 }

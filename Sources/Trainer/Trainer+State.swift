@@ -15,14 +15,14 @@ extension Trainer {
         if options.debug { AnomalyDetection.enabled = true }
         if let threads = config.train.threads?.resolved {
             // Tandem's kernels give the same bits on any thread count (fixed blocks); oneDNN's
-            // products need not, so exact mode keeps them on one thread. OpenBLAS only takes the
-            // products too small for oneDNN, where threads do not pay: one thread, and no second
-            // pool of spinning threads beside libgomp's (1x2 resnet varied 1.1-1.7x with both).
+            // products need not, so exact mode's DataParallel (made below) puts them back on one
+            // thread. OpenBLAS only takes the products too small for oneDNN, where threads do not
+            // pay: one thread, and no second pool of spinning threads beside libgomp's (1x2 resnet
+            // varied 1.1-1.7x with both).
             Parallel.setThreads(threads)
-            Parallel.setProductThreads(config.determinism.isExact ? 1 : threads)
+            Parallel.setProductThreads(threads)
             BLAS.setThreads(1)
         }
-        if config.determinism.isExact { BLAS.setThreads(1) }  // same GEMM path for a shard wherever it runs
         var resumedAt: Int? = nil
         if let resume = options.resume {
             resumedAt = try resumeFrom(resume)

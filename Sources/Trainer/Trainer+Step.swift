@@ -38,15 +38,16 @@ extension Trainer {
     }
 
     /// Forward and backward of every pass of this rank in the step, then the reduction (none in
-    /// a replay, which answers whether this rank's own gradients are finite).
-    func runPasses(
-        _ plan: StepPlan, epoch: Int, replay: Bool = false, into sums: inout MetricSums, losses: inout [Double]
-    ) throws -> Bool {
+    /// a replay, whose `finite` says whether this rank's own gradients are): this rank's sums,
+    /// its loss per slot of the step agreement, and whether the gradients are finite.
+    func runPasses(_ plan: StepPlan, epoch: Int, replay: Bool = false) throws
+        -> (sums: MetricSums, slotLosses: [Double], finite: Bool)
+    {
         guard let parallel else { preconditionFailure("a step before prepare") }
         let k = config.train.gradAccumulation
         let scale = 1 / Float(max(plan.globalCount * lossTermsPerSample, 1))
-        var stepSums = MetricSums()
-        var slotLosses = losses
+        var sums = MetricSums()
+        var slotLosses = [Double](repeating: 0, count: parallel.lossSlots)
         let finite = try parallel.run(globalCounts: plan.batches.map(\.globalCount), scale: scale, replay: replay) {
             b, pass, final in
             let ids = Array(plan.batches[b].ids[pass.rows])
@@ -54,11 +55,9 @@ extension Trainer {
             if final && !replay { prefetch(after: plan.next) }  // the next step's batch, while this one computes
             let passSums = forwardBackward(batch, randomStep: step * k + b, slot: parallel.slot(of: pass, batch: b))
             slotLosses[parallel.lossSlot(of: pass)] += passSums.loss
-            stepSums += passSums
+            sums += passSums
         }
-        sums += stepSums
-        losses = slotLosses
-        return finite
+        return (sums, slotLosses, finite)
     }
 
     /// Forward and backward of one local batch; returns its local sums.
@@ -102,12 +101,10 @@ extension Trainer {
         let start = cursor
         let plan = plan(from: start)
         forwardSlots.removeAll(keepingCapacity: true)
-        var mine = StepAgreement(slots: parallel.lossSlots)
-        var sums = MetricSums()
         // One autocast scope per step: in bf16 the weights are cast once, before the first pass.
-        let finite = try inStepPrecision {
-            try runPasses(plan, epoch: start.epoch, into: &sums, losses: &mine.slotLosses)
-        }
+        let (sums, slotLosses, finite) = try inStepPrecision { try runPasses(plan, epoch: start.epoch) }
+        var mine = StepAgreement(slots: parallel.lossSlots)
+        mine.slotLosses = slotLosses
         if let failure = syncBatchNorm?.takeFailure() { throw failure }
         cursor = plan.next
         let passSlots = parallel.passSlots(batches: config.train.gradAccumulation)
@@ -145,9 +142,7 @@ extension Trainer {
         // whether its own were finite (a rare path; the normal step pays nothing for it).
         var bad = localBad
         if !bad {
-            var sums = MetricSums()
-            var losses = [Double](repeating: 0, count: parallel?.lossSlots ?? 1)
-            bad = try !inStepPrecision { try runPasses(plan, epoch: epoch, replay: true, into: &sums, losses: &losses) }
+            bad = try !inStepPrecision { try runPasses(plan, epoch: epoch, replay: true).finite }
         }
         let flags = try communicator.at().allgather(bad ? 1 : 0)
         let ranks = flags.enumerated().filter { $0.element != 0 }.map { String($0.offset) }

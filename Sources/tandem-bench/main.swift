@@ -25,7 +25,7 @@ case "allreduce":
 default:
     write(
         toStandardError:
-            "tandem-bench: unknown benchmark '\(what)'; available: kernels, ops [THREADS], conv [THREADS], sgemm M K N, dense B W0 W1..., "
-            + "allreduce and allreduce-at FLOATS... (under mpirun)\n")
+            "tandem-bench: unknown benchmark '\(what)'; available: kernels, ops [THREADS], conv [THREADS], "
+            + "sgemm M K N, dense B W0 W1..., allreduce and allreduce-at FLOATS... (under mpirun)\n")
     exit(2)
 }

@@ -23,7 +23,6 @@ final class BucketReducer: GradientReducer {
             compression: compression, communicator: communicator)
     }
 
-    var lossSlots: Int { 1 }
     var slotsPerBatch: Int { 1 }
 
     func passes(globalCount n: Int) -> [DataParallel.Pass] {

@@ -189,9 +189,9 @@ public final class DataParallel {
     /// Slots for batch norm statistics of a step of `batches` global batches, and a pass's slot.
     func passSlots(batches: Int) -> Int { batches * reducer.slotsPerBatch }
     func slot(of pass: Pass, batch: Int) -> Int { reducer.slotsPerBatch == 1 ? batch : pass.shard }
-    /// Loss slots of the step agreement, and a pass's.
-    var lossSlots: Int { reducer.lossSlots }
-    func lossSlot(of pass: Pass) -> Int { reducer.lossSlots == 1 ? 0 : pass.shard }
+    /// Loss slots of the step agreement (one global batch's slots), and a pass's.
+    var lossSlots: Int { reducer.slotsPerBatch }
+    func lossSlot(of pass: Pass) -> Int { reducer.slotsPerBatch == 1 ? 0 : pass.shard }
 
     /// Communication figures since the last call (nil on one rank); a collective when stragglers
     /// are measured: every rank calls it at the same steps.

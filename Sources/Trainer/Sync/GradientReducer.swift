@@ -8,11 +8,9 @@ import NN
 /// are the two; compression, a communication thread or sharded optimizer state would each be
 /// one more. The data loop is the caller's: a reducer only says where gradients go.
 protocol GradientReducer: AnyObject {
-    /// Loss slots of the step agreement (one per virtual shard in exact mode, so the logged loss
-    /// is added in one order for every rank count).
-    var lossSlots: Int { get }
-    /// Slots of one global batch's passes for batch norm statistics (1 in fast mode, where each
-    /// rank's share is slot 0 of its micro-batch; the virtual shards in exact mode).
+    /// Slots of one global batch's passes, for batch norm statistics and the step agreement's
+    /// losses: 1 in fast mode (each rank's share is slot 0 of its micro-batch), the virtual
+    /// shards in exact mode (so the logged loss is added in one order for every rank count).
     var slotsPerBatch: Int { get }
     /// This rank's passes over a global batch of `n` samples, in the order they must run.
     func passes(globalCount n: Int) -> [DataParallel.Pass]

@@ -25,7 +25,6 @@ final class ShardReducer: GradientReducer {
         self.virtualShards = virtualShards
     }
 
-    var lossSlots: Int { virtualShards }
     var slotsPerBatch: Int { virtualShards }
 
     func passes(globalCount n: Int) -> [DataParallel.Pass] {
